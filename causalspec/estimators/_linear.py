@@ -1,0 +1,249 @@
+"""Ordinary and weighted least squares with R's rank-deficiency handling.
+
+The fit follows R's ``lm.fit`` / ``lm.wfit``: a Householder QR with *limited*
+column pivoting (LINPACK ``dqrdc2`` as modified for R, tolerance ``1e-7``).  A
+column whose norm, after removing the columns kept to its left, falls below
+``tol`` times its original norm is aliased: it is moved to the end, its
+coefficient is NaN (R's NA) and it takes no part in the variance.  Columns are
+never reordered for any other reason, so the kept columns and their names are
+exactly R's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from scipy import linalg, stats
+
+from causalspec.errors import DataError, EstimationError
+
+__all__ = ["LinearFit", "FStatistic", "fit_ols", "r_pivot"]
+
+_LINPACK_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class FStatistic:
+    """The overall F test of ``summary.lm`` (all slopes zero; intercept-aware)."""
+
+    value: float
+    numdf: int
+    dendf: int
+    p_value: float
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """A least-squares fit with R's names, aliasing and summary statistics.
+
+    ``coef`` has one entry per design column (NaN where aliased).  The
+    quantities every variance estimator needs live on the *kept* columns:
+    ``X_kept`` (unweighted design, aliased columns removed), ``weights`` and
+    ``R_kept``, the triangular factor of ``sqrt(W) X_kept`` so that
+    ``(X'WX)^-1`` is obtained by two triangular solves, never an inversion.
+    """
+
+    terms: tuple[str, ...]
+    coef: np.ndarray
+    aliased: tuple[str, ...]
+    rank: int
+    nobs: int
+    df_resid: int
+    residuals: np.ndarray
+    fitted: np.ndarray
+    weights: np.ndarray | None
+    X_kept: np.ndarray
+    kept: tuple[int, ...]
+    R_kept: np.ndarray
+    has_intercept: bool
+    r2: float
+    adj_r2: float
+    sigma: float
+    fstat: FStatistic | None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def kept_terms(self) -> tuple[str, ...]:
+        """Names of the non-aliased columns, in design order."""
+        return tuple(self.terms[i] for i in self.kept)
+
+    @property
+    def coef_kept(self) -> np.ndarray:
+        return self.coef[list(self.kept)]
+
+    def xtwx_solve(self, B: np.ndarray) -> np.ndarray:
+        """``(X'WX)^-1 B`` on the kept columns, by two triangular solves with R."""
+        tmp = linalg.solve_triangular(self.R_kept, B, trans="T", lower=False)
+        return linalg.solve_triangular(self.R_kept, tmp, lower=False)
+
+    def xtwx_inv(self) -> np.ndarray:
+        """``(X'WX)^-1`` (R's ``chol2inv(qr.R)``), the unscaled covariance."""
+        return self.xtwx_solve(np.eye(self.rank))
+
+    @property
+    def rss(self) -> float:
+        w = 1.0 if self.weights is None else self.weights
+        return float(np.sum(w * self.residuals**2))
+
+
+def r_pivot(X: np.ndarray, tol: float = _LINPACK_TOL) -> tuple[np.ndarray, int]:
+    """Column order and rank chosen by R's LINPACK ``dqrdc2`` (limited pivoting).
+
+    Returns ``(pivot, rank)``: the first ``rank`` entries of ``pivot`` are the
+    kept columns in their original order, the rest the aliased ones in the
+    order R moves them to the end.  Matches ``qr(X, LAPACK = FALSE)$pivot``;
+    Dongarra et al. (1979) LINPACK Users' Guide, ch. 9, with R's modification.
+    """
+    x = np.array(X, dtype=float, order="F", copy=True)
+    n, p = x.shape
+    pivot = np.arange(p)
+    qraux = np.sqrt(np.einsum("ij,ij->j", x, x))
+    work0 = qraux.copy()  # running norms recomputed when they degrade
+    work1 = qraux.copy()  # original norms: the yardstick for "aliased"
+    work1[work1 == 0.0] = 1.0
+    k = p  # columns [k, p) have been moved to the end as aliased
+    for col in range(min(n, p)):
+        # A column whose remaining norm is negligible relative to its original
+        # norm is (numerically) a combination of the kept columns to its left.
+        while col < k and qraux[col] < work1[col] * tol:
+            order = list(range(col + 1, p)) + [col]
+            x[:, col:] = x[:, order]
+            pivot[col:] = pivot[order]
+            qraux[col:] = qraux[order]
+            work0[col:] = work0[order]
+            work1[col:] = work1[order]
+            k -= 1
+        if col == n - 1:
+            break
+        v = x[col:, col]
+        nrm = float(np.linalg.norm(v))
+        if nrm == 0.0:
+            continue
+        if v[0] != 0.0:
+            nrm = np.copysign(nrm, v[0])
+        v /= nrm
+        v[0] += 1.0
+        if col + 1 < p:
+            rest = x[col:, col + 1:]
+            t = -(v @ rest) / v[0]
+            rest += np.outer(v, t)
+            for j in range(col + 1, p):
+                if qraux[j] == 0.0:
+                    continue
+                tt = max(1.0 - (abs(x[col, j]) / qraux[j]) ** 2, 0.0)
+                if abs(tt) < 1e-6:
+                    # Downdated norms lose accuracy: recompute from the rows left.
+                    qraux[j] = float(np.linalg.norm(x[col + 1:, j]))
+                    work0[j] = qraux[j]
+                else:
+                    qraux[j] = qraux[j] * np.sqrt(tt)
+        qraux[col] = x[col, col]
+        x[col, col] = -nrm
+    rank = min(k, n)
+    return pivot, rank
+
+
+def _collinear_note(X: np.ndarray, kept: Sequence[int], j: int, terms: Sequence[str]) -> str:
+    """Say which kept columns an aliased column is a combination of."""
+    A = X[:, list(kept)]
+    beta, *_ = np.linalg.lstsq(A, X[:, j], rcond=None)
+    scale = np.max(np.abs(beta)) if beta.size else 0.0
+    partners = [terms[kept[i]] for i, b in enumerate(beta) if scale and abs(b) > 1e-8 * scale]
+    with_ = ", ".join(f"'{t}'" for t in partners) if partners else "the other columns"
+    return (f"dropped '{terms[j]}': collinear with {with_} (coefficient NA, as R's lm reports). "
+            "Remove one of them from the model to silence this note.")
+
+
+def fit_ols(y: np.ndarray, X: np.ndarray, terms: Sequence[str], weights: np.ndarray | None = None,
+            *, tol: float = _LINPACK_TOL) -> LinearFit:
+    """Least squares with R's aliasing rule and ``summary.lm`` statistics.
+
+    Matches ``stats::lm`` / ``lm.wfit`` (coefficients, NA for aliased columns,
+    ``summary.lm`` R², adjusted R², sigma and F); Householder (1958) QR with
+    LINPACK's limited pivoting.
+
+    Parameters
+    ----------
+    y : (n,) array
+    X : (n, p) array, the design (intercept column included if wanted)
+    terms : the p column names; ``"(Intercept)"`` marks the intercept
+    weights : optional (n,) non-negative weights, as ``lm(weights = )``;
+        rows with weight 0 are kept in the data but carry no information.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [1., 2, 3, 4], [2., 4, 6, 8]])
+    >>> fit = fit_ols(np.array([1., 3, 2, 5]), X, ["(Intercept)", "x", "x2"])
+    >>> fit.aliased, fit.rank
+    (('x2',), 2)
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    terms = tuple(terms)
+    n, p = X.shape
+    if y.shape != (n,) or len(terms) != p:
+        raise EstimationError(f"fit_ols: y has shape {y.shape}, X {X.shape} and there are {len(terms)} "
+                              "term names; they must agree.", fix="Pass y (n,), X (n, p) and p names.")
+    if n == 0:
+        raise DataError("no rows left to fit the model.", fix="Check the missing values and the sample filters.")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(X))):
+        raise DataError("the outcome or design contains NaN or infinite values (R: 'NA/NaN/Inf in x').",
+                        fix="Drop or fix the non-finite values (for example log of 0) before fitting.")
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise DataError("weights must be finite, non-negative and one per row.",
+                            fix="Fix or drop the rows with missing or negative weights.")
+        pos = w > 0
+    else:
+        w = None
+        pos = np.ones(n, dtype=bool)
+    sw = np.ones(n) if w is None else np.sqrt(w)
+    Xw = X * sw[:, None]
+    yw = y * sw
+    # lm.wfit fits on the positive-weight rows only; zero-weight rows get fitted values.
+    pivot, rank = r_pivot(Xw[pos], tol)
+    kept = tuple(sorted(int(i) for i in pivot[:rank]))
+    aliased_idx = [int(i) for i in pivot[rank:]]
+    if rank == 0:
+        raise EstimationError("every column of the design is zero or aliased; nothing can be estimated.",
+                              fix="Check that the regressors vary in the estimation sample.")
+    Q, R = np.linalg.qr(Xw[pos][:, list(kept)], mode="reduced")
+    beta_kept = linalg.solve_triangular(R, Q.T @ yw[pos], lower=False)
+    coef = np.full(p, np.nan)
+    coef[list(kept)] = beta_kept
+    fitted = X[:, list(kept)] @ beta_kept
+    resid = y - fitted
+    n_eff = int(pos.sum())
+    df_resid = n_eff - rank
+    has_intercept = "(Intercept)" in terms
+    wr = np.ones(n) if w is None else w
+    rss = float(np.sum(wr * resid**2))
+    if has_intercept:
+        m = float(np.sum(wr * fitted) / np.sum(wr))
+        mss = float(np.sum(wr * (fitted - m) ** 2))
+    else:
+        mss = float(np.sum(wr * fitted**2))
+    df_int = 1 if has_intercept else 0
+    resvar = rss / df_resid if df_resid > 0 else np.nan
+    if rank != df_int and mss + rss > 0:
+        r2 = mss / (mss + rss)
+        adj_r2 = 1.0 - (1.0 - r2) * ((n_eff - df_int) / df_resid) if df_resid > 0 else np.nan
+        numdf = rank - df_int
+        if df_resid > 0 and resvar > 0:
+            fval = (mss / numdf) / resvar
+            fstat = FStatistic(float(fval), numdf, df_resid, float(stats.f.sf(fval, numdf, df_resid)))
+        else:
+            fstat = None
+    else:
+        r2, adj_r2, fstat = 0.0, 0.0, None
+    notes = tuple(_collinear_note(Xw[pos], kept, j, terms) for j in aliased_idx)
+    return LinearFit(
+        terms=terms, coef=coef, aliased=tuple(terms[j] for j in aliased_idx), rank=rank, nobs=n_eff,
+        df_resid=df_resid, residuals=resid, fitted=fitted, weights=w, X_kept=np.ascontiguousarray(X[:, list(kept)]),
+        kept=kept, R_kept=R, has_intercept=has_intercept, r2=float(r2), adj_r2=float(adj_r2),
+        sigma=float(np.sqrt(resvar)), fstat=fstat, notes=notes,
+    )

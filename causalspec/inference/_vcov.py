@@ -1,0 +1,182 @@
+"""Variance estimators for least-squares fits: iid, HC0-HC3, cluster CR0/CR1/CR2 and Stata CR1.
+
+Each kind is a small record (:class:`Vcov`) naming the R call it matches, so a
+result can say exactly which standard errors it reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from causalspec.errors import SpecError
+from causalspec.inference._clusters import Clusters, cluster_meat, make_clusters, score_meat
+from causalspec.inference._cr2 import cr2_vcov
+
+if TYPE_CHECKING:  # the fit type lives with the estimators; only its attributes are used here
+    from causalspec.estimators._linear import LinearFit
+
+__all__ = ["Vcov", "VcovKind", "vcov", "VCOV_KINDS"]
+
+
+class VcovKind(str, Enum):
+    """The variance estimators :func:`vcov` implements."""
+
+    IID = "iid"
+    HC0 = "HC0"
+    HC1 = "HC1"
+    HC2 = "HC2"
+    HC3 = "HC3"
+    CR0 = "CR0"
+    CR1 = "CR1"
+    CR2 = "CR2"
+    STATA = "stata"
+
+
+VCOV_KINDS = tuple(k.value for k in VcovKind)
+
+_DESCRIPTION = {
+    VcovKind.IID: "stats::vcov(lm) (classical, sigma^2 (X'WX)^-1); t with n - k df",
+    VcovKind.HC0: 'sandwich::vcovHC(type = "HC0"); White (1980); t with n - k df',
+    VcovKind.HC1: 'sandwich::vcovHC(type = "HC1") = estimatr se_type = "HC1"; t with n - k df',
+    VcovKind.HC2: 'sandwich::vcovHC(type = "HC2") = estimatr::lm_robust default "HC2"; t with n - k df',
+    VcovKind.HC3: 'sandwich::vcovHC(type = "HC3"); MacKinnon & White (1985); t with n - k df',
+    VcovKind.CR0: 'sandwich::vcovCL(type = "HC0", cadjust = TRUE): G/(G-1); t with n - k df (lmtest)',
+    VcovKind.CR1: 'sandwich::vcovCL(type = "HC1"): G/(G-1) (N-1)/(N-K); t with n - k df (lmtest)',
+    VcovKind.CR2: 'estimatr::lm_robust(se_type = "CR2"); Bell & McCaffrey (2002) with per-coefficient df',
+    VcovKind.STATA: 'estimatr::lm_robust(se_type = "stata"): G/(G-1) (N-1)/(N-K); t with G - 1 df',
+}
+
+
+@dataclass(frozen=True)
+class Vcov:
+    """A covariance matrix with the degrees of freedom its t tests use.
+
+    ``matrix`` is ``p x p`` over ``terms`` (all design columns); rows and
+    columns of aliased terms are NaN, as ``vcov(lm)`` shows them.  ``df`` is a
+    scalar or one value per term (``inf`` means normal inference).
+    """
+
+    matrix: np.ndarray
+    terms: tuple[str, ...]
+    kind: str
+    df: float | np.ndarray
+    n_clusters: int | None
+    description: str
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.matrix))
+
+    def df_for(self) -> np.ndarray:
+        """Degrees of freedom per term."""
+        return np.broadcast_to(np.asarray(self.df, dtype=float), (len(self.terms),)).copy()
+
+    def kept(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """Terms and covariance block without the aliased (NaN) terms, as sandwich returns it."""
+        ok = ~np.isnan(np.diag(self.matrix))
+        return tuple(t for t, o in zip(self.terms, ok) if o), self.matrix[np.ix_(ok, ok)]
+
+
+def _parse_kind(kind: Any) -> VcovKind:
+    if isinstance(kind, VcovKind):
+        return kind
+    lookup = {k.value.lower(): k for k in VcovKind}
+    lookup.update({"classical": VcovKind.IID, "const": VcovKind.IID})
+    key = str(kind).strip().lower()
+    if key not in lookup:
+        raise SpecError(f"unknown variance estimator {kind!r}.", loc="vcov",
+                        fix=f"Use one of {', '.join(VCOV_KINDS)}.")
+    return lookup[key]
+
+
+def _embed(fit: "LinearFit", Vk: np.ndarray) -> np.ndarray:
+    p = len(fit.terms)
+    V = np.full((p, p), np.nan)
+    idx = np.asarray(fit.kept)
+    V[np.ix_(idx, idx)] = Vk
+    return V
+
+
+def _embed_df(fit: "LinearFit", dfk: np.ndarray) -> np.ndarray:
+    df = np.full(len(fit.terms), np.nan)
+    df[np.asarray(fit.kept)] = dfk
+    return df
+
+
+def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) -> Vcov:
+    """The covariance of a least-squares fit's coefficients.
+
+    Matches, by ``kind``: ``vcov(lm)`` (iid); ``sandwich::vcovHC`` HC0-HC3
+    (White 1980; MacKinnon & White 1985); ``sandwich::vcovCL`` HC0/HC1 as CR0/CR1
+    (Liang & Zeger 1986); ``estimatr::lm_robust`` CR2 (Bell & McCaffrey 2002) and
+    ``"stata"`` (CR1 with G - 1 df).  Weighted fits use the weighted scores
+    ``w_i e_i x_i`` like ``sandwich::estfun.lm``.
+
+    Parameters
+    ----------
+    fit : LinearFit
+    kind : one of ``iid, HC0, HC1, HC2, HC3, CR0, CR1, CR2, stata``
+    cluster : for CR kinds, one value per fitted row (array, Series, or a
+        DataFrame whose columns are interacted)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalspec.estimators._linear import fit_ols
+    >>> X = np.column_stack([np.ones(6), [1., 2, 3, 4, 5, 6]])
+    >>> fit = fit_ols(np.array([1., 3, 2, 5, 4, 6]), X, ["(Intercept)", "x"])
+    >>> round(float(vcov(fit, "HC1").se[1]), 6)
+    0.169872
+    """
+    k = _parse_kind(kind)
+    clustered = k in (VcovKind.CR0, VcovKind.CR1, VcovKind.CR2, VcovKind.STATA)
+    if clustered and cluster is None:
+        raise SpecError(f"variance estimator {k.value!r} needs a cluster variable.", loc="vcov",
+                        fix="Name the cluster column, or choose a heteroskedasticity-robust kind such as HC1.")
+    if not clustered and cluster is not None:
+        raise SpecError(f"variance estimator {k.value!r} does not use clusters.", loc="vcov",
+                        fix="Use CR1, CR2 or stata for cluster-robust standard errors.")
+    X = fit.X_kept
+    n, r = X.shape
+    e = fit.residuals
+    w = fit.weights
+    df_resid = float(fit.df_resid)
+    desc = _DESCRIPTION[k]
+    if k is VcovKind.IID:
+        V = fit.sigma**2 * fit.xtwx_inv()
+        return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, None, desc)
+    ww = np.ones(n) if w is None else w
+    scores = X * (ww * e)[:, None]  # sandwich::estfun.lm: w_i e_i x_i
+
+    def sandwich(meat: np.ndarray) -> np.ndarray:
+        half = fit.xtwx_solve(meat)
+        V = fit.xtwx_solve(half.T)
+        return (V + V.T) / 2.0
+
+    if not clustered:
+        if k in (VcovKind.HC2, VcovKind.HC3):
+            # leverage of the weighted design: h_i = w_i x_i'(X'WX)^-1 x_i
+            h = ww * np.einsum("ij,ji->i", X, fit.xtwx_solve(X.T))
+            scale = 1.0 / np.sqrt(1.0 - h) if k is VcovKind.HC2 else 1.0 / (1.0 - h)
+            scores = scores * scale[:, None]
+        V = sandwich(score_meat(scores))
+        if k is VcovKind.HC1:
+            V = V * n / (n - r)
+        return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, None, desc)
+    cl: Clusters = make_clusters(cluster, n)
+    G = cl.n_groups
+    if G < 2:
+        raise SpecError("cluster-robust standard errors need at least two clusters; the sample has one.",
+                        loc="cluster", fix="Cluster on a coarser-than-everything variable with 2+ values, or use HC1.")
+    if k is VcovKind.CR2:
+        Vk, dfk = cr2_vcov(X, e, cl, w)
+        return Vcov(_embed(fit, Vk), fit.terms, k.value, _embed_df(fit, dfk), G, desc)
+    V = sandwich(cluster_meat(scores, cl)) * G / (G - 1)
+    if k in (VcovKind.CR1, VcovKind.STATA):
+        V = V * (n - 1) / (n - r)
+    df = float(G - 1) if k is VcovKind.STATA else df_resid
+    return Vcov(_embed(fit, V), fit.terms, k.value, df, G, desc)
