@@ -1,1 +1,27 @@
+"""The causal-graph stage: DAGs, d-separation, adjustment sets, instruments, node roles.
 
+Pure Python, no data.  Every algorithm treats ``a <-> b`` as a latent common cause
+and never places a latent node in an adjustment or conditioning set.
+"""
+
+from ._adjustment import adjustment_sets, front_door_sets, is_adjustment_set, optimal_adjustment_set
+from ._dag import DAG
+from ._implications import implied_conditional_independencies, instrumental_variables
+from ._paths import Path, paths
+from ._roles import Role, node_roles
+from ._separation import d_separated
+
+__all__ = [
+    "DAG",
+    "Path",
+    "Role",
+    "adjustment_sets",
+    "d_separated",
+    "front_door_sets",
+    "implied_conditional_independencies",
+    "instrumental_variables",
+    "is_adjustment_set",
+    "node_roles",
+    "optimal_adjustment_set",
+    "paths",
+]

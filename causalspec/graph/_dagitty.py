@@ -1,0 +1,223 @@
+"""A parser for dagitty's graph syntax (``dag { x [exposure] ; x -> {a b} ; a <-> b }``).
+
+It tokenises the text and builds a :class:`~causalspec.graph.DAG`; nothing in the text
+is ever evaluated.
+"""
+
+from __future__ import annotations
+
+from causalspec.errors import GraphError, Problem
+
+from ._dag import DAG, _q
+
+__all__ = ["parse_dagitty"]
+
+_OPS = ("<->", "->", "<-", "--")
+_PUNCT = "{}[];,="
+_FLAGS = {"exposure", "outcome", "latent", "adjusted", "selected", "source", "target"}
+_GRAPH_TYPES = {"dag", "pdag", "mag", "pag", "graph", "digraph"}
+
+
+class _Syntax(Exception):
+    def __init__(self, line: int, message: str, fix: str = ""):
+        super().__init__(message)
+        self.line, self.message, self.fix = line, message, fix
+
+
+def _tokens(text: str) -> list[tuple[str, str, int]]:
+    """(kind, value, line) with kind in name / str / op / punct."""
+    out: list[tuple[str, str, int]] = []
+    i, n, line = 0, len(text), 1
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            i += 1
+        elif ch.isspace():
+            i += 1
+        elif ch == '"':
+            j, buf = i + 1, []
+            while j < n and text[j] != '"':
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(text[j])
+                j += 1
+            if j >= n:
+                raise _Syntax(line, "a double quote is never closed.", "Close the quoted name with \".")
+            out.append(("str", "".join(buf), line))
+            line += text.count("\n", i, j)
+            i = j + 1
+        elif any(text.startswith(op, i) for op in _OPS):
+            op = next(op for op in _OPS if text.startswith(op, i))
+            out.append(("op", op, line))
+            i += len(op)
+        elif ch in _PUNCT:
+            out.append(("punct", ch, line))
+            i += 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in _PUNCT and text[j] != '"' \
+                    and not any(text.startswith(op, j) for op in _OPS):
+                j += 1
+            out.append(("name", text[i:j], line))
+            i = j
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.toks = _tokens(text)
+        self.i = 0
+        self.nodes: list[str] = []
+        self.seen: set[str] = set()
+        self.edges: dict[tuple[str, str, str], int] = {}
+        self.flags: dict[str, set[str]] = {f: set() for f in _FLAGS}
+        self.positions: dict[str, str] = {}
+
+    def peek(self, k: int = 0):
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else ("eof", "", self.toks[-1][2] if self.toks else 1)
+
+    def take(self):
+        t = self.peek()
+        self.i += 1
+        return t
+
+    def expect(self, value: str):
+        t = self.take()
+        if t[1] != value or t[0] not in ("punct", "op"):
+            raise _Syntax(t[2], f"expected {value!r} but found {t[1] or 'the end of the text'!r}.",
+                          "Check the braces and brackets of the graph.")
+
+    def parse(self) -> None:
+        t = self.peek()
+        if t[0] == "name" and t[1].lower() in _GRAPH_TYPES:
+            self.take()
+            if t[1].lower() != "dag":
+                raise _Syntax(t[2], f"graph type {t[1]!r} is not supported; only 'dag' graphs are.",
+                              "Write the graph as dag { ... }.")
+        elif t[0] == "name":
+            raise _Syntax(t[2], f"unknown graph type {t[1]!r}.", "Write the graph as dag { ... }.")
+        if self.peek()[1] == "{" and self.peek()[0] == "punct":
+            self.take()
+            self.statements(until="}")
+            self.expect("}")
+        else:
+            self.statements(until=None)
+        t = self.peek()
+        if t[0] != "eof":
+            raise _Syntax(t[2], f"unexpected {t[1]!r} after the end of the graph.", "Remove the trailing text.")
+
+    def statements(self, until: str | None) -> list[str]:
+        """Parse statements up to ``until`` (not consumed); return the nodes mentioned."""
+        mentioned: list[str] = []
+        while True:
+            t = self.peek()
+            if t[0] == "eof" or (t[0] == "punct" and t[1] == until):
+                return mentioned
+            if t[0] == "punct" and t[1] in ";,":
+                self.take()
+                continue
+            mentioned.extend(self.statement())
+
+    def element(self) -> list[str]:
+        t = self.take()
+        if t[0] in ("name", "str"):
+            if t[0] == "name" and not t[1]:
+                raise _Syntax(t[2], "empty node name.")
+            self.add_node(t[1])
+            return [t[1]]
+        if t[0] == "punct" and t[1] == "{":
+            inner = self.statements(until="}")
+            self.expect("}")
+            return inner
+        raise _Syntax(t[2], f"expected a node name but found {t[1] or 'the end of the text'!r}.",
+                      "Quote names that contain spaces or punctuation with double quotes.")
+
+    def statement(self) -> list[str]:
+        # a graph attribute such as bb="..." is skipped
+        if self.peek()[0] == "name" and self.peek(1)[:2] == ("punct", "="):
+            self.take(), self.take(), self.take()
+            return []
+        left = self.element()
+        mentioned = list(left)
+        chained = False
+        while True:
+            t = self.peek()
+            if t[0] == "punct" and t[1] == "[":
+                attrs = self.attributes()
+                if not chained:
+                    for v in left:
+                        self.apply(v, attrs)
+                continue
+            if t[0] != "op":
+                return mentioned
+            self.take()
+            if t[1] == "--":
+                raise _Syntax(t[2], "undirected edges (--) are not allowed in a DAG.",
+                              "Use -> for a cause or <-> for an unobserved common cause.")
+            right = self.element()
+            for a in left:
+                for b in right:
+                    if a == b:
+                        raise _Syntax(t[2], f"self edge {a} {t[1]} {b}.", "Remove the edge.")
+                    if t[1] == "->":
+                        key = (a, "->", b)
+                    elif t[1] == "<-":
+                        key = (b, "->", a)
+                    else:
+                        key = (min(a, b), "<->", max(a, b))
+                    self.edges.setdefault(key, t[2])
+            mentioned.extend(right)
+            left, chained = right, True
+
+    def attributes(self) -> dict[str, str]:
+        self.expect("[")
+        attrs: dict[str, str] = {}
+        while True:
+            t = self.take()
+            if t[0] == "punct" and t[1] == "]":
+                return attrs
+            if t[0] == "punct" and t[1] in ",;":
+                continue
+            if t[0] not in ("name", "str"):
+                raise _Syntax(t[2], f"unexpected {t[1] or 'end of text'!r} in an attribute list.",
+                              "Write attributes as [exposure] or [pos=\"1,2\"].")
+            if self.peek()[:2] == ("punct", "="):
+                self.take()
+                v = self.take()
+                if v[0] not in ("name", "str"):
+                    raise _Syntax(v[2], f"attribute {t[1]!r} has no value.", "Write key=\"value\".")
+                attrs[t[1]] = v[1]
+            else:
+                attrs[t[1]] = ""
+
+    def add_node(self, v: str) -> None:
+        if v not in self.seen:
+            self.seen.add(v)
+            self.nodes.append(v)
+
+    def apply(self, v: str, attrs: dict[str, str]) -> None:
+        for key, value in attrs.items():
+            if key in _FLAGS:
+                self.flags[key].add(v)
+            elif key == "pos":
+                self.positions[v] = value
+
+
+def parse_dagitty(text: str) -> DAG:
+    """Parse dagitty text into a :class:`DAG` carrying exposures/outcomes from the attributes."""
+    if not isinstance(text, str):
+        raise GraphError(Problem("dag", f"dagitty text must be a string, not {type(text).__name__}.",
+                                 fix="Pass the graph as text like 'dag { x -> y }'."))
+    p = _Parser(text)
+    try:
+        p.parse()
+    except _Syntax as err:
+        raise GraphError(Problem(f"dag line {err.line}", err.message, fix=err.fix)) from None
+    edges = [f"{_q(a)} {op} {_q(b)}" for (a, op, b) in p.edges]
+    dag = DAG.from_edges(edges, latent=p.flags["latent"], nodes=p.nodes, loc="dag.edges",
+                         exposures=p.flags["exposure"] | p.flags["source"],
+                         outcomes=p.flags["outcome"] | p.flags["target"])
+    return DAG(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes,
+               tuple(sorted(p.positions.items())))
