@@ -165,7 +165,8 @@ def optimal_adjustment_set(dag: DAG, x: str | Iterable[str], y: str | Iterable[s
 
     Returns None when the O-set is not a valid adjustment set of observed nodes (for
     instance when it contains a latent node or a bidirected edge enters the causal
-    nodes).  Henckel, Perković & Maathuis (2022), JRSS-B 84(2) 579-599; matches
+    nodes).  When y is not a descendant of x there are no causal nodes; the empty set
+    is returned if it is valid, else None.  Henckel, Perković & Maathuis (2022), JRSS-B 84(2) 579-599; matches
     ``pcalg::optAdjSet``.
 
     Examples

@@ -81,22 +81,6 @@ def moral_graph(parents: Adj, keep: set[str]) -> dict[str, set[str]]:
     return adj
 
 
-def _real_neighbours(adj: Mapping[str, set[str]], V: Iterable[str], forbidden: set[str]) -> set[str]:
-    """Allowed vertices outside ``V`` reachable from ``V`` through forbidden vertices only."""
-    seen = set(V)
-    stack = list(seen)
-    out: set[str] = set()
-    while stack:
-        for w in adj[stack.pop()]:
-            if w not in seen:
-                seen.add(w)
-                if w in forbidden:
-                    stack.append(w)
-                else:
-                    out.add(w)
-    return out
-
-
 def _component(adj: Mapping[str, set[str]], start: Iterable[str], avoid: set[str]) -> set[str]:
     seen = set(start)
     stack = list(seen)
@@ -108,47 +92,97 @@ def _component(adj: Mapping[str, set[str]], start: Iterable[str], avoid: set[str
     return seen
 
 
+def _bits(m: int):
+    while m:
+        low = m & -m
+        yield low.bit_length() - 1
+        m ^= low
+
+
 def list_minimal_separators(adj: Mapping[str, set[str]], S: set[str], T: set[str],
                             forbidden: set[str], max_n: int | None = None) -> list[frozenset[str]]:
     """Every inclusion-minimal vertex set, free of ``forbidden`` and of S, T, separating S from T.
 
     Takata (2010) "Space-optimal, backtracking algorithms to list the minimal vertex
-    separators of a graph", with forbidden vertices absorbed into the sides.
+    separators of a graph", Discrete Appl Math 158:1660-1667.  Forbidden vertices are
+    eliminated first (their neighbours become a clique: a separator can never use them),
+    S and T are merged into one vertex each, and vertex sets are bit masks for speed.
     """
-    forbidden = set(forbidden) | S | T
-    if _real_neighbours(adj, S, forbidden - T) & T or S & T:
+    forbidden = set(forbidden) - S - T
+    if S & T:
         return []
-    out: list[frozenset[str]] = []
-    U0 = set(T)
-    for t in T:
-        U0 |= adj[t]
+    # eliminate forbidden vertices: neighbours of each forbidden component become adjacent
+    nbr: dict[str, set[str]] = {v: set(adj[v]) - forbidden for v in adj if v not in forbidden}
+    seen: set[str] = set()
+    for f in forbidden:
+        if f in seen or f not in adj:
+            continue
+        comp, stack, border = {f}, [f], set()
+        while stack:
+            for w in adj[stack.pop()]:
+                if w in forbidden:
+                    if w not in comp:
+                        comp.add(w)
+                        stack.append(w)
+                else:
+                    border.add(w)
+        seen |= comp
+        for a in border:
+            nbr[a] |= border - {a}
+    # merge S into one vertex and T into another
+    names = ["\x00S", "\x00T"] + sorted(v for v in nbr if v not in S and v not in T)
+    index = {v: i for i, v in enumerate(names)}
+    for v in S:
+        index[v] = 0
+    for v in T:
+        index[v] = 1
+    adjm = [0] * len(names)
+    for v, ws in nbr.items():
+        i = index[v]
+        for w in ws:
+            j = index[w]
+            if i != j:
+                adjm[i] |= 1 << j
+                adjm[j] |= 1 << i
+    s_bit, t_bit = 1, 2
+    if adjm[0] & t_bit:
+        return []
 
-    def near_separator(A: set[str]) -> set[str] | None:
-        NA = _real_neighbours(adj, A, forbidden)
-        C = _component(adj, T, NA)
-        if C & A:
-            return None
-        return _real_neighbours(adj, C, forbidden)
+    def neighbours(m: int) -> int:
+        out = 0
+        for i in _bits(m):
+            out |= adjm[i]
+        return out & ~m
 
-    def rec(A: set[str], U: set[str]) -> None:
+    def component(start: int, avoid: int) -> int:
+        comp = frontier = start
+        while frontier:
+            frontier = neighbours(frontier) & ~avoid & ~comp
+            comp |= frontier
+        return comp
+
+    out: list[int] = []
+
+    def rec(A: int, U: int) -> None:
         if max_n is not None and len(out) >= max_n:
             return
-        SA = near_separator(A)
-        if SA is None:
+        C = component(t_bit, neighbours(A))
+        if C & A:
             return
-        Astar = _component(adj, S, SA)
+        SA = neighbours(C)  # the minimal separator closest to A
+        Astar = component(s_bit, SA)
         if Astar & U:
             return
-        candidates = sorted(_real_neighbours(adj, Astar, forbidden) - U)
-        if candidates:
-            v = candidates[0]
-            rec(Astar | {v}, U)
-            rec(Astar, U | {v})
+        free = neighbours(Astar) & ~U
+        if free:
+            v = free & -free
+            rec(Astar | v, U)
+            rec(Astar, U | v)
         else:
-            out.append(frozenset(SA))
+            out.append(SA)
 
-    rec(set(S), U0)
-    return out
+    rec(s_bit, t_bit | adjm[1])
+    return [frozenset(names[i] for i in _bits(m)) for m in out]
 
 
 def find_minimal_separator(parents: Adj, children: Adj, X: set[str], Y: set[str],
