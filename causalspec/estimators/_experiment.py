@@ -1,0 +1,236 @@
+"""Estimators for randomised experiments: difference in means and Lin's (2013) adjustment.
+
+``difference_in_means`` matches ``estimatr::difference_in_means`` without blocks
+or clusters (Neyman variance, Welch-Satterthwaite df), which is also
+``t.test(var.equal = FALSE)``; ``lm_lin`` matches ``estimatr::lm_lin``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from causalspec.errors import DataError, EstimationError
+from causalspec.estimators._design import Design, materialize
+from causalspec.estimators._linear import LinearFit, fit_ols
+from causalspec.inference import Vcov, coef_table, vcov
+from causalspec.spec._formula import quote_name
+
+__all__ = ["DiffInMeans", "WelchTest", "LinFit", "difference_in_means", "welch_t_test", "lm_lin"]
+
+
+@dataclass(frozen=True)
+class WelchTest:
+    """Welch's two-sample t test of ``mean(x) - mean(y)`` (``stats::t.test``)."""
+
+    statistic: float
+    df: float
+    p_value: float
+    conf_int: tuple[float, float]
+    estimate: tuple[float, float]
+    stderr: float
+    level: float
+
+
+@dataclass(frozen=True)
+class DiffInMeans:
+    """Difference in means of treated minus control, with its Neyman standard error."""
+
+    term: str
+    estimate: float
+    std_error: float
+    statistic: float
+    p_value: float
+    conf_low: float
+    conf_high: float
+    df: float
+    nobs: int
+    n_treated: int
+    n_control: int
+    mean_treated: float
+    mean_control: float
+    level: float
+    table: pd.DataFrame
+    vcov: Vcov
+    dropped: tuple[tuple[str, int], ...] = ()
+    stats: tuple[tuple[str, float], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class LinFit:
+    """Lin's (2013) interacted regression: fit, variance and tidy table (with a ``df`` column)."""
+
+    fit: LinearFit
+    vcov: Vcov
+    table: pd.DataFrame
+    terms: tuple[str, ...]
+    nobs: int
+    dropped: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...]
+    stats: tuple[tuple[str, float], ...]
+    covariate_means: tuple[tuple[str, float], ...]
+
+
+def _binary(y: Any, d: Any, what: str) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, int], ...]]:
+    y = np.asarray(y, dtype=float)
+    d = np.asarray(d, dtype=float)
+    if y.shape != d.shape or y.ndim != 1:
+        raise DataError(f"{what}: outcome and treatment must be 1-d and of equal length "
+                        f"(got {y.shape} and {d.shape}).", loc="data", fix="Pass one value per unit.")
+    dropped = []
+    ny, nd = int(np.isnan(y).sum()), int((np.isnan(d) & ~np.isnan(y)).sum())
+    if ny:
+        dropped.append(("missing values in the outcome", ny))
+    if nd:
+        dropped.append(("missing values in the treatment", nd))
+    keep = ~(np.isnan(y) | np.isnan(d))
+    y, d = y[keep], d[keep]
+    levels = set(np.unique(d).tolist())
+    if not levels <= {0.0, 1.0}:
+        raise DataError(f"{what}: the treatment must be 0/1 (or logical); it has values "
+                        f"{sorted(levels)[:5]}.", loc="treatment", fix="Recode the treatment as 0 = control, 1 = treated.")
+    if levels != {0.0, 1.0}:
+        raise EstimationError(f"{what}: the treatment does not vary (only {sorted(levels)} in the sample).",
+                              loc="treatment", fix="Both arms need at least two units.")
+    return y, d, tuple(dropped)
+
+
+def welch_t_test(x: Any, y: Any, level: float = 0.95) -> WelchTest:
+    """Welch two-sample t test of ``mean(x) - mean(y)``.
+
+    Matches ``stats::t.test(x, y)`` (``var.equal = FALSE``); Welch (1947).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    nx, ny = len(x), len(y)
+    if nx < 2 or ny < 2:
+        raise EstimationError("Welch's t test needs at least two observations in each group.", loc="data",
+                              fix="Check the treatment coding and missing outcomes.")
+    vx, vy = x.var(ddof=1) / nx, y.var(ddof=1) / ny
+    se = float(np.sqrt(vx + vy))
+    df = float((vx + vy) ** 2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1)))
+    diff = float(x.mean() - y.mean())
+    t = diff / se
+    q = sps.t.ppf(0.5 + level / 2.0, df)
+    return WelchTest(t, df, float(2 * sps.t.sf(abs(t), df)), (diff - q * se, diff + q * se),
+                     (float(x.mean()), float(y.mean())), se, level)
+
+
+def difference_in_means(y: Any, d: Any, *, level: float = 0.95, term: str = "d") -> DiffInMeans:
+    """Difference in means with the Neyman variance and Welch-Satterthwaite df.
+
+    Matches ``estimatr::difference_in_means(y ~ d)`` without blocks or clusters
+    (= ``t.test(y[d == 1], y[d == 0])``); Neyman (1923), Welch (1947).
+
+    Examples
+    --------
+    >>> r = difference_in_means([1., 2, 3, 4, 6, 8], [0, 0, 0, 1, 1, 1], term="treat")
+    >>> round(r.estimate, 6)
+    4.0
+    """
+    y, d, dropped = _binary(y, d, "difference_in_means")
+    t1, t0 = y[d == 1], y[d == 0]
+    w = welch_t_test(t1, t0, level)
+    V = Vcov(np.array([[w.stderr**2]]), (term,), "neyman", w.df, None,
+             "estimatr::difference_in_means (Neyman SE, Welch-Satterthwaite df)")
+    table = coef_table(np.array([w.estimate[0] - w.estimate[1]]), V, level)
+    table["df"] = w.df
+    est = w.estimate[0] - w.estimate[1]
+    return DiffInMeans(
+        term=term, estimate=est, std_error=w.stderr, statistic=w.statistic, p_value=w.p_value,
+        conf_low=w.conf_int[0], conf_high=w.conf_int[1], df=w.df, nobs=len(y), n_treated=len(t1),
+        n_control=len(t0), mean_treated=w.estimate[0], mean_control=w.estimate[1], level=level, table=table,
+        vcov=V, dropped=dropped,
+        stats=(("mean_treated", w.estimate[0]), ("mean_control", w.estimate[1]), ("n_treated", float(len(t1))),
+               ("n_control", float(len(t0))), ("df", w.df)),
+    )
+
+
+def _covariate_design(covariates: Any) -> tuple[np.ndarray, tuple[str, ...], pd.Index, dict[str, int], int]:
+    if isinstance(covariates, Design):
+        keep = [i for i, t in enumerate(covariates.terms) if t != "(Intercept)"]
+        return (covariates.X[:, keep], tuple(covariates.terms[i] for i in keep), covariates.rows,
+                dict(covariates.dropped), covariates.n_input)
+    if not isinstance(covariates, pd.DataFrame):
+        raise DataError("lm_lin: covariates must be a pandas DataFrame or a Design.", loc="covariates",
+                        fix="Pass data[[...covariate columns...]].")
+    if covariates.shape[1] == 0:
+        raise DataError("lm_lin needs at least one covariate.", loc="covariates",
+                        fix="Use difference_in_means when there are no covariates.")
+    frame = covariates.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    outcome = "lin_outcome_placeholder"
+    while outcome in frame.columns:
+        outcome += "_"
+    frame[outcome] = 0.0
+    formula = f"{outcome} ~ " + " + ".join(quote_name(c) for c in covariates.columns.map(str))
+    des = materialize(formula, frame)
+    keep = [i for i, t in enumerate(des.terms) if t != "(Intercept)"]
+    return des.X[:, keep], tuple(des.terms[i] for i in keep), des.rows, dict(des.dropped), des.n_input
+
+
+def lm_lin(y: Any, d: Any, covariates: Any, *, se_type: str | None = None, cluster: Any = None,
+           level: float = 0.95, treatment: str = "d", weights: Any = None) -> LinFit:
+    """Lin's (2013) regression: treatment, mean-centred covariates and their interactions.
+
+    Matches ``estimatr::lm_lin(y ~ d, covariates = ~ ...)`` (covariates expanded
+    with R's contrasts, centred, named ``<column>_c``; HC2 by default, CR2 with
+    clusters); Lin (2013), Ann. Appl. Stat. 7(1).
+
+    ``covariates`` is a DataFrame aligned with ``y`` (rows with a missing
+    covariate are dropped and counted) or a :class:`Design`.
+    """
+    y = np.asarray(y, dtype=float)
+    d = np.asarray(d, dtype=float)
+    Xc, cov_terms, rows, dropped, n_input = _covariate_design(covariates)
+    if isinstance(covariates, Design):
+        # a Design's rows are the units y and d describe, already aligned
+        n_input = len(rows)
+        pos = np.arange(n_input)
+    else:
+        if not covariates.index.is_unique:
+            covariates = covariates.reset_index(drop=True)
+            Xc, cov_terms, rows, dropped, n_input = _covariate_design(covariates)
+        pos = covariates.index.get_indexer(rows)
+    if len(y) != n_input or len(d) != n_input:
+        raise DataError(f"lm_lin: outcome ({len(y)}), treatment ({len(d)}) and covariates ({n_input}) "
+                        "have different lengths.", loc="data", fix="Pass columns of the same data frame.")
+    yy, dd = y[pos], d[pos]
+    extra = {}
+    ny = int(np.isnan(yy).sum())
+    nd = int((np.isnan(dd) & ~np.isnan(yy)).sum())
+    if ny:
+        extra["missing values in the outcome"] = ny
+    if nd:
+        extra["missing values in the treatment"] = nd
+    ok = ~(np.isnan(yy) | np.isnan(dd))
+    yy, dd, Xc = yy[ok], dd[ok], Xc[ok]
+    _binary(yy, dd, "lm_lin")
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)[pos][ok]
+    means = Xc.mean(axis=0) if w is None else (w[:, None] * Xc).sum(axis=0) / w.sum()
+    centred = Xc - means
+    names_c = tuple(f"{t}_c" for t in cov_terms)
+    X = np.column_stack([np.ones(len(yy)), dd, centred, dd[:, None] * centred])
+    terms = ("(Intercept)", treatment, *names_c, *(f"{treatment}:{t}" for t in names_c))
+    fit = fit_ols(yy, X, terms, weights=w)
+    kind = se_type or ("CR2" if cluster is not None else "HC2")
+    cl = None
+    if cluster is not None:
+        cl = cluster.iloc[pos[ok]] if isinstance(cluster, (pd.Series, pd.DataFrame)) else np.asarray(cluster)[pos][ok]
+    V = vcov(fit, kind, cl)
+    table = coef_table(fit.coef, V, level)
+    table["df"] = V.df_for()
+    all_dropped = {**dropped, **extra}
+    return LinFit(
+        fit=fit, vcov=V, table=table, terms=terms, nobs=fit.nobs, dropped=tuple(all_dropped.items()),
+        notes=tuple(fit.notes) + tuple(f"{c} row(s) dropped: {r}" for r, c in all_dropped.items()),
+        stats=(("r2", fit.r2), ("adj_r2", fit.adj_r2)),
+        covariate_means=tuple(zip(cov_terms, (float(m) for m in means))),
+    )

@@ -1,0 +1,509 @@
+"""Safe, R-flavoured model formulas: quoting, parsing and a whitelist of transforms.
+
+A formula such as ``log(wage) ~ educ + I(age^2) + factor(region) + treat:female``
+is parsed here *without evaluating anything*.  The top level follows R's
+formula grammar (``+ - * / : ^`` and parentheses, with R's precedence);
+function calls are parsed with Python's :mod:`ast` and checked against a fixed
+whitelist.  Names follow R: ``first.treat`` is one name (R has no attribute
+access), and any column name can be written in backticks (`` `a b` ``, with
+``\\``` for a literal backtick).  Only the checked tree is ever handed to
+formulaic, with every column renamed to a safe alias, so user text can never
+reach Python's ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from causalspec.errors import SpecError
+
+__all__ = [
+    "quote_name", "check_term", "parse_formula", "Formula", "Var", "Num", "Op", "Neg", "Call",
+    "ALLOWED_FUNCTIONS", "r_name_of", "r_deparse",
+]
+
+#: Functions a term may call, and the keyword arguments each accepts.
+ALLOWED_FUNCTIONS: dict[str, frozenset[str]] = {
+    "I": frozenset(), "log": frozenset(), "log1p": frozenset(), "log2": frozenset(), "log10": frozenset(),
+    "exp": frozenset(), "sqrt": frozenset(), "abs": frozenset(),
+    "factor": frozenset({"levels"}), "C": frozenset({"levels"}), "relevel": frozenset({"ref"}),
+    "center": frozenset(), "scale": frozenset(), "poly": frozenset({"degree", "raw"}),
+}
+# Only these calls may carry text (factor levels / reference level).
+_LEVEL_FUNCTIONS = frozenset({"factor", "C", "relevel"})
+_FIX = ("Write a term from column names, numbers, + - * / ^ : and the functions "
+        f"{', '.join(sorted(ALLOWED_FUNCTIONS))}; quote unusual column names with backticks.")
+_R_RESERVED = frozenset("if else repeat while function for next break TRUE FALSE NULL Inf NaN NA "
+                        "NA_integer_ NA_real_ NA_character_ in".split())
+_NAME_RE = re.compile(r"[^\W\d]|\.(?![0-9])", re.UNICODE)
+
+
+# ----------------------------------------------------------------------------------------- quoting
+def quote_name(name: str) -> str:
+    """Quote a column name so a formula takes it literally (never evaluated).
+
+    Names that are plain R names are returned unchanged; anything else is put in
+    backticks, with backslashes and backticks escaped.
+
+    >>> quote_name("educ"), quote_name("a b"), quote_name("a+b")
+    ('educ', '`a b`', '`a+b`')
+    """
+    if _is_plain_name(name) and name not in ALLOWED_FUNCTIONS:
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _is_plain_name(name: str) -> bool:
+    if not name or name in _R_RESERVED or keyword.iskeyword(name) or "__" in name:
+        return False
+    if not _NAME_RE.match(name):
+        return False
+    return all(ch.isalnum() or ch in "._" for ch in name)
+
+
+def r_display(name: str) -> str:
+    """How R's deparse shows a variable name: as is when syntactic, else in backticks."""
+    if name and name not in _R_RESERVED and _NAME_RE.match(name) and all(c.isalnum() or c in "._" for c in name):
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+# ------------------------------------------------------------------------------------------- nodes
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class Num:
+    text: str
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str  # one of + - * / : ^
+    left: "Node"
+    right: "Node"
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Node"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A whitelisted call; ``tree`` is its checked ast with names replaced by ``_v{i}`` slots."""
+
+    source: str
+    tree: ast.expr
+    names: tuple[str, ...]  # slot i -> column name
+
+
+Node = Union[Var, Num, Op, Neg, Call]
+
+
+@dataclass(frozen=True)
+class Formula:
+    lhs: Node | None
+    rhs: Node
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Column names used, in order of first appearance (outcome first)."""
+        out: list[str] = []
+        for side in (self.lhs, self.rhs):
+            if side is not None:
+                _collect(side, out)
+        return tuple(out)
+
+
+def _collect(node: Node, out: list[str]) -> None:
+    if isinstance(node, Var):
+        if node.name not in out:
+            out.append(node.name)
+    elif isinstance(node, Call):
+        for n in node.names:
+            if n not in out:
+                out.append(n)
+    elif isinstance(node, Op):
+        _collect(node.left, out)
+        _collect(node.right, out)
+    elif isinstance(node, Neg):
+        _collect(node.operand, out)
+
+
+# --------------------------------------------------------------------------------------- tokenizer
+def _fail(loc: str, message: str) -> SpecError:
+    return SpecError(message, loc=loc, fix=_FIX)
+
+
+def _read_quoted(text: str, i: int, quote: str, loc: str) -> tuple[str, int]:
+    """Read a backticked name or a string literal starting at ``text[i] == quote``."""
+    out, j = [], i + 1
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\" and j + 1 < len(text):
+            out.append(text[j + 1])
+            j += 2
+            continue
+        if ch == quote:
+            return "".join(out), j + 1
+        out.append(ch)
+        j += 1
+    raise _fail(loc, f"unclosed {quote} in {text!r}.")
+
+
+def _read_name(text: str, i: int) -> tuple[str, int]:
+    j = i
+    while j < len(text) and (text[j].isalnum() or text[j] in "._"):
+        j += 1
+    return text[i:j], j
+
+
+def _tokens(text: str, loc: str) -> list[tuple[str, str]]:
+    """Top-level tokens: ('op', c), ('name', n), ('qname', n), ('num', t), ('call', raw)."""
+    toks: list[tuple[str, str]] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "+-*/:^()~":
+            toks.append(("op", ch))
+            i += 1
+        elif ch == "`":
+            name, i = _read_quoted(text, i, "`", loc)
+            toks.append(("qname", name))
+        elif ch.isdigit() or (ch == "." and i + 1 < len(text) and text[i + 1].isdigit()):
+            m = re.match(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text[i:])
+            assert m is not None
+            toks.append(("num", m.group(0)))
+            i += m.end()
+        elif _NAME_RE.match(ch):
+            name, j = _read_name(text, i)
+            k = j
+            while k < len(text) and text[k].isspace():
+                k += 1
+            if k < len(text) and text[k] == "(":
+                end = _matching_paren(text, k, loc)
+                toks.append(("call", text[i:end + 1]))
+                i = end + 1
+            else:
+                toks.append(("name", name))
+                i = j
+        else:
+            raise _fail(loc, f"character {ch!r} is not allowed in a formula term ({text!r}).")
+    return toks
+
+
+def _matching_paren(text: str, start: int, loc: str) -> int:
+    depth, j = 0, start
+    while j < len(text):
+        ch = text[j]
+        if ch in "`'\"":
+            _, j = _read_quoted(text, j, ch, loc)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    raise _fail(loc, f"unbalanced parentheses in {text!r}.")
+
+
+# ------------------------------------------------------------------------------------------ parser
+class _Parser:
+    """Precedence climbing with R's formula precedence: + - < * / < : < unary - < ^."""
+
+    _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, ":": 3, "^": 5}
+
+    def __init__(self, toks: list[tuple[str, str]], loc: str, source: str):
+        self.toks, self.pos, self.loc, self.source = toks, 0, loc, source
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.pos] if self.pos < len(self.toks) else None
+
+    def parse(self, min_prec: int = 1) -> Node:
+        left = self.unary()
+        while True:
+            tok = self.peek()
+            if tok is None or tok[0] != "op" or tok[1] not in self._PREC or self._PREC[tok[1]] < min_prec:
+                return left
+            op = tok[1]
+            self.pos += 1
+            nxt = self._PREC[op] if op == "^" else self._PREC[op] + 1  # ^ is right-associative
+            left = Op(op, left, self.parse(nxt))
+
+    def unary(self) -> Node:
+        tok = self.peek()
+        if tok == ("op", "-") or tok == ("op", "+"):
+            self.pos += 1
+            inner = self.parse(4)
+            return Neg(inner) if tok[1] == "-" else inner
+        return self.atom()
+
+    def atom(self) -> Node:
+        tok = self.peek()
+        if tok is None:
+            raise _fail(self.loc, f"the formula {self.source!r} ends where a term was expected.")
+        self.pos += 1
+        kind, val = tok
+        if kind == "qname":  # backticked: any text is a literal column name
+            return Var(val)
+        if kind == "name":
+            if "__" in val:
+                raise _fail(self.loc, f"name {val!r} contains a double underscore, which is not allowed.")
+            return Var(val)
+        if kind == "num":
+            return Num(val)
+        if kind == "call":
+            return _parse_call(val, self.loc)
+        if val == "(":
+            inner = self.parse(1)
+            if self.peek() != ("op", ")"):
+                raise _fail(self.loc, f"missing ')' in {self.source!r}.")
+            self.pos += 1
+            return inner
+        raise _fail(self.loc, f"unexpected {val!r} in {self.source!r}.")
+
+
+def _parse_call(raw: str, loc: str) -> Call:
+    """Check a call with the whitelist; R names (with dots) and backticks become slots."""
+    names: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "`":
+            name, i = _read_quoted(raw, i, "`", loc)
+            out.append(_slot(name, names))
+        elif ch in "'\"":
+            text, i = _read_quoted(raw, i, ch, loc)
+            out.append(repr(text))
+        elif ch.isdigit() or (ch == "." and i + 1 < len(raw) and raw[i + 1].isdigit()):
+            m = re.match(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", raw[i:])
+            assert m is not None
+            out.append(m.group(0))
+            i += m.end()
+        elif _NAME_RE.match(ch):
+            name, i = _read_name(raw, i)
+            if "__" in name:
+                raise _fail(loc, f"name {name!r} in {raw!r} contains a double underscore, which is not allowed.")
+            k = i
+            while k < len(raw) and raw[k].isspace():
+                k += 1
+            follows = raw[k] if k < len(raw) else ""
+            if follows == "(":
+                if name not in ALLOWED_FUNCTIONS:
+                    raise _fail(loc, f"function {name}() in {raw!r} is not allowed.")
+                out.append(name)
+            elif follows == "=" and raw[k:k + 2] != "==":
+                out.append(name)  # keyword argument name, checked on the ast below
+            elif name in ("TRUE", "FALSE"):
+                out.append("True" if name == "TRUE" else "False")
+            else:
+                out.append(_slot(name, names))
+        elif ch == "^":
+            out.append("**")
+            i += 1
+        elif ch in "[]{}@;!<>|&%$#?\\":
+            raise _fail(loc, f"character {ch!r} in {raw!r} is not allowed (no subscripts or other operators).")
+        else:
+            out.append(ch)
+            i += 1
+    code = "".join(out)
+    try:
+        tree = ast.parse(code, mode="eval").body
+    except SyntaxError:
+        raise _fail(loc, f"cannot parse the term {raw!r}.") from None
+    _check_ast(tree, loc, raw, in_levels=False)
+    return Call(raw, tree, tuple(names))
+
+
+def _slot(name: str, names: list[str]) -> str:
+    if name not in names:
+        names.append(name)
+    return f"_v{names.index(name)}"
+
+
+def _check_ast(node: ast.AST, loc: str, raw: str, *, in_levels: bool) -> None:
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_FUNCTIONS:
+            raise _fail(loc, f"the call in {raw!r} is not an allowed function.")
+        fname = node.func.id
+        for arg in node.args:
+            _check_ast(arg, loc, raw, in_levels=fname in _LEVEL_FUNCTIONS)
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in ALLOWED_FUNCTIONS[fname]:
+                raise _fail(loc, f"argument {kw.arg!r} of {fname}() in {raw!r} is not allowed.")
+            _check_ast(kw.value, loc, raw, in_levels=fname in _LEVEL_FUNCTIONS)
+    elif isinstance(node, ast.BinOp):
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            raise _fail(loc, f"operator {type(node.op).__name__} in {raw!r} is not allowed.")
+        _check_ast(node.left, loc, raw, in_levels=False)
+        _check_ast(node.right, loc, raw, in_levels=False)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise _fail(loc, f"operator {type(node.op).__name__} in {raw!r} is not allowed.")
+        _check_ast(node.operand, loc, raw, in_levels=False)
+    elif isinstance(node, ast.Name):
+        if not re.fullmatch(r"_v\d+", node.id):
+            raise _fail(loc, f"{node.id!r} in {raw!r} cannot be used here.")
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            if not in_levels:
+                raise _fail(loc, f"text {node.value!r} in {raw!r} is only allowed as a factor level.")
+        elif isinstance(node.value, bool):
+            if not in_levels:
+                raise _fail(loc, f"TRUE/FALSE in {raw!r} is only allowed as a factor option.")
+        elif not isinstance(node.value, (int, float)):
+            raise _fail(loc, f"constant {node.value!r} in {raw!r} is not allowed.")
+    elif isinstance(node, (ast.List, ast.Tuple)) and in_levels:
+        for elt in node.elts:
+            if not isinstance(elt, ast.Constant) or not isinstance(elt.value, (str, int, float)):
+                raise _fail(loc, f"factor levels in {raw!r} must be plain text or numbers.")
+    else:
+        raise _fail(loc, f"{type(node).__name__.lower()} in {raw!r} is not allowed "
+                         "(no attribute access, subscripts, lambdas or comprehensions).")
+
+
+def check_term(expr: str, loc: str) -> Node:
+    """Parse one user-written term and refuse anything outside the whitelist.
+
+    Returns the parsed term.  Raises :class:`SpecError` naming ``loc`` and the
+    offending part, with a fix.
+
+    >>> check_term("I(age^2)", "adjustment[0]").__class__.__name__
+    'Call'
+    >>> check_term("x.__class__", "adjustment[1]")
+    Traceback (most recent call last):
+    ...
+    causalspec.errors.SpecError: adjustment[1]: name 'x.__class__' contains a double underscore, ...
+    """
+    if not isinstance(expr, str) or not expr.strip():
+        raise SpecError("the term is empty.", loc=loc, fix="Write a column name or an allowed expression.")
+    toks = _tokens(expr, loc)
+    if any(t == ("op", "~") for t in toks):
+        raise _fail(loc, f"'~' is not allowed inside a term ({expr!r}).")
+    parser = _Parser(toks, loc, expr)
+    node = parser.parse()
+    if parser.pos != len(toks):
+        raise _fail(loc, f"unexpected {toks[parser.pos][1]!r} in {expr!r}.")
+    return node
+
+
+def parse_formula(formula: str, loc: str = "formula") -> Formula:
+    """Parse ``lhs ~ rhs`` (or ``~ rhs``) safely into a :class:`Formula`."""
+    if not isinstance(formula, str):
+        raise SpecError(f"the formula must be text, not {type(formula).__name__}.", loc=loc, fix=_FIX)
+    toks = _tokens(formula, loc)
+    tildes = [i for i, t in enumerate(toks) if t == ("op", "~")]
+    if len(tildes) != 1:
+        raise SpecError(f"the formula {formula!r} needs exactly one '~'.", loc=loc,
+                        fix="Write it as 'outcome ~ term + term'.")
+    cut = tildes[0]
+    lhs = None
+    if cut > 0:
+        p = _Parser(toks[:cut], loc, formula)
+        lhs = p.parse()
+        if p.pos != cut:
+            raise _fail(loc, f"unexpected {toks[p.pos][1]!r} on the left of '~' in {formula!r}.")
+    p = _Parser(toks[cut + 1:], loc, formula)
+    rhs = p.parse()
+    if p.pos != len(toks) - cut - 1:
+        raise _fail(loc, f"unexpected {toks[cut + 1 + p.pos][1]!r} in {formula!r}.")
+    return Formula(lhs, rhs)
+
+
+# ------------------------------------------------------------------------------------- rendering
+def to_formulaic(node: Node, alias: dict[str, str]) -> str:
+    """Render a checked node as formulaic text, every column replaced by its safe alias."""
+    if isinstance(node, Var):
+        return alias[node.name]
+    if isinstance(node, Num):
+        return node.text
+    if isinstance(node, Neg):
+        return f"-({to_formulaic(node.operand, alias)})"
+    if isinstance(node, Op):
+        op = "**" if node.op == "^" else node.op
+        return f"({to_formulaic(node.left, alias)}) {op} ({to_formulaic(node.right, alias)})"
+    tree = _Renamer({f"_v{i}": alias[n] for i, n in enumerate(node.names)}).visit(_copy(node.tree))
+    return ast.unparse(tree)
+
+
+def _copy(tree: ast.AST) -> ast.AST:
+    return ast.parse(ast.unparse(tree), mode="eval").body
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(self.mapping.get(node.id, node.id), node.ctx), node)
+
+
+_PREC = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
+_SYM = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def r_number(value: float | int) -> str:
+    """R's ``as.character`` of a number (15 significant digits, no trailing ``.0``)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    text = f"{v:.15g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{'-' if exp.startswith('-') else '+'}{int(exp.lstrip('+-')):02d}"
+    return text
+
+
+def r_deparse(node: ast.AST, names: dict[str, str]) -> str:
+    """Deparse a checked Python ast the way R prints the same call (``I(age^2)``, ``log(x + 1)``)."""
+    if isinstance(node, ast.Name):
+        return r_display(names[node.id]) if node.id in names else node.id
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return '"' + node.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return r_number(node.value)
+    if isinstance(node, ast.UnaryOp):
+        return ("-" if isinstance(node.op, ast.USub) else "+") + _wrap(node.operand, 3, names)
+    if isinstance(node, ast.BinOp):
+        prec = _PREC[type(node.op)]
+        if isinstance(node.op, ast.Pow):
+            return f"{_wrap(node.left, prec + 1, names)}^{_wrap(node.right, prec, names)}"
+        return f"{_wrap(node.left, prec, names)} {_SYM[type(node.op)]} {_wrap(node.right, prec + 1, names)}"
+    if isinstance(node, ast.Call):
+        args = [r_deparse(a, names) for a in node.args]
+        args += [f"{k.arg} = {r_deparse(k.value, names)}" for k in node.keywords]
+        return f"{r_deparse(node.func, {})}({', '.join(args)})"
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return "c(" + ", ".join(r_deparse(e, names) for e in node.elts) + ")"
+    return ast.unparse(node)
+
+
+def _wrap(node: ast.AST, min_prec: int, names: dict[str, str]) -> str:
+    text = r_deparse(node, names)
+    if isinstance(node, ast.BinOp) and _PREC[type(node.op)] < min_prec:
+        return f"({text})"
+    if isinstance(node, ast.UnaryOp) and min_prec > 3:
+        return f"({text})"
+    return text
+
+
+def r_name_of(formulaic_expr: str, alias_to_name: dict[str, str]) -> str:
+    """R's label for a formulaic factor expression written over aliases."""
+    if formulaic_expr in alias_to_name:
+        return r_display(alias_to_name[formulaic_expr])
+    tree = ast.parse(formulaic_expr, mode="eval").body
+    return r_deparse(tree, alias_to_name)
