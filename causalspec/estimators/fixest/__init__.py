@@ -8,6 +8,8 @@ Public entry points: :func:`feols` (OLS with absorbed fixed effects),
 """
 
 from ._demean import FixedEffects, demean, interact
+from ._eventstudy import SunabDesign, i_dummies, sunab, sunab_aggregate
 from ._feols import FixestFit, Sample, feols, fit_stats
 
-__all__ = ["FixedEffects", "FixestFit", "Sample", "demean", "feols", "fit_stats", "interact"]
+__all__ = ["FixedEffects", "FixestFit", "Sample", "SunabDesign", "demean", "feols", "fit_stats", "i_dummies",
+           "interact", "sunab", "sunab_aggregate"]
