@@ -1,0 +1,92 @@
+"""The public entry points: load, plan, fit, run, check.  Each is a thin step of the one flow."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from ._data import check_columns
+from ._data import read_data as _read
+from .errors import CausalSpecError
+from .estimators import Result
+from .estimators import fit as _fit
+from .estimators._fit import used_columns
+from .planner import Plan
+from .planner import plan as _plan
+from .spec import Spec
+from .spec import load as _load
+from .spec._load import locate
+
+__all__ = ["load", "plan", "fit", "run", "check"]
+
+load = _load
+
+
+@contextmanager
+def _located(spec: Spec):
+    """Name the spec file and line in errors raised after loading (planning, data checks)."""
+    try:
+        yield
+    except CausalSpecError as exc:
+        raise locate(exc, spec) from None
+
+
+def plan(spec: Spec) -> Plan:
+    """Plan an analysis from its spec; needs no data.  See :func:`causalspec.planner.plan`."""
+    with _located(spec):
+        return _plan(spec)
+
+
+def fit(plan: Plan, data: pd.DataFrame) -> Result:
+    """Estimate a :class:`Plan` on a DataFrame and return a :class:`Result`.
+
+    Examples
+    --------
+    >>> import causalspec as cs
+    >>> spec = cs.load("specs/feature_adoption.yaml")              # doctest: +SKIP
+    >>> result = cs.fit(cs.plan(spec), cs.datasets.feature_adoption())  # doctest: +SKIP
+    >>> round(result.effect.estimate)                               # doctest: +SKIP
+    10
+    """
+    return _fit(plan, data)
+
+
+def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.PathLike[str] | None" = None,
+        *, plan_: Plan | None = None) -> Result:
+    """Load (if given a path), plan and fit in one call.
+
+    ``data`` overrides the spec's ``data`` field: a DataFrame, or a CSV / Parquet path (read relative to the
+    current folder).  The spec's own ``data`` path is read relative to the spec file.
+    """
+    if not isinstance(spec, Spec):
+        spec = _load(spec)
+    the_plan = plan_ if plan_ is not None else plan(spec)
+    with _located(spec):
+        if data is None:
+            frame, source = _read(spec.data, spec.origin)
+        else:
+            frame, source = _read(data if isinstance(data, pd.DataFrame) else Path(data), None, loc="--data")
+        return _fit(the_plan, frame, data_source=source.label)
+
+
+def check(spec: "Spec | str | os.PathLike[str]", *, read_data: bool = True) -> Plan:
+    """Validate a spec completely without estimating: the file, the model, the plan and (if it names data that
+    can be read) the columns.  Returns the plan; raises a :class:`CausalSpecError` listing every problem."""
+    if not isinstance(spec, Spec):
+        spec = _load(spec)
+    the_plan = plan(spec)
+    with _located(spec):
+        _check_data(spec, the_plan, read_data)
+    return the_plan
+
+
+def _check_data(spec: Spec, the_plan: Plan, read_data: bool) -> None:
+    if not the_plan.identified:
+        raise the_plan.identification_error()
+    if read_data and spec.data is not None:
+        frame, _ = _read(spec.data, spec.origin)
+        columns = used_columns(the_plan)
+        check_columns(frame, columns, outcome=the_plan.outcome, treatment=the_plan.treatment)

@@ -1,0 +1,54 @@
+"""Render a Plan for a person.  Reads only the Plan's records: what is printed is what is fitted."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ._plan import Plan, Strategy
+
+_WIDTH = 88
+
+
+def _wrap(text: str, indent: str = "  ", first: str | None = None) -> str:
+    return textwrap.fill(text, _WIDTH, initial_indent=first if first is not None else indent,
+                         subsequent_indent=indent, break_on_hyphens=False)
+
+
+def explain(plan: Plan) -> str:
+    lines = [f"Plan: {plan.name}", ""]
+    lines.append(f"Question   effect of {plan.treatment!r} on {plan.outcome!r} ({plan.estimand}, "
+                 f"{plan.design} design)")
+    lines.append(f"Strategy   {plan.strategy.value}" + ("" if plan.identified else "  -- NOT IDENTIFIED"))
+    if plan.strategy is Strategy.BACKDOOR:
+        adj = ", ".join(plan.adjustment_set) or "(empty set: nothing to adjust for)"
+        lines.append(f"Adjust for {adj}")
+        lines.append(_wrap(f"chosen by {plan.adjustment_rule}.", indent=" " * 11))
+    if plan.minimal_adjustment_sets and plan.strategy is not Strategy.RANDOMIZATION:
+        sets = "; ".join("{" + ", ".join(s) + "}" for s in plan.minimal_adjustment_sets)
+        lines.append(_wrap(f"Minimal valid adjustment sets: {sets}", indent=" " * 11, first=""))
+        if plan.optimal_adjustment_set is not None:
+            lines.append(f"Optimal (O-set): {{{', '.join(plan.optimal_adjustment_set)}}}")
+    if not plan.identified:
+        lines += ["", "Why it is not identified:"]
+        lines += [_wrap(f"- open backdoor path: {p}", first="  ", indent="    ") for p in plan.obstacles]
+        if not plan.obstacles:
+            lines.append("  - no set of observed variables blocks every backdoor path")
+        lines += ["", "What the DAG offers instead:"]
+        lines += [_wrap(f"- {a}", first="  ", indent="    ") for a in plan.alternatives]
+    lines += ["", "Variables:"]
+    width = max((len(d.node) for d in plan.decisions), default=4)
+    for d in plan.decisions:
+        mark = "adjust" if d.adjusted else "  -   "
+        lines.append(f"  {d.node:<{width}}  {mark}  {d.role:<24} {d.reason}")
+    if plan.identified:
+        lines += ["", f"Estimator  {plan.estimator.value}: {plan.estimator_reason}",
+                  f"Model      {plan.formula}",
+                  f"Naive      {plan.naive_formula}",
+                  f"Variance   {plan.vcov.kind}"
+                  + (f" clustered by {', '.join(plan.vcov.cluster)}" if plan.vcov.cluster else "")
+                  + f", {plan.vcov.level:.0%} intervals; matches {plan.vcov.r_equivalent}"]
+    lines += ["", "Assumptions:"]
+    lines += [_wrap(f"- {a}", first="  ", indent="    ") for a in plan.assumptions]
+    if plan.notes:
+        lines += ["", "Notes:"] + [_wrap(f"- {n}", first="  ", indent="    ") for n in plan.notes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,96 @@
+"""Text rendering of results, laid out like R's ``summary.lm`` (no timestamps, so two runs diff clean)."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..estimators import Estimate, Result
+
+
+def _fmt(value: float, digits: int = 5) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NA"
+    if math.isinf(value):
+        return "Inf" if value > 0 else "-Inf"
+    a = abs(value)
+    if a != 0 and (a < 1e-4 or a >= 1e7):
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}g}"
+
+
+def _p(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NA"
+    return "<2e-16" if value < 2e-16 else f"{value:.3g}"
+
+
+def _stars(p: float) -> str:
+    if p is None or math.isnan(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+
+
+def coefficient_table(rows: Sequence["Estimate"], level: float) -> str:
+    """R-style table: Estimate, Std. Error, t value, Pr(>|t|), and the confidence interval."""
+    pct = f"{level:.0%}"
+    header = ["", "Estimate", "Std. Error", "t value", "Pr(>|t|)", "", f"{pct} CI low", f"{pct} CI high"]
+    body = [[r.term, _fmt(r.estimate), _fmt(r.std_error), _fmt(r.statistic), _p(r.p_value), _stars(r.p_value),
+             _fmt(r.conf_low), _fmt(r.conf_high)] for r in rows]
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
+    def line(row):
+        first = str(row[0]).ljust(widths[0])
+        rest = [str(c).rjust(w) if i != 4 else str(c).ljust(w) for i, (c, w) in enumerate(zip(row[1:], widths[1:]), 1)]
+        return "  ".join([first, *rest]).rstrip()
+    return "\n".join(line(r) for r in [header, *body])
+
+
+def summary(result: "Result") -> str:
+    """The text summary of a Result."""
+    plan = result.plan
+    out = [f"causalspec: {plan.name}", ""]
+    adj = ", ".join(plan.adjustment_set) or "nothing"
+    out.append(f"Effect of {plan.treatment} on {plan.outcome} ({plan.estimand}), {plan.strategy.value}")
+    if plan.strategy.value == "backdoor adjustment":
+        out.append(f"Adjusted for: {adj}")
+    if plan.covariates:
+        out.append(f"Covariates:   {', '.join(plan.covariates)}")
+    out.append(f"Estimator:    {plan.estimator.value}   Model: {plan.formula}")
+    vc = plan.vcov
+    out.append(f"Std. errors:  {vc.kind}" + (f" clustered by {', '.join(vc.cluster)}" if vc.cluster else "")
+               + f" (matches {vc.r_equivalent})")
+    out += ["", "Naive vs adjusted:"]
+    label_naive = "naive (unadjusted)"
+    label_adj = "adjusted" if plan.strategy.value == "backdoor adjustment" else plan.estimator.value
+    effect_rows = [
+        _relabel(result.naive, label_naive),
+        _relabel(result.effect, label_adj),
+    ]
+    out.append(textwrap.indent(coefficient_table(effect_rows, vc.level), "  "))
+    out += ["", "Coefficients:"]
+    out.append(textwrap.indent(coefficient_table(result.coefficients, vc.level), "  "))
+    out.append("---")
+    out.append("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+    stats = dict(result.fit_stats)
+    line = f"Observations: {result.nobs:,}"
+    if "r2" in stats:
+        line += f"   R-squared: {stats['r2']:.4g}   Adj. R-squared: {stats.get('adj_r2', float('nan')):.4g}"
+    if "sigma" in stats:
+        line += f"   Residual std. error: {stats['sigma']:.4g}"
+    out.append(line)
+    for reason, count in result.dropped:
+        out.append(f"NOTE: {count:,} observation{'s' if count != 1 else ''} removed because of {reason}.")
+    for note in result.notes:
+        out.append(f"NOTE: {note}")
+    sens = result.sensitivity
+    if hasattr(sens, "summary_lines"):
+        out += ["", "Sensitivity:"] + ["  " + s for s in sens.summary_lines()]
+    return "\n".join(out) + "\n"
+
+
+def _relabel(est: "Estimate", term: str) -> "Estimate":
+    from dataclasses import replace
+
+    return replace(est, term=term)

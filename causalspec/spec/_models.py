@@ -1,0 +1,380 @@
+"""The analysis spec: typed, frozen pydantic models.
+
+A spec is what a reviewer approves: the causal graph, the question (treatment,
+outcome, estimand), the study design and how uncertainty is measured.  It holds
+no data and no code.  Structural checks (types, unknown keys) are pydantic's;
+the checks that need the whole spec (is the treatment a node of the DAG? is the
+graph acyclic?) run in :meth:`Spec._check_semantics` and collect every problem
+before raising once.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from ..errors import GraphError, Problem, SpecError
+from ..graph import DAG
+
+__all__ = [
+    "Spec",
+    "DagSpec",
+    "ObservationalDesign",
+    "ExperimentDesign",
+    "Design",
+    "Inference",
+    "VCOV_KINDS",
+]
+
+SPEC_VERSION = 1
+
+VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata")
+VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata"]
+CLUSTERED = frozenset({"CR0", "CR1", "CR2", "stata"})
+
+_NAME = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class DagSpec(_Model):
+    """The causal graph as a list of edges.
+
+    ``"a -> b"`` is a direct cause; ``"a <-> b"`` an unobserved common cause of
+    ``a`` and ``b``.  Names of nodes that are not columns of the data (never
+    measured) go in ``latent``; ``nodes`` lists isolated nodes.
+    """
+
+    edges: tuple[Annotated[str, Field(min_length=1, max_length=1000)], ...] = Field(
+        ..., description='Edges such as "account_age -> spend" or "u <-> y" (an unobserved common cause).'
+    )
+    latent: tuple[_NAME, ...] = Field((), description="Nodes that are not measured (never adjusted for).")
+    nodes: tuple[_NAME, ...] = Field((), description="Isolated nodes with no edges.")
+
+
+class Inference(_Model):
+    """How standard errors and confidence intervals are computed."""
+
+    vcov: VcovKind = Field(
+        "HC2",
+        description=(
+            "Variance estimator: iid; HC0-HC3 (sandwich::vcovHC; HC2 is estimatr::lm_robust's default); "
+            "CR0/CR1 clustered (sandwich::vcovCL type HC0/HC1); CR2 (estimatr, Bell-McCaffrey); "
+            "stata (estimatr's CR1 with G-1 degrees of freedom)."
+        ),
+    )
+    cluster: tuple[_NAME, ...] = Field((), description="Cluster column(s), required by CR0, CR1, CR2 and stata.")
+    level: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of the intervals.")
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _one_cluster_as_list(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _cluster_matches_vcov(self) -> "Inference":
+        if self.vcov in CLUSTERED and not self.cluster:
+            raise SpecError(Problem(
+                "inference.vcov", f"vcov {self.vcov!r} is clustered but no cluster column is given.",
+                fix="Add 'cluster: <column>' under inference, or choose iid or HC0-HC3.", code="cluster_missing"))
+        if self.cluster and self.vcov not in CLUSTERED:
+            raise SpecError(Problem(
+                "inference.cluster", f"cluster is set but vcov {self.vcov!r} is not clustered.",
+                fix="Use vcov CR1, CR2 or stata, or remove cluster.", code="cluster_unused"))
+        return self
+
+
+class ObservationalDesign(_Model):
+    """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
+
+    type: Literal["observational"] = "observational"
+    estimator: Literal["auto", "ols"] = Field(
+        "auto", description="auto: OLS regression adjustment on the planner's adjustment set."
+    )
+
+
+class ExperimentDesign(_Model):
+    """A randomised experiment: treatment assigned at random, so no adjustment is needed for identification."""
+
+    type: Literal["experiment"] = "experiment"
+    estimator: Literal["auto", "difference_in_means", "lin"] = Field(
+        "auto",
+        description=(
+            "difference_in_means: Welch / Neyman (estimatr::difference_in_means); lin: Lin (2013) covariate "
+            "adjustment with centred covariates interacted with treatment (estimatr::lm_lin); auto: lin when "
+            "covariates are given, else difference_in_means."
+        ),
+    )
+
+
+# Adding a design is a local change: a model here, one member of this union, one planner rule.
+Design = Annotated[Union[ObservationalDesign, ExperimentDesign], Field(discriminator="type")]
+
+
+class Spec(_Model):
+    """A causal analysis, as a reviewer reads it.
+
+    Examples
+    --------
+    >>> import causalspec as cs
+    >>> spec = cs.Spec(name="demo", treatment="x", outcome="y",
+    ...                dag={"edges": ["z -> x", "z -> y", "x -> y"]})
+    >>> spec.graph.parents("x")
+    ('z',)
+    """
+
+    version: Literal[1] = Field(SPEC_VERSION, description="Spec format version.")
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\- ]+$")] = Field(
+        ..., description="Short name of the analysis (letters, digits, space, _ . -)."
+    )
+    description: str = Field("", max_length=20_000, description="What question the analysis answers, in words.")
+    data: str | None = Field(
+        None,
+        max_length=4096,
+        description=(
+            "A CSV or Parquet path relative to the spec file, or the name of a bundled data set "
+            "(see causalspec.datasets.names()). May be left out of a spec that is only planned."
+        ),
+    )
+    dag: DagSpec | Annotated[str, Field(max_length=200_000)] | None = Field(
+        None,
+        description=(
+            'The causal graph: {edges: ["a -> b", ...], latent: [...]} or dagitty text "dag { a -> b }". '
+            "Required for observational designs; for experiments it defaults to treatment -> outcome."
+        ),
+    )
+    treatment: _NAME = Field(..., description="The treatment (exposure) column.")
+    outcome: _NAME = Field(..., description="The outcome column.")
+    estimand: Literal["ATE", "ATT", "ATC"] = Field("ATE", description="The causal estimand.")
+    design: Design = Field(default_factory=ObservationalDesign, description="The study design (a union on type).")
+    adjustment: Literal["auto"] | tuple[_NAME, ...] = Field(
+        "auto", description="auto: the planner chooses from the DAG; or an explicit list that the planner checks."
+    )
+    covariates: tuple[_NAME, ...] = Field(
+        (), description="Precision covariates (causes of the outcome only) added to the model to sharpen it."
+    )
+    inference: Inference = Field(default_factory=Inference, description="Standard errors and intervals.")
+    seed: int = Field(20240601, ge=0, lt=2**63, description="Seed for every random step (numpy Generator).")
+
+    # The folder of the file the spec was loaded from (relative data paths resolve against it). Not a field:
+    # two specs with the same fields are equal wherever they were read from.
+    _origin: Any = PrivateAttr(None)
+    _source: Any = PrivateAttr(None)
+    _lines: Any = PrivateAttr(None)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Spec):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
+    @property
+    def origin(self):
+        """The folder of the spec file this spec was loaded from, or None."""
+        return self._origin
+
+    def __init__(self, **data: Any) -> None:
+        # Python users get the same SpecError as file users, never a bare pydantic ValidationError.
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise spec_error_from_validation(exc) from None
+
+    @field_validator("adjustment", mode="before")
+    @classmethod
+    def _adjustment_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(value)
+        return value
+
+    @cached_property
+    def graph(self) -> DAG:
+        """The DAG as a :class:`causalspec.graph.DAG` (for experiments without one: treatment -> outcome)."""
+        return _build_graph(self)
+
+    @model_validator(mode="after")
+    def _check_semantics(self) -> "Spec":
+        problems = self._semantic_problems()
+        if problems:
+            raise SpecError(problems)
+        return self
+
+    def _semantic_problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        if self.treatment == self.outcome:
+            problems.append(Problem(
+                "outcome", f"treatment and outcome are both {self.treatment!r}.",
+                fix="Name the outcome column you want the treatment's effect on.", code="same_treatment_outcome"))
+        if self.dag is None:
+            if self.design.type != "experiment":
+                problems.append(Problem(
+                    "dag", f"a {self.design.type} design needs a DAG to choose what to adjust for.",
+                    fix='Add dag: {edges: ["confounder -> treatment", "confounder -> outcome", '
+                        '"treatment -> outcome"]}.', code="dag_missing"))
+            return problems
+        try:
+            graph = _build_graph(self)
+        except GraphError as exc:
+            return problems + list(exc.problems)
+        nodes = set(graph.nodes)
+        latent = set(graph.latent)
+        for field in ("treatment", "outcome"):
+            name = getattr(self, field)
+            if name not in nodes:
+                problems.append(Problem(
+                    field, f"{name!r} is not a node of the DAG{_did_you_mean(name, nodes)}.",
+                    fix=f"Add an edge with {name!r} to dag.edges or fix the spelling.", code="unknown_node"))
+            elif name in latent:
+                problems.append(Problem(
+                    field, f"{name!r} is a latent (unmeasured) node.",
+                    fix=f"Remove {name!r} from dag.latent: the {field} must be measured.", code="latent_role"))
+        if self.treatment in nodes and self.outcome in nodes and self.treatment != self.outcome:
+            if self.outcome not in graph.descendants([self.treatment]):
+                problems.append(Problem(
+                    "dag.edges", f"there is no directed path from {self.treatment!r} to {self.outcome!r}, "
+                    "so the DAG says the effect is zero.",
+                    fix=f'Add "{self.treatment} -> {self.outcome}" (or a path through a mediator) to dag.edges.',
+                    code="no_causal_path"))
+        if isinstance(self.adjustment, tuple):
+            problems += _check_names(self.adjustment, "adjustment", nodes, latent, self)
+        problems += _check_names(self.covariates, "covariates", nodes, latent, self)
+        return problems
+
+
+def _check_names(names, field: str, nodes: set[str], latent: set[str], spec: Spec) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        loc = f"{field}[{i}]"
+        if name in seen:
+            problems.append(Problem(loc, f"{name!r} is listed twice.", fix="Remove the duplicate.", code="duplicate"))
+        seen.add(name)
+        if name in (spec.treatment, spec.outcome):
+            problems.append(Problem(loc, f"{name!r} is the {'treatment' if name == spec.treatment else 'outcome'}.",
+                                    fix=f"Remove it from {field}.", code="self_adjustment"))
+        elif name not in nodes:
+            problems.append(Problem(
+                loc, f"{name!r} is not a node of the DAG{_did_you_mean(name, nodes)}.",
+                fix=f"Add {name!r} to dag.edges (with its causes and effects) or remove it from {field}.",
+                code="unknown_node"))
+        elif name in latent:
+            problems.append(Problem(loc, f"{name!r} is latent (unmeasured), so it cannot be {field[:-1] if field.endswith('s') else 'adjusted for'}.",
+                                    fix=f"Remove it from {field}, or from dag.latent if it is measured.",
+                                    code="latent_adjustment"))
+    return problems
+
+
+def _did_you_mean(name: str, candidates) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _build_graph(spec: Spec) -> DAG:
+    if spec.dag is None:
+        return DAG.from_edges([_edge(spec.treatment, spec.outcome)])
+    if isinstance(spec.dag, str):
+        return DAG.from_dagitty(spec.dag)
+    return DAG.from_edges(spec.dag.edges, latent=spec.dag.latent, nodes=spec.dag.nodes)
+
+
+def _edge(a: str, b: str) -> str:
+    def q(name: str) -> str:
+        return f'"{name}"' if re.search(r'[\s<>\-"]', name) else name
+
+    return f"{q(a)} -> {q(b)}"
+
+
+def _loc_text(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in ("observational", "experiment") or part.startswith("function-"):
+            continue  # the discriminated-union tag pydantic inserts; the user never wrote it
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def spec_error_from_validation(exc: ValidationError, model: type[BaseModel] | None = None) -> SpecError:
+    """Turn pydantic's errors into located, actionable :class:`Problem` records."""
+    problems: list[Problem] = []
+    for err in exc.errors():
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, SpecError):
+            problems.extend(ctx_error.problems)
+            continue
+        loc = _loc_text(err["loc"])
+        kind = err["type"]
+        msg = err["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            parent, _, key = loc.rpartition(".")
+            key = key.split("[")[0]
+            allowed = _allowed_keys(model or Spec, parent)
+            problems.append(Problem(
+                loc, f"unknown key {key!r}{_did_you_mean(key, allowed)}.",
+                fix=f"Allowed keys here: {', '.join(sorted(allowed))}." if allowed else "Remove it.",
+                code="unknown_key"))
+        elif kind == "missing":
+            problems.append(Problem(loc, "this field is required.", fix=_field_hint(loc), code="missing"))
+        elif kind == "union_tag_invalid":
+            problems.append(Problem(
+                loc + ".type", f"unknown design type {err['input'].get('type')!r} "
+                f"({err['ctx']['expected_tags']} are available).",
+                fix="Set design.type to one of them.", code="unknown_design"))
+        elif kind == "literal_error":
+            problems.append(Problem(loc, f"{err['input']!r} is not allowed: {msg.lower()}.",
+                                    fix="Use one of the values listed.", code="bad_value"))
+        else:
+            problems.append(Problem(loc, msg[0].lower() + msg[1:] + ("" if msg.endswith(".") else "."),
+                                    fix=_field_hint(loc), code=kind))
+    return SpecError(problems)
+
+
+def _field_hint(loc: str) -> str:
+    field = _lookup_field(Spec, loc)
+    return f"Expected: {field.description}" if field is not None and field.description else ""
+
+
+def _lookup_field(model: type[BaseModel], loc: str):
+    parts = [p for p in re.split(r"\.|\[\d+\]", loc) if p]
+    current: Any = model
+    field = None
+    for part in parts:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return field
+        field = fields[part]
+        current = _model_of(field.annotation)
+    return field
+
+
+def _model_of(annotation: Any) -> Any:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(model: type[BaseModel], parent: str) -> set[str]:
+    if not parent:
+        return set(model.model_fields)
+    field = _lookup_field(model, parent)
+    sub = _model_of(field.annotation) if field is not None else None
+    if parent.endswith("design"):
+        return set(ObservationalDesign.model_fields) | set(ExperimentDesign.model_fields)
+    return set(sub.model_fields) if sub is not None else set()
