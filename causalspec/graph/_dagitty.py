@@ -6,6 +6,9 @@ is ever evaluated.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from causalspec.errors import GraphError, Problem
 
 from ._dag import DAG, _q
@@ -96,7 +99,7 @@ class _Parser:
             if t[1].lower() != "dag":
                 raise _Syntax(t[2], f"graph type {t[1]!r} is not supported; only 'dag' graphs are.",
                               "Write the graph as dag { ... }.")
-        elif t[0] == "name":
+        elif t[0] == "name" and self.peek(1)[:2] == ("punct", "{"):
             raise _Syntax(t[2], f"unknown graph type {t[1]!r}.", "Write the graph as dag { ... }.")
         if self.peek()[1] == "{" and self.peek()[0] == "punct":
             self.take()
@@ -210,14 +213,24 @@ def parse_dagitty(text: str) -> DAG:
     if not isinstance(text, str):
         raise GraphError(Problem("dag", f"dagitty text must be a string, not {type(text).__name__}.",
                                  fix="Pass the graph as text like 'dag { x -> y }'."))
-    p = _Parser(text)
     try:
+        p = _Parser(text)
         p.parse()
     except _Syntax as err:
         raise GraphError(Problem(f"dag line {err.line}", err.message, fix=err.fix)) from None
     edges = [f"{_q(a)} {op} {_q(b)}" for (a, op, b) in p.edges]
-    dag = DAG.from_edges(edges, latent=p.flags["latent"], nodes=p.nodes, loc="dag.edges",
-                         exposures=p.flags["exposure"] | p.flags["source"],
-                         outcomes=p.flags["outcome"] | p.flags["target"])
+    lines = list(p.edges.values())
+    try:
+        dag = DAG.from_edges(edges, latent=p.flags["latent"], nodes=p.nodes, loc="dag.edges",
+                             exposures=p.flags["exposure"] | p.flags["source"],
+                             outcomes=p.flags["outcome"] | p.flags["target"])
+    except GraphError as err:
+        # name the line of the dagitty text, not the index of an edge list the user never wrote
+        def relocate(prob: Problem) -> Problem:
+            m = re.fullmatch(r"dag\.edges\[(\d+)\]", prob.loc)
+            msg = re.sub(r" \(?(?:already )?at dag\.edges\[\d+\]\)?", "", prob.message)
+            return replace(prob, loc=f"dag line {lines[int(m.group(1))]}", message=msg) if m else prob
+
+        raise GraphError([relocate(q) for q in err.problems]) from None
     return DAG(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes,
                tuple(sorted(p.positions.items())))
