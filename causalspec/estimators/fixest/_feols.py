@@ -314,10 +314,17 @@ def _assemble(y, y_dm, X_kept, names, keep, coef, R, resid, sample, iterations, 
         has_intercept=fe is not None or "(Intercept)" in kept_names, iterations=iterations)
 
 
-def fit_stats(fit: FixestFit) -> dict[str, float | None]:
+def fit_stats(fit: FixestFit, n_coef: int | None = None) -> dict[str, float | None]:
     """R2, adjusted R2, within R2s, RMSE, sigma and SSR as fixest's ``r2()`` / ``fitstat()`` report them.
 
     Matches fixest::r2(fit, c("r2", "ar2", "wr2", "war2")), fitstat(fit, "rmse"), sigma(fit).
+
+    Parameters
+    ----------
+    n_coef : int, optional
+        The number of coefficients fixest's ``coef()`` reports, which the within
+        adjusted R2 counts (a sunab fit reports its aggregated periods, not the
+        cohort x period coefficients).  Defaults to the fitted coefficients.
     """
     n, K = fit.nobs, fit.nparams
     df_int = 1 if fit.has_intercept else 0
@@ -325,7 +332,7 @@ def fit_stats(fit: FixestFit) -> dict[str, float | None]:
     ar2 = 1 - fit.ssr / fit.ssr_null * (n - df_int) / (n - K)
     wr2 = war2 = None
     if fit.ssr_fe_only is not None:
-        nb_fe = K - len(fit.names)
+        nb_fe = K - (len(fit.names) if n_coef is None else n_coef)
         wr2 = 1 - fit.ssr / fit.ssr_fe_only
         war2 = 1 - fit.ssr / fit.ssr_fe_only * (n - nb_fe) / (n - K)
     return {"r2": r2, "ar2": ar2, "wr2": wr2, "war2": war2, "rmse": float(np.sqrt(fit.ssr / n)),
