@@ -219,9 +219,12 @@ def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, ma
         eseq = np.unique(e_all)
         include = np.ones(att.size, dtype=bool)
         if balance_e is not None:
+            # Keep cohorts observed at least balance_e periods after adoption, and the event
+            # times every kept cohort has (did 2.5.1 recomputes eseq from the kept cells).
             t_max = gtlist[int(t_r.max()) - 1]
-            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_max + gtlist[0])]
             include = (t_max - group) >= balance_e
+            eseq = np.unique(e_all[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_max + gtlist[0])]
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
         parts = []
         for e in eseq:

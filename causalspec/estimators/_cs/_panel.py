@@ -58,6 +58,13 @@ class PanelData:
         return int(self.ids.shape[0])
 
 
+def _show(value) -> str:
+    """A data value as a user would type it (8001, 2003.5, 'a'), not as numpy prints it."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return repr(value)
+
+
 def _require_columns(data: pd.DataFrame, names: dict[str, str]) -> None:
     problems = []
     for arg, col in names.items():
@@ -142,15 +149,15 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
                                 fix=f"Drop or fill the rows with a missing {col!r}."))
     dup = df.duplicated([idname, tname])
     if dup.any():
-        first = df.loc[dup].iloc[0]
-        raise DataError(Problem(idname, f"unit {first[idname]!r} has {int(dup.sum())} duplicated row(s) "
-                                        f"(e.g. {tname} = {first[tname]!r}); each unit must appear once per period.",
+        first_id, first_t = df.loc[dup, idname].iloc[0], df.loc[dup, tname].iloc[0]
+        raise DataError(Problem(idname, f"unit {_show(first_id)} has {int(dup.sum())} duplicated row(s) "
+                                        f"(e.g. {tname} = {_show(first_t)}); each unit must appear once per period.",
                                 fix=f"Make ({idname}, {tname}) unique, e.g. aggregate duplicated rows."))
     g_per_unit = df.groupby(idname, sort=False)[gname].nunique(dropna=False)
     if (g_per_unit > 1).any():
         bad = g_per_unit.index[g_per_unit > 1]
         raise DataError(Problem(gname, f"{gname!r} is not constant within unit for {len(bad)} unit(s) "
-                                       f"(e.g. {idname} = {bad[0]!r}); treatment must be irreversible.",
+                                       f"(e.g. {idname} = {_show(bad[0])}); treatment must be irreversible.",
                                 fix=f"Give each unit one first-treatment period in {gname!r} (0 if never treated); "
                                     "units that switch treatment off are not covered by this estimator."))
     if np.isinf(df[tname].to_numpy(dtype=float)).any():
@@ -164,7 +171,7 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
         if not balance_panel:
             raise DataError(Problem(idname, f"the panel is unbalanced: {len(short)} of {len(per_unit)} units are not "
                                             f"observed in all {n_periods_all} periods of {tname!r} "
-                                            f"(e.g. {idname} = {short[0]!r}).",
+                                            f"(e.g. {idname} = {_show(short[0])}).",
                                     fix="Pass balance_panel=True to drop those units (as did::att_gt does), "
                                         "or complete the panel."))
         df = df[~df[idname].isin(short)]
