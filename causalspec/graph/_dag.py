@@ -37,9 +37,8 @@ def _tokenize(text: str) -> list[tuple[str, str]] | str:
 
     while i < n:
         ch = text[i]
-        if ch == '"':
-            if "".join(buf).strip():
-                return f"a quote starts in the middle of the name {''.join(buf).strip()!r}"
+        # a quote opens a quoted name only at the start of a name; inside one it is a character
+        if ch == '"' and not "".join(buf).strip():
             buf.clear()
             j = i + 1
             out: list[str] = []
