@@ -137,3 +137,12 @@ def test_node_roles_cover_every_kind():
         "x": Role.TREATMENT, "y": Role.OUTCOME,
     }
     assert Role.CONFOUNDER == "confounder"
+
+
+def test_path_records_arrows_and_colliders_even_for_names_with_spaces():
+    g = DAG.from_edges(["x <- a b -> m m", "c d -> m m", "c d -> y", "x -> y"])
+    back = [p for p in paths(g, "x", "y") if not p.causal]
+    assert [(p.nodes, p.arrows, p.colliders) for p in back] == [
+        (("x", "a b", "m m", "c d", "y"), ("<-", "->", "<-", "->"), ("m m",))
+    ]
+    assert node_roles(g, "x", "y")["m m"] is Role.COLLIDER

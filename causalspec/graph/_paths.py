@@ -14,11 +14,27 @@ __all__ = ["Path", "paths"]
 
 @dataclass(frozen=True)
 class Path:
-    """One path: ``text`` as dagitty prints it (``"x <- a -> y"``) and whether it is ``open``."""
+    """One path: ``text`` as dagitty prints it (``"x <- a -> y"``) and whether it is ``open``.
+
+    ``nodes`` lists the nodes from x to y; ``arrows[i]`` (``"->"``, ``"<-"`` or ``"<->"``)
+    joins ``nodes[i]`` and ``nodes[i + 1]``, so callers never need to parse ``text``.
+    """
 
     text: str
     open: bool
     nodes: tuple[str, ...]
+    arrows: tuple[str, ...] = ()
+
+    @property
+    def colliders(self) -> tuple[str, ...]:
+        """Inner nodes with arrowheads from both sides (``-> v <-``, ``<-> v <-`` ...)."""
+        return tuple(self.nodes[i] for i in range(1, len(self.nodes) - 1)
+                     if self.arrows[i - 1] in ("->", "<->") and self.arrows[i] in ("<-", "<->"))
+
+    @property
+    def causal(self) -> bool:
+        """True for a directed path x -> ... -> y."""
+        return all(a == "->" for a in self.arrows)
 
 
 def _steps(dag: DAG, v: str):
@@ -91,4 +107,4 @@ def _finish(nodes, arrows, heads, Z, an_z) -> Path:
     text = nodes[0]
     for a, v in zip(arrows, nodes[1:]):
         text += f" {a} {v}"
-    return Path(text, is_open, tuple(nodes))
+    return Path(text, is_open, tuple(nodes), tuple(arrows))

@@ -70,11 +70,7 @@ def node_roles(dag: DAG, x: str, y: str, path_limit: int = 10_000) -> dict[str, 
     instruments = {z for z, _ in instrumental_variables(dag, x, y)}
     colliders: set[str] = set()
     for p in paths(dag, x, y, limit=path_limit):
-        parts = p.text.split(" ")
-        for i in range(2, len(parts) - 2, 2):
-            left, right = parts[i - 1], parts[i + 1]
-            if left in ("->", "<->") and right in ("<-", "<->"):
-                colliders.add(parts[i])
+        colliders.update(p.colliders)
     roles: dict[str, Role] = {}
     for v in dag.nodes:
         if v == x:
