@@ -74,6 +74,8 @@ class AggteResult:
 
 def _se(psi: np.ndarray) -> float:
     # did's getSE: sqrt(mean(psi^2) / n); tiny values are reported as NA.
+    if not np.all(np.isfinite(psi)):
+        return math.nan
     se = math.sqrt(float(np.mean(psi ** 2)) / psi.shape[0])
     return se if se > _SE_ZERO else math.nan
 
@@ -90,12 +92,152 @@ def _weight_if(keepers: np.ndarray, pg: np.ndarray, in_group: np.ndarray) -> np.
     return dev / s - np.outer(dev.sum(axis=1), p / s ** 2)
 
 
-def _agg_if(att: np.ndarray, inf: np.ndarray, which: np.ndarray, w: np.ndarray,
-            wif: np.ndarray | None) -> np.ndarray:
-    psi = inf[:, which] @ w
-    if wif is not None:
-        psi = psi + wif @ att[which]
-    return psi
+@dataclass(frozen=True)
+class _Cells:
+    """The ATT(g,t) cells entering an aggregation, with did's consecutive recoding of periods."""
+
+    group: np.ndarray      # cohort of each cell (original units)
+    t: np.ndarray          # period of each cell (original units)
+    att: np.ndarray
+    inf: np.ndarray        # units x cells
+    glist: np.ndarray      # cohorts, ascending
+    gtlist: np.ndarray     # periods and cohorts, ascending: code k is gtlist[k - 1]
+    group_r: np.ndarray    # recoded cohort of each cell
+    t_r: np.ndarray        # recoded period of each cell
+    unit_in_cell: np.ndarray  # units x cells: unit belongs to the cell's cohort
+    unit_in_cohort: np.ndarray  # units x cohorts
+    pg: np.ndarray         # cohort share of each cell's cohort
+    pgg: np.ndarray        # share of each cohort in glist
+
+    def summary(self, which: np.ndarray, estimated_weights: bool = True) -> tuple[float, np.ndarray]:
+        """Cohort-share weighted average of the cells ``which`` and its influence function."""
+        w = self.pg[which] / self.pg[which].sum()
+        psi = self.inf[:, which] @ w
+        if estimated_weights:
+            psi = psi + _weight_if(which, self.pg, self.unit_in_cell[:, which]) @ self.att[which]
+        return float(np.sum(self.att[which] * w)), psi
+
+
+def _cells(result: AttGtResult, agg_type: str, na_rm: bool) -> _Cells:
+    group = np.asarray(result.group, dtype=float)
+    t = np.asarray(result.time, dtype=float)
+    att = np.asarray(result.att, dtype=float)
+    inf = np.asarray(result.influence, dtype=float)
+    glist = np.asarray(result.groups, dtype=float)
+    if na_rm:
+        keep = ~np.isnan(att)
+        if agg_type == "group":
+            # Drop cohorts left without any post-treatment ATT(g,t).
+            keep &= np.isin(group, group[keep & (group <= t)])
+        group, t, att, inf = group[keep], t[keep], att[keep], inf[:, keep]
+        glist = np.unique(group)
+        if att.size == 0:
+            raise EstimationError(Problem("att_gt", "every ATT(g,t) is NA; nothing to aggregate.",
+                                          fix="Check the notes of att_gt for why the cells failed."))
+    elif np.isnan(att).any():
+        bad = [f"ATT({g:g},{tt:g})" for g, tt in zip(group[np.isnan(att)], t[np.isnan(att)])]
+        raise EstimationError(Problem("att_gt", f"{len(bad)} group-time ATTs are NA ({', '.join(bad[:4])}"
+                                                f"{', ...' if len(bad) > 4 else ''}).",
+                                      fix="Pass na_rm=True to aggregate the others, as did::aggte(na.rm = TRUE)."))
+
+    # did recodes periods and cohorts to consecutive integers, so max_e and balance_e count periods.
+    gtlist = np.unique(np.concatenate([np.asarray(result.periods, dtype=float), glist]))
+    code = {v: i + 1 for i, v in enumerate(gtlist)}
+    unit_g = np.asarray(result.unit_group, dtype=float)
+    unit_r = np.array([code.get(v, math.nan) for v in unit_g])  # never treated: no code
+    group_r = np.array([code[v] for v in group], dtype=float)
+    glist_r = np.array([code[v] for v in glist], dtype=float)
+    pgg = np.array([np.mean(unit_g == g) for g in glist])
+    return _Cells(group=group, t=t, att=att, inf=inf, glist=glist, gtlist=gtlist, group_r=group_r,
+                  t_r=np.array([code[v] for v in t], dtype=float),
+                  unit_in_cell=(unit_r[:, None] == group_r[None, :]).astype(float),
+                  unit_in_cohort=(unit_r[:, None] == glist_r[None, :]).astype(float),
+                  pg=pgg[np.searchsorted(glist, group)], pgg=pgg)
+
+
+# Each aggregation returns (overall, its influence function, egt, component effects, their IFs).
+_Parts = tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _stack(parts: list[tuple[float, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.empty(0), np.empty((n, 0))
+    return np.array([p[0] for p in parts]), np.column_stack([p[1] for p in parts])
+
+
+def _simple(c: _Cells, max_e: float) -> _Parts:
+    n = c.inf.shape[0]
+    keepers = np.flatnonzero((c.group_r <= c.t_r) & (c.t_r <= c.group_r + max_e))
+    overall, psi = c.summary(keepers) if keepers.size else (math.nan, np.full(n, math.nan))
+    return overall, psi, np.empty(0), np.empty(0), np.empty((n, 0))
+
+
+def _by_group(c: _Cells, max_e: float) -> _Parts:
+    n = c.inf.shape[0]
+    parts = []
+    for g in c.glist:
+        which = np.flatnonzero((c.group == g) & (c.group_r <= c.t_r) & (c.t_r <= c.group_r + max_e))
+        # Within a cohort the weights are equal and known: a plain mean, no weight term.
+        parts.append(c.summary(which, estimated_weights=False) if which.size else (math.nan, np.full(n, math.nan)))
+    comp_att, comp_if = _stack(parts, n)
+    share = c.pgg / c.pgg.sum()
+    overall = float(np.sum(comp_att * share))
+    wif = _weight_if(np.arange(c.pgg.size), c.pgg, c.unit_in_cohort)
+    return overall, comp_if @ share + wif @ comp_att, c.glist, comp_att, comp_if
+
+
+def _dynamic(c: _Cells, min_e: float, max_e: float, balance_e: int | None) -> _Parts:
+    n = c.inf.shape[0]
+    e_all = c.t - c.group
+    include = np.ones(c.att.size, dtype=bool)
+    eseq = np.unique(e_all)
+    if balance_e is not None:
+        # Keep cohorts observed at least balance_e periods after adoption, and the event
+        # times every kept cohort has (did 2.5.1 recomputes eseq from the kept cells).
+        t_max = c.gtlist[int(c.t_r.max()) - 1]
+        include = (t_max - c.group) >= balance_e
+        eseq = np.unique(e_all[include])
+        eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_max + c.gtlist[0])]
+    eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+    comp_att, comp_if = _stack([c.summary(np.flatnonzero((e_all == e) & include)) for e in eseq], n)
+    pos = eseq >= 0
+    if not pos.any():
+        return math.nan, np.full(n, math.nan), eseq, comp_att, comp_if
+    # The overall event-study effect is the plain mean over non-negative event times.
+    return float(np.mean(comp_att[pos])), comp_if[:, pos].mean(axis=1), eseq, comp_att, comp_if
+
+
+def _calendar(c: _Cells) -> _Parts:
+    n = c.inf.shape[0]
+    periods = [tt for tt in dict.fromkeys(c.t_r.tolist()) if tt >= c.group_r.min()]
+    comp_att, comp_if = _stack([c.summary(np.flatnonzero((c.t_r == tt) & (c.group_r <= c.t_r)))
+                                for tt in periods], n)
+    egt = np.array([c.gtlist[int(tt) - 1] for tt in periods])
+    return float(np.mean(comp_att)), comp_if.mean(axis=1), egt, comp_att, comp_if
+
+
+def _check(result, agg_type, min_e, max_e, balance_e, bstrap, cband, rng) -> None:
+    problems = []
+    if not isinstance(result, AttGtResult):
+        problems.append(Problem("result", f"expected the result of att_gt, got {result.__class__.__name__}.",
+                                fix="Pass the AttGtResult returned by att_gt()."))
+    if agg_type not in _TYPES:
+        problems.append(Problem("type", f"{agg_type!r} is not an aggregation.",
+                                fix="Use 'simple', 'dynamic', 'group' or 'calendar'."))
+    if balance_e is not None and (not isinstance(balance_e, (int, np.integer)) or balance_e < 0):
+        problems.append(Problem("balance_e", f"balance_e must be a non-negative integer or None, got {balance_e!r}.",
+                                fix="Give the number of post-treatment periods every kept cohort must have."))
+    if min_e > max_e:
+        problems.append(Problem("min_e", f"min_e ({min_e}) is larger than max_e ({max_e}).",
+                                fix="Choose min_e <= max_e."))
+    if cband and not bstrap:
+        problems.append(Problem("cband", "a uniform band needs the multiplier bootstrap.",
+                                fix="Set bstrap=True with a seeded rng, or cband=False."))
+    if bstrap and not isinstance(rng, np.random.Generator):
+        problems.append(Problem("rng", "the multiplier bootstrap needs a seeded numpy.random.Generator.",
+                                fix="Pass rng=numpy.random.default_rng(seed)."))
+    if problems:
+        raise SpecError(problems)
 
 
 def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, max_e: float = math.inf,
@@ -112,6 +254,7 @@ def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, ma
     result : AttGtResult
         Output of :func:`att_gt`.
     type : {"simple", "dynamic", "group", "calendar"}
+        did's default is "group".
     min_e, max_e : float
         Event-time window for ``dynamic``; ``max_e`` also limits the periods used by
         ``simple`` and ``group`` (counted in periods, as did does).
@@ -122,135 +265,30 @@ def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, ma
     bstrap, cband, biters, rng, boot_weights
         Optional multiplier bootstrap for standard errors and a uniform band over the components.
 
+    Returns
+    -------
+    AggteResult
+
     Examples
     --------
     >>> es = aggte(att_gt(mpdta, "lemp", "year", "countyreal", "first.treat"), type="dynamic")  # doctest: +SKIP
     >>> es.to_frame()  # doctest: +SKIP
     """
-    if not isinstance(result, AttGtResult):
-        raise SpecError(Problem("result", f"expected the result of att_gt, got {result.__class__.__name__}.",
-                                fix="Pass the AttGtResult returned by att_gt()."))
-    if type not in _TYPES:
-        raise SpecError(Problem("type", f"{type!r} is not an aggregation.",
-                                fix="Use 'simple', 'dynamic', 'group' or 'calendar'."))
-    if balance_e is not None and (not isinstance(balance_e, (int, np.integer)) or balance_e < 0):
-        raise SpecError(Problem("balance_e", f"balance_e must be a non-negative integer or None, got {balance_e!r}.",
-                                fix="Give the number of post-treatment periods every kept cohort must have."))
-    if min_e > max_e:
-        raise SpecError(Problem("min_e", f"min_e ({min_e}) is larger than max_e ({max_e}).",
-                                fix="Choose min_e <= max_e."))
-    if cband and not bstrap:
-        raise SpecError(Problem("cband", "a uniform band needs the multiplier bootstrap.",
-                                fix="Set bstrap=True with a seeded rng, or cband=False."))
-    if bstrap and not isinstance(rng, np.random.Generator):
-        raise SpecError(Problem("rng", "the multiplier bootstrap needs a seeded numpy.random.Generator.",
-                                fix="Pass rng=numpy.random.default_rng(seed)."))
-
-    group = np.asarray(result.group, dtype=float)
-    t = np.asarray(result.time, dtype=float)
-    att = np.asarray(result.att, dtype=float)
-    inf = np.asarray(result.influence, dtype=float)
-    glist = np.asarray(result.groups, dtype=float)
-    if na_rm:
-        keep = ~np.isnan(att)
-        if type == "group":
-            # Drop cohorts left without any post-treatment ATT(g,t).
-            has_post = {g for g in group[keep & (group <= t)]}
-            keep &= np.isin(group, list(has_post))
-        group, t, att, inf = group[keep], t[keep], att[keep], inf[:, keep]
-        glist = np.unique(group)
-        if att.size == 0:
-            raise EstimationError(Problem("att_gt", "every ATT(g,t) is NA; nothing to aggregate.",
-                                          fix="Check the notes of att_gt for why the cells failed."))
-    elif np.isnan(att).any():
-        bad = [f"ATT({g:g},{tt:g})" for g, tt in zip(group[np.isnan(att)], t[np.isnan(att)])]
-        raise EstimationError(Problem("att_gt", f"{len(bad)} group-time ATTs are NA ({', '.join(bad[:4])}"
-                                                f"{', ...' if len(bad) > 4 else ''}).",
-                                      fix="Pass na_rm=True to aggregate the others, as did::aggte(na.rm = TRUE)."))
-
-    # did recodes periods and cohorts to consecutive integers, so max_e and balance_e count periods.
-    gtlist = np.unique(np.concatenate([np.asarray(result.periods, dtype=float), glist]))
-    code = {v: i + 1 for i, v in enumerate(gtlist)}
-    t_r = np.array([code[v] for v in t], dtype=float)
-    group_r = np.array([code[v] for v in group], dtype=float)
-    unit_g = np.asarray(result.unit_group, dtype=float)
-    G_r = np.array([code.get(v, math.nan) if np.isfinite(v) else math.nan for v in unit_g])
-    n = inf.shape[0]
-
-    pgg = np.array([np.mean(unit_g == g) for g in glist])
-    pg = pgg[np.searchsorted(glist, group)]
-    in_cell_group = (G_r[:, None] == group_r[None, :]).astype(float)  # n x cells
-    keepers = np.flatnonzero((group_r <= t_r) & (t_r <= group_r + max_e))
-    z = float(stats.norm.ppf(1 - result.alp / 2))
-
-    def summary(which: np.ndarray, with_wif: bool) -> tuple[float, np.ndarray]:
-        w = pg[which] / pg[which].sum()
-        wif = _weight_if(which, pg, in_cell_group[:, which]) if with_wif else None
-        return float(np.sum(att[which] * w)), _agg_if(att, inf, which, w, wif)
-
-    egt = np.empty(0)
-    comp_att = np.empty(0)
-    comp_if = np.empty((n, 0))
-    if type == "simple":
-        if keepers.size == 0:
-            overall, psi = math.nan, np.full(n, math.nan)
-        else:
-            overall, psi = summary(keepers, True)
-    elif type == "group":
-        parts = []
-        for g in glist:
-            gr = code[g]
-            which = np.flatnonzero((group_r == gr) & (gr <= t_r) & (t_r <= group_r + max_e))
-            if which.size == 0:
-                parts.append((math.nan, np.full(n, math.nan)))
-            else:
-                # Within a cohort the weights are equal: a plain mean, no estimated weights.
-                parts.append((float(np.mean(att[which])), inf[:, which] @ (pg[which] / pg[which].sum())))
-        egt = glist
-        comp_att = np.array([p[0] for p in parts])
-        comp_if = np.column_stack([p[1] for p in parts])
-        overall = float(np.sum(comp_att * pgg) / pgg.sum())
-        # did passes the cell-level cohort vector here, so keeper k's indicator is that of cell k's cohort.
-        in_cohort = (G_r[:, None] == np.array([code[g] for g in glist])[None, :]).astype(float)
-        wif = _weight_if_explicit(pgg, in_cohort)
-        psi = comp_if @ (pgg / pgg.sum()) + wif @ comp_att
-    elif type == "dynamic":
-        e_all = t - group
-        eseq = np.unique(e_all)
-        include = np.ones(att.size, dtype=bool)
-        if balance_e is not None:
-            # Keep cohorts observed at least balance_e periods after adoption, and the event
-            # times every kept cohort has (did 2.5.1 recomputes eseq from the kept cells).
-            t_max = gtlist[int(t_r.max()) - 1]
-            include = (t_max - group) >= balance_e
-            eseq = np.unique(e_all[include])
-            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_max + gtlist[0])]
-        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-        parts = []
-        for e in eseq:
-            which = np.flatnonzero((e_all == e) & include)
-            parts.append(summary(which, True))
-        egt = eseq
-        comp_att = np.array([p[0] for p in parts])
-        comp_if = np.column_stack([p[1] for p in parts]) if parts else np.empty((n, 0))
-        pos = eseq >= 0
-        if pos.any():
-            overall = float(np.mean(comp_att[pos]))
-            psi = comp_if[:, pos].mean(axis=1)
-        else:
-            overall, psi = math.nan, np.full(n, math.nan)
-    else:  # calendar
-        tlist_r = list(dict.fromkeys(t_r.tolist()))
-        cal = [tt for tt in tlist_r if tt >= group_r.min()]
-        parts = [summary(np.flatnonzero((t_r == tt) & (group_r <= t_r)), True) for tt in cal]
-        egt = np.array([gtlist[int(tt) - 1] for tt in cal])
-        comp_att = np.array([p[0] for p in parts])
-        comp_if = np.column_stack([p[1] for p in parts])
-        overall = float(np.mean(comp_att))
-        psi = comp_if.mean(axis=1)
+    agg_type = type  # the name mirrors did's argument; keep the builtin out of the body
+    _check(result, agg_type, min_e, max_e, balance_e, bstrap, cband, rng)
+    c = _cells(result, agg_type, na_rm)
+    if agg_type == "simple":
+        overall, psi, egt, comp_att, comp_if = _simple(c, max_e)
+    elif agg_type == "group":
+        overall, psi, egt, comp_att, comp_if = _by_group(c, max_e)
+    elif agg_type == "dynamic":
+        overall, psi, egt, comp_att, comp_if = _dynamic(c, min_e, max_e, balance_e)
+    else:
+        overall, psi, egt, comp_att, comp_if = _calendar(c)
 
     comp_se = np.array([_se(comp_if[:, j]) for j in range(comp_if.shape[1])])
-    overall_se = _se(psi) if np.all(np.isfinite(psi)) else math.nan
+    overall_se = _se(psi)
+    z = float(stats.norm.ppf(1 - result.alp / 2))
     crit = z
     if bstrap:
         if comp_if.shape[1]:
@@ -262,12 +300,7 @@ def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, ma
         if np.isfinite(overall_se):
             overall_se = float(multiplier_bootstrap(psi, rng, biters=biters, weights=boot_weights).se[0])
 
-    return AggteResult(type=type, overall_att=overall, overall_se=overall_se, egt=_frozen(egt),
+    return AggteResult(type=agg_type, overall_att=overall, overall_se=overall_se, egt=_frozen(egt),
                        att_egt=_frozen(comp_att), se_egt=_frozen(comp_se), crit_val_egt=crit,
                        influence_overall=_frozen(psi), influence_egt=_frozen(comp_if), alp=result.alp,
-                       n_units=n, min_e=float(min_e), max_e=float(max_e), balance_e=balance_e)
-
-
-def _weight_if_explicit(pg: np.ndarray, in_group: np.ndarray) -> np.ndarray:
-    """``_weight_if`` when the keepers are all of ``pg`` (the cohort-level overall effect)."""
-    return _weight_if(np.arange(pg.size), pg, in_group)
+                       n_units=c.inf.shape[0], min_e=float(min_e), max_e=float(max_e), balance_e=balance_e)

@@ -34,6 +34,13 @@ class Cell2x2:
         # DRDID normalises the weights to mean one.
         self.w = w / w.mean()
 
+    def with_covariates(self, x: np.ndarray) -> "Cell2x2":
+        """The same cell with another covariate matrix."""
+        other = Cell2x2.__new__(Cell2x2)
+        other.dy, other.d, other.w = self.dy, self.d, self.w
+        other.x = np.asarray(x, dtype=float)
+        return other
+
 
 def _rcond(a: np.ndarray) -> float:
     """Reciprocal 1-norm condition number, as R's ``rcond`` (0 for singular matrices)."""
@@ -181,8 +188,7 @@ def reg_did_panel(c: Cell2x2) -> tuple[float, np.ndarray]:
     # reg_did_panel adds an intercept unless the first covariate column is already constant one.
     if not np.all(x[:, 0] == 1.0):
         x = np.column_stack([np.ones(x.shape[0]), x])
-    cc = Cell2x2.__new__(Cell2x2)
-    cc.dy, cc.d, cc.x, cc.w = c.dy, c.d, x, c.w
+    cc = c.with_covariates(x)
     ctrl = cc.d == 0
     beta = _wls(x[ctrl], cc.dy[ctrl], cc.w[ctrl])
     out = x @ beta
