@@ -21,7 +21,7 @@ from ...errors import DataError, EstimationError, UnsupportedError
 from ._demean import FixedEffects, demean, encode_fixed_effects, singleton_mask
 
 __all__ = ["FixestFit", "Sample", "feols", "fit_on_sample", "prepare_sample", "ols_fit", "fit_stats",
-           "collinear_cholesky"]
+           "collinear_cholesky", "assemble_fit", "wssq"]
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def ols_fit(y: np.ndarray, X: np.ndarray, w: np.ndarray | None, collin_tol: floa
     return coef, keep, R, resid
 
 
-def _wssq(v: np.ndarray, w: np.ndarray | None) -> float:
+def wssq(v: np.ndarray, w: np.ndarray | None) -> float:
     return float(v @ v) if w is None else float((w * v) @ v)
 
 
@@ -281,17 +281,21 @@ def fit_on_sample(y: np.ndarray, X: np.ndarray, names: tuple[str, ...], sample: 
     if not keep.any():
         raise EstimationError("all regressors are collinear with the fixed effects (or constant).",
                               fix="Remove variables that do not vary within the fixed effects.")
-    return _assemble(y, y_dm, X_dm[:, keep], names, keep, coef, R, resid, sample, iterations, maxiter)
+    return assemble_fit(y, y_dm, X_dm[:, keep], names, keep, coef, R, resid, sample, iterations, maxiter)
 
 
-def _assemble(y, y_dm, X_kept, names, keep, coef, R, resid, sample, iterations, maxiter) -> FixestFit:
+def assemble_fit(y, y_dm, X_kept, names, keep, coef, R, resid, sample, iterations=None,
+                 maxiter: int = 10_000) -> FixestFit:
+    """Package a solved regression as a FixestFit (``X_kept`` and ``resid`` are what the score uses)."""
+    if iterations is None:
+        iterations = np.zeros(0, dtype=int)
     w = sample.weights
     fe = sample.fe
     kept_names = tuple(nm for nm, k in zip(names, keep) if k)
     collinear = tuple(nm for nm, k in zip(names, keep) if not k)
     ybar = float(np.average(y, weights=w))
-    ssr_null = _wssq(y - ybar, w)
-    ssr_fe_only = _wssq(y_dm, w) if fe is not None else None
+    ssr_null = wssq(y - ybar, w)
+    ssr_fe_only = wssq(y_dm, w) if fe is not None else None
     n_fe_params = 0 if fe is None else sum(fe.sizes) - (len(fe.sizes) - 1)
     notes = []
     if sample.n_na_removed:
@@ -309,7 +313,7 @@ def _assemble(y, y_dm, X_kept, names, keep, coef, R, resid, sample, iterations, 
         notes.append(f"Demeaning algorithm: absence of convergence after {maxiter} iterations.")
     return FixestFit(
         coef=coef, names=kept_names, collinear=collinear, notes=tuple(notes), sample=sample,
-        X=X_kept, y=y_dm, resid=resid, xwx_chol=R, ssr=_wssq(resid, w), ssr_null=ssr_null,
+        X=X_kept, y=y_dm, resid=resid, xwx_chol=R, ssr=wssq(resid, w), ssr_null=ssr_null,
         ssr_fe_only=ssr_fe_only, nparams=len(kept_names) + n_fe_params,
         has_intercept=fe is not None or "(Intercept)" in kept_names, iterations=iterations)
 
