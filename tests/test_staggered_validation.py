@@ -128,3 +128,13 @@ def test_aggte_with_na_rm_aggregates_the_remaining_cells(mpdta):
     keep = (full.group <= full.time) & ~np.isnan(att)
     w = np.array([np.mean(full.unit_group == g) for g in full.group[keep]])
     assert agg.overall_att == pytest.approx(np.sum(w * att[keep]) / w.sum(), rel=1e-12)
+
+
+def test_too_small_never_treated_group_is_refused_with_the_not_yet_treated_fix(mpdta):
+    never = mpdta.loc[mpdta["first.treat"] == 0, "countyreal"].unique()
+    data = mpdta[~mpdta["countyreal"].isin(never[5:])]  # keep 5 never-treated counties
+    with pytest.raises(DataError, match=r"first\.treat: the never-treated group has only 5 units, fewer than the "
+                                        r"6 did requires .*control_group='notyettreated'"):
+        att_gt(data, **LAYOUT, xformla="~ lpop")
+    res = att_gt(data, **LAYOUT, xformla="~ lpop", control_group="notyettreated")
+    assert any("Small groups" in note and "never treated (5 units)" in note for note in res.notes)

@@ -116,6 +116,26 @@ def _formula_variables(formula: str) -> set[str]:
                                 fix="Write the covariates as an R-style one-sided formula, e.g. '~ x1 + x2'.")) from None
 
 
+def _check_group_sizes(unit_group: np.ndarray, xformla: str | None, gname: str, control_group: str,
+                       notes: list[str]) -> None:
+    """did's small-group rule: fewer units than (covariate terms + 5) is flagged, fatal for the never treated."""
+    import formulaic
+
+    n_terms = 0 if xformla is None else sum(str(t) != "1" for t in formulaic.Formula(xformla.strip()))
+    required = n_terms + 5
+    values, counts = np.unique(unit_group, return_counts=True)
+    small = [(v, c) for v, c in zip(values, counts) if c < required]
+    if not small:
+        return
+    label = ", ".join(f"{'never treated' if np.isinf(v) else f'{v:g}'} ({c} units)" for v, c in small)
+    if control_group == "nevertreated" and any(np.isinf(v) for v, _ in small):
+        n_never = int(np.isinf(unit_group).sum())
+        raise DataError(Problem(gname, f"the never-treated group has only {n_never} units, fewer than the "
+                                       f"{required} did requires with these covariates.",
+                                fix="Use control_group='notyettreated', or fewer covariates."))
+    notes.append(f"Small groups (fewer than {required} units) may make estimates unstable: {label}.")
+
+
 def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str,
                   xformla: str | None, control_group: str, anticipation: float,
                   balance_panel: bool = False) -> PanelData:
@@ -271,6 +291,7 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
     ids = df[idname].to_numpy()[::n_t]
     y = df[yname].to_numpy(dtype=float).reshape(n, n_t)
     unit_group = g[::n_t]
+    _check_group_sizes(unit_group, xformla, gname, control_group, notes)
     x = None
     if design is not None:
         cube = design.reshape(n, n_t, design.shape[1])
