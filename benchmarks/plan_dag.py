@@ -6,11 +6,15 @@ Run: ``python benchmarks/plan_dag.py``.  Prints the median seconds per graph.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from causalspec.graph import DAG, adjustment_sets, optimal_adjustment_set
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from causalspec.graph import DAG, adjustment_sets, optimal_adjustment_set  # noqa: E402
 
 
 def random_dag(rng: np.random.Generator, n: int = 100, m: int = 200) -> tuple[DAG, str, str]:

@@ -149,9 +149,11 @@ def list_minimal_separators(adj: Mapping[str, set[str]], S: set[str], T: set[str
         return []
 
     def neighbours(m: int) -> int:
-        out = 0
-        for i in _bits(m):
-            out |= adjm[i]
+        out, rest = 0, m
+        while rest:  # inlined bit loop: this is the hot path of the listing
+            low = rest & -rest
+            out |= adjm[low.bit_length() - 1]
+            rest ^= low
         return out & ~m
 
     def component(start: int, avoid: int) -> int:
