@@ -143,3 +143,20 @@ def test_results_are_immutable(varying):
         varying.att[0] = 1.0
     with pytest.raises(AttributeError):
         varying.crit_val = 3.0  # type: ignore[misc]
+
+
+def test_time_varying_covariates_are_taken_in_the_base_period(mpdta):
+    rng = np.random.default_rng(8)
+    data = mpdta.assign(xt=mpdta["lpop"] + rng.normal(scale=0.5, size=len(mpdta)))
+    res = att_gt(data, **LAYOUT, xformla="~ xt", est_method="reg")
+    wide_y = data.pivot(index="countyreal", columns="year", values="lemp")
+    wide_x = data.pivot(index="countyreal", columns="year", values="xt")
+    g = data.drop_duplicates("countyreal").set_index("countyreal")["first.treat"]
+    # Cohort 2006 in 2007: base period 2005, comparison = never treated, outcome regression on x(2005).
+    dy = (wide_y[2007] - wide_y[2005]).to_numpy()
+    x = np.column_stack([np.ones(len(g)), wide_x[2005].to_numpy()])
+    ctrl, trt = (g == 0).to_numpy(), (g == 2006).to_numpy()
+    beta = np.linalg.lstsq(x[ctrl], dy[ctrl], rcond=None)[0]
+    want = dy[trt].mean() - (x[trt] @ beta).mean()
+    got = res.att[(res.group == 2006) & (res.time == 2007)][0]
+    assert got == pytest.approx(want, rel=1e-10)
