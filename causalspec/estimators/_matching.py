@@ -1,0 +1,573 @@
+"""Greedy nearest-neighbour propensity-score matching, as ``MatchIt::matchit(method = "nearest")``.
+
+The algorithm is MatchIt 4.5.1's (``nn_matchC_vec``): all units are sorted by
+the distance (a stable sort, so equal distances keep data order); treated
+units are visited in ``m.order`` (default: largest distance first), and each
+takes the closest still-available control found by walking left and right in
+that sorted order, preferring the left one when both are equally close.  This
+fixes how exact ties are broken, so matched sets are identical to MatchIt's.
+Weights, subclasses and the balance table follow MatchIt's conventions
+(``summary.matchit``); the effect is the weighted regression on the matched data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import formulaic
+import numpy as np
+import pandas as pd
+
+from causalspec.errors import DataError, SpecError, UnsupportedError
+from causalspec.estimators._linear import fit_ols
+from causalspec.estimators._propensity import PropensityModel, fit_propensity, r_summary, r_term_name
+
+__all__ = [
+    "Matching",
+    "nearest_neighbor",
+    "match_nearest",
+    "matching_weights",
+    "mm_subclass",
+    "balance_table",
+    "sample_sizes",
+    "matched_effect",
+    "love_plot",
+    "distance_summaries",
+    "MatchedEffect",
+    "BALANCE_COLUMNS",
+]
+
+MOrder = Literal["largest", "smallest", "data", "random"]
+_SQRT_EPS = math.sqrt(np.finfo(float).eps)
+_INT_MAX = 2**31 - 1
+
+
+def _int_abs(x: float) -> float:
+    """``abs()`` as MatchIt 4.5.1's C++ evaluates it on a double: converted to int, so truncated."""
+    return float(min(int(abs(x)), _INT_MAX))
+
+
+def nearest_neighbor(distance: np.ndarray, treat: np.ndarray, *, ratio: int = 1, reuse_max: int = 1,
+                     caliper: float | None = None, order: np.ndarray | None = None,
+                     discarded: np.ndarray | None = None,
+                     algorithm: Literal["matchit-4.5.1", "exact"] = "matchit-4.5.1") -> np.ndarray:
+    """Greedy nearest-neighbour matching on a scalar distance.
+
+    Matches MatchIt 4.5.1's ``nn_matchC_vec`` (used by ``matchit(method = "nearest")`` when
+    matching on a propensity score); Rubin (1973), Biometrics 29:159.
+
+    Parameters
+    ----------
+    distance, treat : (n,) arrays; ``treat`` is 1 for the focal group.
+    ratio : controls per treated unit.
+    reuse_max : times a control may be used (1 = without replacement; large = with replacement).
+    caliper : maximum |distance difference| in distance units, or None.
+    order : the treated units' visiting order, as positions 0..n1-1 among the treated (data order).
+    discarded : (n,) bool; discarded units are neither matched nor used.
+    algorithm : "matchit-4.5.1" reproduces MatchIt 4.5.1 bit for bit: its C++ compares
+        ``abs()`` of distance differences after conversion to int, so differences below 1
+        all count as 0 -- the lower-distance neighbour always wins, and a caliper on a
+        propensity score is never enforced (kosukeimai/MatchIt#163, fixed in 4.5.4).
+        "exact" compares the real differences (the intended algorithm).
+
+    Returns
+    -------
+    (n1, ratio) int array of matched control row indices (data order), -1 where unmatched.
+    """
+    d = np.asarray(distance, dtype=float)
+    t = np.asarray(treat).astype(int)
+    n = len(d)
+    disc = np.zeros(n, dtype=bool) if discarded is None else np.asarray(discarded, dtype=bool)
+    treated_rows = np.flatnonzero(t == 1)
+    n1 = len(treated_rows)
+    order = np.arange(n1) if order is None else np.asarray(order, dtype=int)
+    mm = np.full((n1, ratio), -1, dtype=int)
+    # sort.list(distance): stable ascending, so ties stay in data order
+    d_ord = np.argsort(d, kind="stable")
+    pos_of = np.empty(n, dtype=int)
+    pos_of[d_ord] = np.arange(n)
+    ds = d[d_ord]
+    # sorted positions of controls still available, kept sorted for bisection
+    avail = [int(p) for p in range(n) if t[d_ord[p]] == 0 and not disc[d_ord[p]]]
+    times = np.zeros(n, dtype=int)
+    absd = _int_abs if algorithm == "matchit-4.5.1" else abs
+    if not avail:
+        return mm
+    for r in range(ratio):
+        for i in order:
+            row = int(i)
+            unit = treated_rows[row]
+            if disc[unit]:
+                continue
+            ii = pos_of[unit]
+            dti = ds[ii]
+            taken = set(int(pos_of[c]) for c in mm[row, :r] if c >= 0)
+            j = bisect.bisect_left(avail, ii)
+            k_left = k_right = -1
+            jl = j - 1
+            while jl >= 0:
+                k = avail[jl]
+                if k in taken:
+                    jl -= 1
+                    continue
+                if caliper is not None and absd(dti - ds[k]) > caliper:
+                    break
+                k_left = k
+                break
+            jr = j
+            while jr < len(avail):
+                k = avail[jr]
+                if k in taken:
+                    jr += 1
+                    continue
+                if caliper is not None and absd(dti - ds[k]) > caliper:
+                    break
+                k_right = k
+                break
+            if k_left >= 0 and k_right >= 0:
+                k = k_left if absd(ds[k_left] - dti) <= absd(ds[k_right] - dti) else k_right
+            elif k_left >= 0:
+                k = k_left
+            elif k_right >= 0:
+                k = k_right
+            else:
+                continue
+            mm[row, r] = d_ord[k]
+            times[k] += 1
+            if times[k] >= reuse_max:
+                del avail[bisect.bisect_left(avail, k)]
+                if not avail:
+                    return mm
+    return mm
+
+
+def matching_weights(mm: np.ndarray, treat: np.ndarray) -> np.ndarray:
+    """Matching weights from a match matrix, as MatchIt's ``weights.matrix``.
+
+    A matched treated unit gets 1; a control gets the sum over its treated
+    partners of 1 / (that unit's number of matches); control weights are then
+    scaled to sum to the number of matched controls (Stuart 2010, Statistical Science 25:1).
+    """
+    t = np.asarray(treat).astype(int)
+    w = np.zeros(len(t))
+    treated_rows = np.flatnonzero(t == 1)
+    for row, unit in enumerate(treated_rows):
+        got = mm[row][mm[row] >= 0]
+        if mm[row, 0] < 0 or len(got) == 0:
+            continue
+        w[got] += 1.0 / len(got)
+        w[unit] += 1.0
+    c = t == 0
+    total = w[c].sum()
+    if total > 0:
+        w[c] = w[c] * np.count_nonzero(w[c] > 0) / total
+    return w
+
+
+def mm_subclass(mm: np.ndarray, treat: np.ndarray) -> np.ndarray:
+    """Pair (subclass) labels as MatchIt 4.5.1 reports them; 0 for units in no pair.
+
+    Matched treated rows are numbered 1..K in data order; MatchIt's factor then
+    relabels each number by its position in the *text* sort of "1".."K" (so with
+    K = 185, pair 2 is labelled 98).  Reproduced so the ids equal R's.
+    """
+    t = np.asarray(treat).astype(int)
+    sub = np.zeros(len(t), dtype=int)
+    treated_rows = np.flatnonzero(t == 1)
+    k = 0
+    raw = []
+    for row, unit in enumerate(treated_rows):
+        if mm[row, 0] < 0:
+            continue
+        k += 1
+        raw.append((unit, mm[row][mm[row] >= 0], k))
+    text_rank = {int(s): i + 1 for i, s in enumerate(sorted(str(j) for j in range(1, k + 1)))}
+    for unit, ctrls, j in raw:
+        sub[unit] = text_rank[j]
+        sub[ctrls] = text_rank[j]
+    return sub
+
+
+@dataclass(frozen=True)
+class Matching:
+    """A matched sample: who was matched to whom, the weights, pairs and the settings used.
+
+    ``match_matrix`` maps each treated unit's label to its matched control labels
+    (``None`` for an empty slot), like ``m$match.matrix``; ``weights`` and
+    ``subclass`` (0 = not in a pair; None with replacement) are per row of the data.
+    """
+
+    labels: tuple[str, ...]
+    treat: np.ndarray
+    distance: np.ndarray
+    mm: np.ndarray
+    weights: np.ndarray
+    subclass: np.ndarray | None
+    ratio: int
+    replace: bool
+    caliper: float | None
+    m_order: str
+    discarded: np.ndarray
+    propensity: PropensityModel | None = None
+    covariates: pd.DataFrame | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def match_matrix(self) -> dict[str, tuple[str | None, ...]]:
+        tr = np.flatnonzero(self.treat == 1)
+        return {self.labels[u]: tuple(self.labels[c] if c >= 0 else None for c in self.mm[r])
+                for r, u in enumerate(tr)}
+
+    @property
+    def matched(self) -> np.ndarray:
+        """Boolean mask of the rows kept (weight > 0)."""
+        return self.weights > 0
+
+    def balance(self, *, standardize: bool = True, pair_dist: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``summary(m)$sum.all`` and ``summary(m)$sum.matched`` (distance row first)."""
+        X = self.covariates if self.covariates is not None else pd.DataFrame(index=range(len(self.treat)))
+        X = pd.concat([pd.DataFrame({"distance": self.distance}, index=X.index), X], axis=1)
+        before = balance_table(X, self.treat, standardize=standardize)
+        after = balance_table(X, self.treat, self.weights, subclass=self.subclass,
+                              mm=None if self.subclass is not None else self.mm, standardize=standardize,
+                              pair_dist=pair_dist)
+        return before, after
+
+    def sample_sizes(self) -> pd.DataFrame:
+        return sample_sizes(self.treat, self.weights, self.discarded)
+
+
+def _covariate_matrix(formula: str, data: pd.DataFrame) -> pd.DataFrame:
+    """MatchIt's covariate matrix: every factor level its own column (contrasts = FALSE), R names."""
+    rhs = formula.split("~", 1)[1]
+    mm = formulaic.model_matrix(rhs + " + 1", data, ensure_full_rank=False, na_action="raise")
+    out = pd.DataFrame(np.asarray(mm, dtype=float), columns=[r_term_name(str(c)) for c in mm.columns],
+                       index=data.index)
+    return out.drop(columns=["(Intercept)"])
+
+
+def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = None, ratio: int = 1,
+                  replace: bool = False, caliper: float | None = None, std_caliper: bool = True,
+                  m_order: MOrder | None = None, distance: Literal["glm", "linear.logit"] = "glm",
+                  discard: Literal["none", "both", "treated", "control"] = "none",
+                  seed: int | None = None,
+                  algorithm: Literal["matchit-4.5.1", "exact"] = "matchit-4.5.1") -> Matching:
+    """Propensity-score nearest-neighbour matching for the ATT.
+
+    Matches ``MatchIt::matchit(formula, data, method = "nearest", distance = "glm")`` (4.5.1);
+    Ho, Imai, King & Stuart (2007), Political Analysis 15:199.
+
+    Parameters
+    ----------
+    formula : ``"treat ~ x1 + x2"``: the propensity model and the balance covariates.
+    id_column : column holding unit labels (R's row names); default: the DataFrame index.
+    ratio, replace : k:1 matching, with or without replacement.
+    caliper : caliper width; in standard deviations of the distance when ``std_caliper``
+        (MatchIt: ``caliper * sd(distance)`` over the non-discarded units).
+    m_order : treated visiting order; default "largest" (MatchIt's default for a propensity score).
+    distance : "glm" matches on the fitted probability (MatchIt's default); "linear.logit" on its logit.
+    discard : drop units outside the common support of the distance before matching.
+    seed : only for ``m_order="random"`` (numpy Generator; R's order cannot be reproduced).
+    algorithm : "matchit-4.5.1" (default) gives MatchIt 4.5.1's matched sets exactly, including its
+        integer ``abs()`` (see :func:`nearest_neighbor`); "exact" uses real distance differences.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"t": [1, 1, 0, 0, 0, 0], "x": [1., 2., 0.9, 2.2, 5., 1.5]})
+    >>> m = match_nearest("t ~ x", d)
+    >>> sorted(m.match_matrix.items())
+    [('0', ('3',)), ('1', ('5',))]
+    """
+    if ratio < 1 or int(ratio) != ratio:
+        raise SpecError(f"ratio must be a whole number >= 1, not {ratio!r}.", loc="matching.ratio",
+                        fix="Use 1 for pair matching or k for k:1 matching.")
+    ps = fit_propensity(formula, data)
+    if distance == "glm":
+        dist = ps.score
+    elif distance == "linear.logit":
+        dist = ps.linear_predictor
+    else:
+        raise UnsupportedError(f"distance {distance!r} is not implemented.", loc="matching.distance",
+                               fix="Use 'glm' (propensity score) or 'linear.logit'.")
+    treat = ps.treat
+    labels = tuple(str(v) for v in (data[id_column] if id_column else data.index))
+    if len(set(labels)) != len(labels):
+        raise DataError("unit labels are not unique.", loc=id_column or "index",
+                        fix="Pass an id_column whose values identify each row once.")
+    disc = _discard(dist, treat, discard)
+    n1 = int(treat.sum())
+    reuse_max = _INT_MAX if replace else 1
+    cal = None
+    if caliper is not None:
+        if not caliper > 0:
+            raise SpecError(f"caliper must be positive, not {caliper!r}.", loc="matching.caliper",
+                            fix="Use for example 0.2 (standard deviations of the distance).")
+        cal = float(caliper * np.std(dist[~disc], ddof=1)) if std_caliper else float(caliper)
+    order_name = "data" if reuse_max >= n1 else (m_order or "largest")
+    dt = dist[treat == 1]
+    if order_name == "largest":
+        order = np.argsort(-dt, kind="stable")
+    elif order_name == "smallest":
+        order = np.argsort(dt, kind="stable")
+    elif order_name == "random":
+        order = np.random.default_rng(seed).permutation(n1)
+    elif order_name == "data":
+        order = np.arange(n1)
+    else:
+        raise SpecError(f"unknown m_order {m_order!r}.", loc="matching.m_order",
+                        fix="Use largest, smallest, data or random.")
+    notes = list(ps.notes)
+    n0_avail = int(((treat == 0) & ~disc).sum())
+    if not replace and n0_avail < n1 * ratio:
+        notes.append(f"only {n0_avail} controls for {n1} treated units at ratio {ratio}: "
+                     "not every treated unit gets all its matches (MatchIt warns the same).")
+    if cal is not None and algorithm == "matchit-4.5.1" and np.ptp(dist) < 1.0:
+        notes.append("caliper: MatchIt 4.5.1 compares distance differences as integers, so a caliper on "
+                     "the propensity-score scale is not enforced (kosukeimai/MatchIt#163); the match reproduces "
+                     "that. Use algorithm='exact' to enforce the caliper.")
+    mm = nearest_neighbor(dist, treat, ratio=ratio, reuse_max=reuse_max, caliper=cal, order=order,
+                          discarded=disc, algorithm=algorithm)
+    w = matching_weights(mm, treat)
+    if not (w[treat == 1] > 0).any() or not (w[treat == 0] > 0).any():
+        raise DataError("no pairs could be formed (check the caliper and the common support).",
+                        loc="matching", fix="Widen the caliper or drop discard.")
+    unmatched_t = int(((w == 0) & (treat == 1) & ~disc).sum())
+    if unmatched_t:
+        notes.append(f"{unmatched_t} treated unit(s) found no control within the caliper and were dropped.")
+    sub = None if replace else mm_subclass(mm, treat)
+    return Matching(labels, treat, dist, mm, w, sub, int(ratio), bool(replace), cal, order_name, disc, ps,
+                    _covariate_matrix(formula, data), tuple(notes))
+
+
+def _discard(dist: np.ndarray, treat: np.ndarray, rule: str) -> np.ndarray:
+    """MatchIt's ``discard``: drop units whose distance lies outside the other group's range."""
+    t = treat == 1
+    lo_t, hi_t, lo_c, hi_c = dist[t].min(), dist[t].max(), dist[~t].min(), dist[~t].max()
+    out_c = ~t & ((dist < lo_t) | (dist > hi_t))
+    out_t = t & ((dist < lo_c) | (dist > hi_c))
+    if rule == "none":
+        return np.zeros(len(dist), dtype=bool)
+    if rule == "both":
+        return out_c | out_t
+    if rule == "control":
+        return out_c
+    if rule == "treated":
+        return out_t
+    raise SpecError(f"unknown discard rule {rule!r}.", loc="matching.discard", fix="Use none, both, treated or control.")
+
+
+# ------------------------------------------------------------------ balance
+def _wvar(x: np.ndarray, binary: bool, w: np.ndarray) -> float:
+    w = w / w.sum()
+    mx = float(np.sum(w * x))
+    if binary:
+        return mx * (1.0 - mx)
+    # reliability-weights variance, as cov.wt()
+    return float(np.sum(w * (x - mx) ** 2) / (1.0 - np.sum(w**2)))
+
+
+def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    w = w.astype(float).copy()
+    for g in (0, 1):
+        s = w[t == g].sum()
+        if s > 0:
+            w[t == g] /= s
+    o = np.argsort(x, kind="stable")
+    xs, ws, ts = x[o], w[o], t[o]
+    ws = np.where(ts == ts[0], -ws, ws)
+    cum = np.abs(np.cumsum(ws))
+    last = np.append(np.diff(xs) != 0, True)
+    e = cum[last]
+    return float(np.mean(e)), float(np.max(e))
+
+
+def _pair_dist(x: np.ndarray, t: np.ndarray, subclass: np.ndarray | None, mm: np.ndarray | None) -> float:
+    if subclass is not None:
+        diffs = []
+        for s in np.unique(subclass[subclass > 0]):
+            idx = np.flatnonzero(subclass == s)
+            xt, xc = x[idx][t[idx] == 1], x[idx][t[idx] == 0]
+            diffs.append(np.abs(xt[:, None] - xc[None, :]).ravel())
+        return float(np.mean(np.concatenate(diffs))) if diffs else math.nan
+    if mm is not None:
+        tr = np.flatnonzero(t == 1)
+        ok = mm >= 0
+        return float(np.mean(np.abs(x[tr][:, None] - x[np.where(ok, mm, 0)])[ok]))
+    return math.nan
+
+
+def _bal1var(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, std_denom: float | None, *,
+             subclass: np.ndarray | None = None, mm: np.ndarray | None = None, pair_dist: bool = True,
+             standardize: bool = True) -> list[float]:
+    un = w is None
+    ww = np.ones(len(x)) if un else w
+    binary = bool(np.all((x == 0) | (x == 1)))
+    i1, i0 = t == 1, t == 0
+    too_small = np.count_nonzero(ww[i1]) < 2 and np.count_nonzero(ww[i0]) < 2
+    m1 = float(np.sum(x[i1] * ww[i1]) / np.sum(ww[i1]))
+    m0 = float(np.sum(x[i0] * ww[i0]) / np.sum(ww[i0]))
+    mdiff = m1 - m0
+    out = [m1, m0, math.nan, math.nan, math.nan, math.nan, math.nan]
+    if standardize and abs(mdiff) > _SQRT_EPS:
+        if not too_small:
+            out[2] = mdiff / std_denom
+            if not un and pair_dist:
+                pdist = _pair_dist(x, t, subclass, mm)
+                out[6] = pdist / std_denom if abs(pdist) > 1e-8 else pdist
+    else:
+        out[2] = mdiff
+        if not un and pair_dist:
+            out[6] = _pair_dist(x, t, subclass, mm)
+    if binary:
+        out[4] = out[5] = abs(mdiff)
+    elif not too_small:
+        out[3] = _wvar(x[i1], False, ww[i1]) / _wvar(x[i0], False, ww[i0])
+        out[4], out[5] = _ecdf_stats(x, t, ww)
+    return out
+
+
+BALANCE_COLUMNS = ("Means Treated", "Means Control", "Std. Mean Diff.", "Var. Ratio", "eCDF Mean", "eCDF Max",
+                   "Std. Pair Dist.")
+
+
+def balance_table(X: pd.DataFrame, treat: np.ndarray, weights: np.ndarray | None = None, *,
+                  subclass: np.ndarray | None = None, mm: np.ndarray | None = None, standardize: bool = True,
+                  pair_dist: bool = True, estimand: Literal["ATT", "ATC", "ATE"] = "ATT") -> pd.DataFrame:
+    """Balance statistics per covariate, as ``summary.matchit()`` (``sum.all`` without weights,
+    ``sum.matched`` with them).
+
+    The SMD denominator is computed in the full, unweighted sample: the treated SD for the
+    ATT (binary variables: sqrt(p(1-p))); eCDF statistics are the mean and max
+    differences of the weighted eCDFs; the pair distance is the mean absolute
+    within-pair difference (Stuart & Green 2008).  NaN where MatchIt prints ".".
+    """
+    t = np.asarray(treat).astype(int)
+    rows = []
+    for name in X.columns:
+        x = np.asarray(X[name], dtype=float)
+        binary = bool(np.all((x == 0) | (x == 1)))
+        ones = np.ones(len(x))
+        if estimand == "ATT":
+            sd = math.sqrt(_wvar(x[t == 1], binary, ones[t == 1]))
+        elif estimand == "ATC":
+            sd = math.sqrt(_wvar(x[t == 0], binary, ones[t == 0]))
+        else:
+            sd = math.sqrt((_wvar(x[t == 1], binary, ones[t == 1]) + _wvar(x[t == 0], binary, ones[t == 0])) / 2)
+        if not math.isfinite(sd) or sd < _SQRT_EPS:
+            sd = _pooled_sd(x, t, binary)
+        rows.append(_bal1var(x, t, None if weights is None else np.asarray(weights, dtype=float), sd,
+                             subclass=subclass, mm=mm, pair_dist=pair_dist, standardize=standardize))
+    cols = list(BALANCE_COLUMNS) if standardize else ["Means Treated", "Means Control", "Mean Diff.", "Var. Ratio",
+                                                      "eCDF Mean", "eCDF Max", "Pair Dist."]
+    return pd.DataFrame(rows, index=list(X.columns), columns=cols)
+
+
+def _pooled_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
+    # MatchIt's pooled_sd(contribution = "proportional") fallback when the group SD is ~0
+    n = len(x)
+    if binary:
+        return math.sqrt(sum(x[t == g].sum() * (1 - x[t == g].sum() / (t == g).sum()) / n for g in (0, 1)))
+    r = x.copy()
+    for g in (0, 1):
+        r[t == g] -= r[t == g].mean()
+    return math.sqrt(float(np.sum(r**2) / (n - 2)))
+
+
+def sample_sizes(treat: np.ndarray, weights: np.ndarray, discarded: np.ndarray | None = None) -> pd.DataFrame:
+    """``summary(m)$nn``: all, matched, unmatched and discarded counts, and effective sample sizes."""
+    t = np.asarray(treat).astype(int)
+    w = np.asarray(weights, dtype=float)
+    disc = np.zeros(len(t), dtype=bool) if discarded is None else discarded
+
+    def ess(v: np.ndarray) -> float:
+        return float(v.sum() ** 2 / np.sum(v**2)) if np.sum(v**2) > 0 else 0.0
+
+    rows = {}
+    for g, name in ((0, "Control"), (1, "Treated")):
+        s = t == g
+        rows[name] = {"All (ESS)": ess(np.ones(s.sum())), "All": int(s.sum()), "Matched (ESS)": ess(w[s]),
+                      "Matched": int((s & (w > 0)).sum()), "Unmatched": int((s & (w == 0) & ~disc).sum()),
+                      "Discarded": int((s & disc).sum())}
+    return pd.DataFrame(rows)
+
+
+def distance_summaries(m: Matching) -> dict[str, dict[str, float]]:
+    """``summary()`` of the distance overall and by group."""
+    return {"all": r_summary(m.distance), "treated": r_summary(m.distance[m.treat == 1]),
+            "control": r_summary(m.distance[m.treat == 0])}
+
+
+# ------------------------------------------------------------------ effect
+@dataclass(frozen=True)
+class MatchedEffect:
+    """The weighted regression on the matched sample: the coefficient table and its variance."""
+
+    table: pd.DataFrame
+    vcov_kind: str
+    nobs: int
+    df: float
+    description: str
+
+
+def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str | None = None,
+                   covariates: Sequence[str] = (), level: float = 0.95) -> MatchedEffect:
+    """ATT by weighted least squares of the outcome on treatment in the matched data.
+
+    Matches ``lm(y ~ treat, data = match.data(m), weights = weights)`` with
+    ``sandwich::vcovCL(fit, cluster = ~subclass)`` (default without replacement: pairs
+    as clusters, CR1 = HC1 with cluster adjustment) or ``sandwich::vcovHC(type = "HC3")``
+    (default with replacement, MatchIt's vignette advice); Abadie & Spiess (2022), JASA 117:1.
+    """
+    from causalspec.inference import coef_table, vcov as vcov_fn
+
+    if outcome not in data.columns:
+        raise DataError(f"outcome column {outcome!r} is not in the data.", loc="outcome",
+                        fix="Fix the outcome name.")
+    keep = m.matched
+    y = np.asarray(data[outcome], dtype=float)[keep]
+    cols = [np.ones(keep.sum()), m.treat[keep].astype(float)]
+    terms = ["(Intercept)", "treat"]
+    for c in covariates:
+        cols.append(np.asarray(data[c], dtype=float)[keep])
+        terms.append(c)
+    fit = fit_ols(y, np.column_stack(cols), terms, weights=m.weights[keep])
+    kind = vcov or ("HC3" if m.subclass is None else "CR1")
+    cluster = m.subclass[keep] if kind.upper() in ("CR0", "CR1", "CR2", "STATA") else None
+    if cluster is None and kind.upper().startswith("CR"):
+        raise UnsupportedError("pair-clustered SEs need pairs; matching with replacement has none.",
+                               loc="inference.vcov", fix="Use HC3 after matching with replacement.")
+    V = vcov_fn(fit, kind, cluster=cluster)
+    table = coef_table(fit.coef, V, level=level)
+    return MatchedEffect(table, V.kind, fit.nobs, float(fit.df_resid), V.description)
+
+
+def love_plot(before: pd.DataFrame, after: pd.DataFrame, *, threshold: float = 0.1, absolute: bool = True):
+    """A love plot: standardized mean differences before and after matching, one row per covariate.
+
+    Returns a matplotlib Figure (as ``plot(summary(m))`` in MatchIt / ``cobalt::love.plot``).
+    """
+    from matplotlib.figure import Figure
+
+    col = "Std. Mean Diff." if "Std. Mean Diff." in before.columns else "Mean Diff."
+    names = list(before.index)
+    b = before[col].to_numpy(dtype=float)
+    a = after.reindex(names)[col].to_numpy(dtype=float)
+    if absolute:
+        b, a = np.abs(b), np.abs(a)
+    fig = Figure(figsize=(6, 0.35 * len(names) + 1.2))
+    ax = fig.add_subplot(1, 1, 1)
+    ypos = np.arange(len(names))[::-1]
+    ax.scatter(b, ypos, marker="o", facecolors="none", edgecolors="black", label="All data")
+    ax.scatter(a, ypos, marker="o", color="black", label="Matched")
+    ax.set_yticks(ypos, names)
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    for v in (threshold, -threshold) if not absolute else (threshold,):
+        ax.axvline(v, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xlabel(("Absolute " if absolute else "") + "standardized mean difference")
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig

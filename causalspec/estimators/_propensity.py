@@ -1,0 +1,402 @@
+"""Propensity scores: the logistic model, overlap, trimming, IPW and AIPW.
+
+The propensity model is fitted exactly as R's ``glm(family = binomial)`` does
+(iteratively reweighted least squares from ``glm.fit``'s starting values, the
+same convergence rule and the same clamping of the logit link), so the fitted
+scores agree with ``MatchIt``'s ``distance = "glm"`` to the precision of R's own
+stopping rule.  The effect estimators (IPW, AIPW) have no single R reference
+function; their variances are the textbook M-estimation / influence-function
+ones and are checked against simulation in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import formulaic
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from causalspec.errors import DataError, EstimationError, SpecError, UnsupportedError
+from causalspec.estimators._linear import r_pivot
+
+__all__ = [
+    "PropensityModel",
+    "fit_propensity",
+    "logistic_irls",
+    "r_term_name",
+    "Overlap",
+    "overlap",
+    "Trimming",
+    "crump_trim",
+    "WeightingEstimate",
+    "ipw",
+    "aipw",
+]
+
+# R's logit link clamps the linear predictor (family.c: THRESH, MTHRESH).
+_THRESH = 30.0
+_EPS = np.finfo(float).eps
+
+
+def r_term_name(name: str) -> str:
+    """R's model-matrix column name for a formulaic column name (``race[T.white]`` -> ``racewhite``)."""
+    name = re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
+    return "(Intercept)" if name == "Intercept" else name
+
+
+def _linkinv(eta: np.ndarray) -> np.ndarray:
+    # R clamps exp(eta) at DBL_EPSILON / 1/DBL_EPSILON so mu never reaches 0 or 1.
+    t = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1.0 / _EPS, np.exp(np.clip(eta, -_THRESH, _THRESH))))
+    return t / (1.0 + t)
+
+
+def _mu_eta(eta: np.ndarray) -> np.ndarray:
+    e = np.exp(np.clip(eta, -_THRESH, _THRESH))
+    return np.where(np.abs(eta) > _THRESH, _EPS, e / (1.0 + e) ** 2)
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(y > 0, y * np.log(y / mu), 0.0)
+        b = np.where(y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0.0)
+    return float(np.sum(2.0 * w * (a + b)))
+
+
+@dataclass(frozen=True)
+class IRLSFit:
+    """Raw output of :func:`logistic_irls` (coefficients NaN where aliased)."""
+
+    coef: np.ndarray
+    fitted: np.ndarray
+    eta: np.ndarray
+    iterations: int
+    converged: bool
+    deviance: float
+    kept: tuple[int, ...]
+
+
+def logistic_irls(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None, *,
+                  epsilon: float = 1e-8, maxit: int = 25) -> IRLSFit:
+    """Logistic regression by IRLS with R's ``glm.fit`` start, stopping rule and link clamping.
+
+    Matches ``stats::glm(family = binomial)`` (``glm.control(epsilon = 1e-8, maxit = 25)``);
+    McCullagh & Nelder (1989), Generalized Linear Models, section 2.5.
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    # glm.fit's binomial initialize: mustart = (w y + 1/2) / (w + 1)
+    mu = (w * y + 0.5) / (w + 1.0)
+    eta = np.log(mu / (1.0 - mu))
+    dev_old = _deviance(y, mu, w)
+    coef = np.full(p, np.nan)
+    kept: tuple[int, ...] | None = None
+    converged = False
+    it = 0
+    for it in range(1, maxit + 1):
+        mu_eta = _mu_eta(eta)
+        good = (w > 0) & (mu_eta != 0)
+        z = eta[good] + (y[good] - mu[good]) / mu_eta[good]
+        ww = np.sqrt(w[good] * mu_eta[good] ** 2 / (mu[good] * (1.0 - mu[good])))
+        Xw = X[good] * ww[:, None]
+        if kept is None:
+            # R's Cdqrls pivots with tol min(1e-7, epsilon / 1000); aliased columns get NA.
+            piv, rank = r_pivot(Xw, min(1e-7, epsilon / 1000.0))
+            kept = tuple(sorted(int(i) for i in piv[:rank]))
+        Q, R = np.linalg.qr(Xw[:, list(kept)], mode="reduced")
+        beta = np.linalg.solve(R, Q.T @ (z * ww))
+        coef = np.full(p, np.nan)
+        coef[list(kept)] = beta
+        eta = X[:, list(kept)] @ beta
+        mu = _linkinv(eta)
+        dev = _deviance(y, mu, w)
+        if not math.isfinite(dev):
+            raise EstimationError("the propensity model's deviance is not finite (perfect separation?).",
+                                  loc="propensity", fix="Remove covariates that predict treatment perfectly.")
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
+            converged = True
+            break
+        dev_old = dev
+    return IRLSFit(coef, mu, eta, it, converged, dev, kept or ())
+
+
+@dataclass(frozen=True)
+class PropensityModel:
+    """A fitted logistic propensity model.
+
+    ``terms``/``coef`` use R's column names; ``score`` is the fitted probability
+    for each row of ``index`` (the rows used, in data order); ``X`` is the
+    design used (aliased columns included), kept for M-estimation.
+    """
+
+    formula: str
+    treatment: str
+    terms: tuple[str, ...]
+    coef: np.ndarray
+    score: np.ndarray
+    linear_predictor: np.ndarray
+    treat: np.ndarray
+    X: np.ndarray
+    index: pd.Index
+    iterations: int
+    converged: bool
+    deviance: float
+    kept: tuple[int, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def coef_dict(self) -> dict[str, float]:
+        return {t: float(c) for t, c in zip(self.terms, self.coef)}
+
+
+def _design(formula: str, data: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
+    if "~" not in formula:
+        raise SpecError(f"propensity formula {formula!r} has no '~'.", loc="propensity.formula",
+                        fix="Write it as 'treatment ~ x1 + x2'.")
+    lhs = formula.split("~", 1)[0].strip()
+    if lhs not in data.columns:
+        raise DataError(f"treatment column {lhs!r} is not in the data.", loc="propensity.formula",
+                        fix="Fix the column name on the left of '~'.")
+    try:
+        mm = formulaic.model_matrix(formula, data, na_action="raise")
+    except Exception as exc:  # formulaic raises many types; turn them into one located error
+        raise DataError(f"cannot build the propensity design from {formula!r}: {exc}", loc="propensity.formula",
+                        fix="Check the column names and remove or impute missing values first.") from None
+    y = np.asarray(mm.lhs.iloc[:, 0], dtype=float)
+    X = np.asarray(mm.rhs, dtype=float)
+    return lhs, y, X, tuple(r_term_name(str(c)) for c in mm.rhs.columns)
+
+
+def _check_binary(y: np.ndarray, where: str) -> None:
+    vals = np.unique(y)
+    if len(vals) != 2 or not np.all(np.isin(vals, (0.0, 1.0))):
+        raise DataError(f"the treatment must be coded 0/1 with both values present; found {vals[:5].tolist()}.",
+                        loc=where, fix="Recode the treatment as 0 (control) and 1 (treated).")
+
+
+def fit_propensity(formula: str, data: pd.DataFrame, *, epsilon: float = 1e-8, maxit: int = 25) -> PropensityModel:
+    """Fit ``treatment ~ covariates`` by logistic regression.
+
+    Matches ``stats::glm(formula, family = binomial)`` as called by
+    ``MatchIt::matchit(distance = "glm")``; Rosenbaum & Rubin (1983).
+
+    Parameters
+    ----------
+    formula : str
+        ``"treat ~ age + educ + race"``; text columns become treatment-contrast dummies named as R names
+        them (``racehispan``).
+    data : DataFrame
+        Missing values in the model's columns are refused (as MatchIt does), never silently dropped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"t": [0, 0, 1, 1, 0, 1], "x": [1., 2, 3, 4, 2.5, 1.5]})
+    >>> m = fit_propensity("t ~ x", d)
+    >>> [round(v, 4) for v in m.coef]
+    [-1.8264, 0.7306]
+    """
+    lhs, y, X, terms = _design(formula, data)
+    _check_binary(y, "propensity.formula")
+    fit = logistic_irls(y, X, epsilon=epsilon, maxit=maxit)
+    notes = []
+    aliased = [terms[j] for j in range(len(terms)) if j not in fit.kept]
+    if aliased:
+        notes.append(f"propensity model: dropped collinear column(s) {', '.join(aliased)} (coefficient NA, as glm).")
+    if not fit.converged:
+        notes.append(f"propensity model: IRLS did not converge in {maxit} iterations (glm warns the same).")
+    return PropensityModel(formula, lhs, terms, fit.coef, fit.fitted, fit.eta, y.astype(int), X, data.index,
+                           fit.iterations, fit.converged, fit.deviance, fit.kept, tuple(notes))
+
+
+# ------------------------------------------------------------------ overlap
+def r_summary(x: np.ndarray) -> dict[str, float]:
+    """``summary()`` of a numeric vector: Min, quartiles (type 7), mean, Max, with R's names."""
+    x = np.asarray(x, dtype=float)
+    q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {"Min.": q[0], "1st Qu.": q[1], "Median": q[2], "Mean": float(np.mean(x)), "3rd Qu.": q[3], "Max.": q[4]}
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Propensity-score distributions by group and the common-support range.
+
+    ``outside_support`` counts, per group, units whose score lies outside
+    ``[support_low, support_high]`` (max of the group minima, min of the group maxima).
+    """
+
+    treated: dict[str, float]
+    control: dict[str, float]
+    support_low: float
+    support_high: float
+    outside_support: dict[str, int]
+
+
+def overlap(score: np.ndarray, treat: np.ndarray) -> Overlap:
+    """Overlap diagnostics: ``summary(ps)`` per group and the common support (MatchIt ``discard = "both"``)."""
+    score = np.asarray(score, dtype=float)
+    t = np.asarray(treat).astype(bool)
+    lo = max(score[t].min(), score[~t].min())
+    hi = min(score[t].max(), score[~t].max())
+    out = (score < lo) | (score > hi)
+    return Overlap(r_summary(score[t]), r_summary(score[~t]), float(lo), float(hi),
+                   {"treated": int((out & t).sum()), "control": int((out & ~t).sum())})
+
+
+@dataclass(frozen=True)
+class Trimming:
+    """Which units a trimming rule keeps, the threshold used and how many were dropped per group."""
+
+    rule: str
+    alpha: float
+    keep: np.ndarray
+    dropped: dict[str, int]
+
+
+def crump_trim(score: np.ndarray, treat: np.ndarray, alpha: float | None = None) -> Trimming:
+    """Keep units with ``alpha <= e(x) <= 1 - alpha``.
+
+    With ``alpha=None`` the threshold is Crump, Hotz, Imbens & Mitnik (2009)'s optimal
+    rule: with ``g = 1/(e(1-e))``, no trimming when ``max g <= 2 mean(g)``, otherwise
+    ``alpha`` solves ``1/(alpha(1-alpha)) = 2 E[g | g <= 1/(alpha(1-alpha))]``
+    (their Theorem 1).  A fixed ``alpha`` (0.1 is their rule of thumb) is used as given.
+    """
+    e = np.asarray(score, dtype=float)
+    t = np.asarray(treat).astype(bool)
+    if alpha is None:
+        rule = "crump2009"
+        g = 1.0 / (e * (1.0 - e))
+        if g.max() <= 2.0 * g.mean():
+            alpha = 0.0
+        else:
+            gs = np.sort(g)
+            cm = np.cumsum(gs) / np.arange(1, len(gs) + 1)
+            # E[g | g <= gamma] is flat between order statistics, so the root of
+            # gamma = 2 E[g | g <= gamma] is 2 * cm_j for the first j whose next g exceeds it.
+            j = int(np.argmax(gs[1:] > 2.0 * cm[:-1]))
+            gamma = 2.0 * cm[j]
+            alpha = 0.5 - math.sqrt(max(0.25 - 1.0 / gamma, 0.0))
+    else:
+        rule = "fixed"
+        if not 0.0 <= alpha < 0.5:
+            raise SpecError(f"trimming threshold {alpha!r} must lie in [0, 0.5).", loc="trim.alpha",
+                            fix="Use for example 0.1 (Crump et al.'s rule of thumb).")
+    keep = (e >= alpha) & (e <= 1.0 - alpha)
+    return Trimming(rule, float(alpha), keep, {"treated": int((~keep & t).sum()), "control": int((~keep & ~t).sum())})
+
+
+# ------------------------------------------------------------------ IPW / AIPW
+@dataclass(frozen=True)
+class WeightingEstimate:
+    """An IPW or AIPW effect with its standard error and normal-theory interval."""
+
+    estimator: str
+    estimand: str
+    estimate: float
+    std_error: float
+    statistic: float
+    p_value: float
+    conf_low: float
+    conf_high: float
+    nobs: int
+    weights: np.ndarray
+    mu1: float
+    mu0: float
+    variance_method: str
+
+
+def _finish(name: str, estimand: str, est: float, se: float, n: int, w: np.ndarray, mu1: float, mu0: float,
+            how: str, level: float) -> WeightingEstimate:
+    z = est / se if se > 0 else math.nan
+    q = stats.norm.ppf(0.5 + level / 2.0)
+    return WeightingEstimate(name, estimand, float(est), float(se), float(z), float(2 * stats.norm.sf(abs(z))),
+                             float(est - q * se), float(est + q * se), n, w, float(mu1), float(mu0), how)
+
+
+def _check_y(y: np.ndarray, n: int) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if y.shape != (n,) or not np.all(np.isfinite(y)):
+        raise DataError(f"the outcome must have one finite value per propensity-model row ({n}).", loc="outcome",
+                        fix="Drop rows with a missing outcome before fitting the propensity model.")
+    return y
+
+
+def ipw(y: np.ndarray, model: PropensityModel, estimand: Literal["ATE", "ATT"] = "ATE",
+        level: float = 0.95) -> WeightingEstimate:
+    """Inverse-probability weighting with normalised (Hajek) weights.
+
+    The variance stacks the logistic score equations with the two weighted means
+    and applies the sandwich, so it accounts for the estimated propensity score
+    (Lunceford & Davidian 2004, Statistics in Medicine 23:2937; Stefanski & Boos 2002).
+    Same estimator as ``WeightingIt::weightit`` + ``lm_weightit(vcov = "asympt")``; no R parity case.
+    """
+    estimand = estimand.upper()  # type: ignore[assignment]
+    if estimand not in ("ATE", "ATT"):
+        raise UnsupportedError(f"estimand {estimand!r} is not available for IPW.", loc="estimand",
+                               fix="Use ATE or ATT.")
+    e, t = model.score, model.treat.astype(float)
+    n = len(e)
+    y = _check_y(y, n)
+    X = model.X[:, list(model.kept)]
+    if estimand == "ATE":
+        w1, w0 = t / e, (1 - t) / (1 - e)
+        # derivatives of the weights with respect to the linear predictor
+        dw1, dw0 = -t * (1 - e) / e, (1 - t) * e / (1 - e)
+    else:
+        w1, w0 = t, (1 - t) * e / (1 - e)
+        dw1, dw0 = np.zeros(n), (1 - t) * e / (1 - e)
+    mu1 = np.sum(w1 * y) / np.sum(w1)
+    mu0 = np.sum(w0 * y) / np.sum(w0)
+    k = X.shape[1]
+    # stacked estimating functions psi = (X(t - e), w1 (y - mu1), w0 (y - mu0))
+    psi = np.column_stack([X * (t - e)[:, None], w1 * (y - mu1), w0 * (y - mu0)])
+    A = np.zeros((k + 2, k + 2))  # minus the mean Jacobian
+    A[:k, :k] = (X * (e * (1 - e))[:, None]).T @ X / n
+    A[k, :k] = -((dw1 * (y - mu1)) @ X) / n
+    A[k + 1, :k] = -((dw0 * (y - mu0)) @ X) / n
+    A[k, k] = np.mean(w1)
+    A[k + 1, k + 1] = np.mean(w0)
+    B = psi.T @ psi / n
+    half = np.linalg.solve(A, B)
+    V = np.linalg.solve(A, half.T).T / n
+    c = np.zeros(k + 2)
+    c[k], c[k + 1] = 1.0, -1.0
+    se = math.sqrt(float(c @ V @ c))
+    w = np.where(t == 1, w1 / np.mean(w1), w0 / np.mean(w0))
+    return _finish("ipw", estimand, mu1 - mu0, se, n, w, mu1, mu0, "M-estimation (stacked logistic score)", level)
+
+
+def aipw(y: np.ndarray, model: PropensityModel, outcome_X: np.ndarray | None = None,
+         level: float = 0.95) -> WeightingEstimate:
+    """Augmented IPW (doubly robust) estimate of the ATE with an influence-function SE.
+
+    Outcome regressions are OLS fits of ``y`` on ``outcome_X`` (default: the
+    propensity design) within each arm.  Robins, Rotnitzky & Zhao (1994);
+    Glynn & Quinn (2010); SE = sd(phi)/sqrt(n) of the efficient influence function.
+    No R parity case (as ``AIPW`` / ``npcausal::ate`` with parametric nuisance fits).
+    """
+    e, t = model.score, model.treat.astype(float)
+    n = len(e)
+    y = _check_y(y, n)
+    Xo = model.X[:, list(model.kept)] if outcome_X is None else np.asarray(outcome_X, dtype=float)
+    if Xo.shape[0] != n:
+        raise DataError("outcome_X must have one row per propensity-model row.", loc="outcome_X",
+                        fix="Build it from the same rows as the propensity model.")
+    m = {}
+    for arm in (0, 1):
+        sel = t == arm
+        beta, *_ = np.linalg.lstsq(Xo[sel], y[sel], rcond=None)
+        m[arm] = Xo @ beta
+    phi1 = m[1] + t * (y - m[1]) / e
+    phi0 = m[0] + (1 - t) * (y - m[0]) / (1 - e)
+    phi = phi1 - phi0
+    est = float(np.mean(phi))
+    se = float(np.sqrt(np.sum((phi - est) ** 2)) / n)
+    w = np.where(t == 1, 1.0 / e, 1.0 / (1.0 - e))
+    return _finish("aipw", "ATE", est, se, n, w, float(np.mean(phi1)), float(np.mean(phi0)),
+                   "influence function", level)
