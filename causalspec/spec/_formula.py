@@ -430,12 +430,26 @@ def to_formulaic(node: Node, alias: dict[str, str]) -> str:
     if isinstance(node, Num):
         return node.text
     if isinstance(node, Neg):
-        return f"-({to_formulaic(node.operand, alias)})"
+        return f"-{_formulaic_operand(node.operand, alias, 4)}"
     if isinstance(node, Op):
+        # parentheses only where R's precedence needs them: formulaic reads "(0)" as a
+        # literal term, not as "no intercept", so leaves are never wrapped
+        prec = _Parser._PREC[node.op]
         op = "**" if node.op == "^" else node.op
-        return f"({to_formulaic(node.left, alias)}) {op} ({to_formulaic(node.right, alias)})"
+        left_min, right_min = (prec + 1, prec) if node.op == "^" else (prec, prec + 1)
+        return (f"{_formulaic_operand(node.left, alias, left_min)} {op} "
+                f"{_formulaic_operand(node.right, alias, right_min)}")
     tree = _Renamer({f"_v{i}": alias[n] for i, n in enumerate(node.names)}).visit(_copy(node.tree))
     return ast.unparse(tree)
+
+
+def _formulaic_operand(node: Node, alias: dict[str, str], min_prec: int) -> str:
+    text = to_formulaic(node, alias)
+    if isinstance(node, Op) and _Parser._PREC[node.op] < min_prec:
+        return f"({text})"
+    if isinstance(node, Neg) and min_prec > 4:
+        return f"({text})"
+    return text
 
 
 def _copy(tree: ast.AST) -> ast.AST:
