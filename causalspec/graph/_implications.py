@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from causalspec.errors import Problem, UnsupportedError
 
 from ._adjustment import _backdoor, _xy
 from ._dag import DAG, _closure
@@ -60,8 +60,6 @@ def implied_conditional_independencies(dag: DAG, type: str = "missing.edge",
     [('a', 'c', ('b',))]
     """
     if type != "missing.edge":
-        from causalspec.errors import Problem, UnsupportedError
-
         raise UnsupportedError(Problem("type", f"type {type!r} is not supported.", fix="Use type='missing.edge'."))
     exp = dag._expanded
     obs = dag.observed
@@ -75,7 +73,3 @@ def implied_conditional_independencies(dag: DAG, type: str = "missing.edge",
             for s in list_minimal_separators(adj, {a}, {b}, set(exp.latent) & an):
                 out.append((a, b, tuple(sorted(s))))
     return sorted(out)
-
-
-def _as_set(v: str | Iterable[str]) -> set[str]:
-    return {v} if isinstance(v, str) else set(v)
