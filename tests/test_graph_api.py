@@ -146,3 +146,9 @@ def test_path_records_arrows_and_colliders_even_for_names_with_spaces():
         (("x", "a b", "m m", "c d", "y"), ("<-", "->", "<-", "->"), ("m m",))
     ]
     assert node_roles(g, "x", "y")["m m"] is Role.COLLIDER
+
+
+def test_several_exposures_are_adjusted_for_jointly():
+    g = DAG.from_edges(["c -> x1", "x1 -> x2", "c -> y", "x2 -> y", "d -> x2", "d -> y"])
+    assert adjustment_sets(g, ["x1", "x2"], "y") == [("c", "d")]
+    assert not is_adjustment_set(g, ["x1", "x2"], "y", ["c"])

@@ -134,3 +134,11 @@ def test_all_sets_on_a_large_graph_is_refused_not_run_for_ever():
     g = DAG.from_edges(edges)
     with pytest.raises(UnsupportedError, match=r"type='all' would test 2\^25 subsets"):
         adjustment_sets(g, "x", "y", type="all")
+
+
+def test_instruments_for_several_exposures_are_refused():
+    g = DAG.from_edges(["z -> x1", "x1 -> x2", "x2 -> y"])
+    with pytest.raises(UnsupportedError, match=r"instruments need one exposure and one outcome"):
+        from causalspec.graph import instrumental_variables
+
+        instrumental_variables(g, ["x1", "x2"], "y")

@@ -27,6 +27,9 @@ def instrumental_variables(dag: DAG, x: str, y: str) -> list[tuple[str, tuple[st
     [('z', ())]
     """
     X, Y = _xy(dag, x, y)
+    if len(X) != 1 or len(Y) != 1:
+        raise UnsupportedError(Problem("instrumental_variables", "instruments need one exposure and one outcome.",
+                                       fix="Ask for each (exposure, outcome) pair separately."))
     (xv,), (yv,) = X, Y
     exp = dag._expanded
     pa, ch = _backdoor(dag, X, Y)
