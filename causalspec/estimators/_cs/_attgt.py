@@ -105,7 +105,7 @@ class AttGtResult:
                              "conf_low": ci[:, 0], "conf_high": ci[:, 1], "post": self.post})
 
 
-def _check_options(control_group, est_method, base_period, anticipation, alp) -> None:
+def _check_options(control_group, est_method, base_period, anticipation, alp, bstrap, cband, rng) -> None:
     problems = []
     if control_group not in _CONTROL_GROUPS:
         problems.append(Problem("control_group", f"{control_group!r} is not a control group.",
@@ -122,6 +122,12 @@ def _check_options(control_group, est_method, base_period, anticipation, alp) ->
     if not isinstance(alp, (int, float)) or not 0 < alp < 1:
         problems.append(Problem("alp", f"alp must lie strictly between 0 and 1, got {alp!r}.",
                                 fix="Use a significance level such as 0.05."))
+    if cband and not bstrap:
+        problems.append(Problem("cband", "a uniform confidence band needs the multiplier bootstrap.",
+                                fix="Set bstrap=True (with a seeded rng) or cband=False."))
+    if bstrap and not isinstance(rng, np.random.Generator):
+        problems.append(Problem("rng", "the multiplier bootstrap needs a seeded numpy.random.Generator.",
+                                fix="Pass rng=numpy.random.default_rng(seed)."))
     if problems:
         raise SpecError(problems)
 
@@ -159,6 +165,55 @@ def _estimate_cell(panel: PanelData, d_all: np.ndarray, cur: int, pret: int, xid
     # did rescales by n/n1 because the cell uses only the units of g and its comparison group.
     inf[valid] = (n / n1) * psi
     return att, inf, ""
+
+
+def _all_cells(panel: PanelData, control_group: str, est_method: str, anticipation: float, base_period: str,
+               notes: list[str]) -> tuple[list, list, list, list]:
+    """Every ATT(g,t) in did's order (cohort-major), with its unit influence function (NaN when NA)."""
+    periods, g_unit, n = panel.periods, panel.unit_group, panel.n
+    tfac = 0 if base_period == "universal" else 1
+    cells_g, cells_t, atts, infs = [], [], [], []
+    for g in panel.groups:
+        before = np.flatnonzero(periods + anticipation < g)
+        pret_g = int(before[-1]) if before.size else None  # last period before (anticipated) treatment
+        treated = g_unit == g
+        for t in range(periods.size - tfac):
+            cur = t + tfac
+            # Post-treatment cells (and all cells with a universal base) compare with g - 1 - anticipation;
+            # pre-treatment cells with a varying base compare with the period just before.
+            pret = pret_g if (base_period == "universal" or g <= periods[cur]) else t
+            cells_g.append(g)
+            cells_t.append(periods[cur])
+            if pret is None:
+                atts.append(math.nan)
+                infs.append(np.full(n, np.nan))
+                continue
+            if base_period == "universal" and pret == cur:
+                # The base period itself: ATT normalised to zero by construction.
+                atts.append(0.0)
+                infs.append(np.zeros(n))
+                continue
+            if control_group == "nevertreated":
+                control = np.isinf(g_unit)
+            else:
+                # Not yet treated by the later of the two periods (plus anticipation), never treated included.
+                control = (g_unit > periods[max(t, pret) + tfac] + anticipation) & ~treated
+            if not treated.any() or not control.any():
+                atts.append(math.nan)
+                infs.append(np.full(n, np.nan))
+                notes.append(f"ATT({g:g},{periods[cur]:g}) is NA: no treated or no comparison units.")
+                continue
+            d_all = np.full(n, np.nan)
+            d_all[control] = 0.0
+            d_all[treated] = 1.0
+            # Covariates come from the earlier of the two periods (the base period unless t precedes it).
+            att, inf, why = _estimate_cell(panel, d_all, cur, pret, min(pret, t), est_method)
+            if inf is None:
+                inf = np.full(n, np.nan)
+                notes.append(f"ATT({g:g},{periods[cur]:g}) is NA: {why}.")
+            atts.append(att)
+            infs.append(inf)
+    return cells_g, cells_t, atts, infs
 
 
 def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str, xformla: str | None = None,
@@ -202,60 +257,13 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str, 
     >>> res = att_gt(mpdta, "lemp", "year", "countyreal", "first.treat", xformla="~ lpop")  # doctest: +SKIP
     >>> res.to_frame().head()  # doctest: +SKIP
     """
-    _check_options(control_group, est_method, base_period, anticipation, alp)
-    if cband and not bstrap:
-        raise SpecError(Problem("cband", "a uniform confidence band needs the multiplier bootstrap.",
-                                fix="Set bstrap=True (with a seeded rng) or cband=False."))
-    if bstrap and not isinstance(rng, np.random.Generator):
-        raise SpecError(Problem("rng", "the multiplier bootstrap needs a seeded numpy.random.Generator.",
-                                fix="Pass rng=numpy.random.default_rng(seed)."))
+    _check_options(control_group, est_method, base_period, anticipation, alp, bstrap, cband, rng)
     panel = prepare_panel(data, yname, tname, idname, gname, xformla, control_group, float(anticipation),
                           balance_panel=balance_panel)
-    periods, groups, g_unit = panel.periods, panel.groups, panel.unit_group
-    n, n_t = panel.n, periods.size
-    tfac = 0 if base_period == "universal" else 1
     notes = list(panel.notes)
-
-    cells_g, cells_t, atts, infs = [], [], [], []
-    for g in groups:
-        before = np.flatnonzero(periods + anticipation < g)
-        pret_g = int(before[-1]) if before.size else None
-        treated = g_unit == g
-        for t in range(n_t - tfac):
-            cur = t + tfac
-            post = g <= periods[cur]
-            pret = pret_g if (base_period == "universal" or post) else t
-            cells_g.append(g)
-            cells_t.append(periods[cur])
-            if pret is None:
-                atts.append(math.nan)
-                infs.append(np.full(n, np.nan))
-                continue
-            if base_period == "universal" and pret == cur:
-                # The base period itself: ATT normalised to zero by construction.
-                atts.append(0.0)
-                infs.append(np.zeros(n))
-                continue
-            if control_group == "nevertreated":
-                control = np.isinf(g_unit)
-            else:
-                cutoff = periods[max(t, pret) + tfac] + anticipation
-                control = (g_unit > cutoff) & ~treated
-            d_all = np.full(n, np.nan)
-            d_all[control] = 0.0
-            d_all[treated] = 1.0
-            if not treated.any() or not control.any():
-                atts.append(math.nan)
-                infs.append(np.full(n, np.nan))
-                notes.append(f"ATT({g:g},{periods[cur]:g}) is NA: no treated or no comparison units.")
-                continue
-            att, inf, why = _estimate_cell(panel, d_all, cur, pret, min(pret, t), est_method)
-            if inf is None:
-                inf = np.full(n, np.nan)
-                notes.append(f"ATT({g:g},{periods[cur]:g}) is NA: {why}.")
-            atts.append(att)
-            infs.append(inf)
-
+    cells_g, cells_t, atts, infs = _all_cells(panel, control_group, est_method, float(anticipation),
+                                              base_period, notes)
+    n = panel.n
     group = np.asarray(cells_g, dtype=float)
     time = np.asarray(cells_t, dtype=float)
     att = np.asarray(atts, dtype=float)
@@ -278,8 +286,8 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str, 
         group=_frozen(group), time=_frozen(time), att=_frozen(att), se=_frozen(se),
         influence=_frozen(influence), vcov=_frozen(V / n), crit_val=crit, n_units=n, alp=float(alp),
         pretest_W=W, pretest_Wpval=Wpval, pretest_note=why, ids=_frozen(panel.ids),
-        unit_group=_frozen(g_unit), periods=_frozen(periods), groups=_frozen(groups), yname=yname,
-        tname=tname, idname=idname, gname=gname, xformla=xformla, control_group=control_group,
+        unit_group=_frozen(panel.unit_group), periods=_frozen(panel.periods), groups=_frozen(panel.groups),
+        yname=yname, tname=tname, idname=idname, gname=gname, xformla=xformla, control_group=control_group,
         est_method=est_method, anticipation=float(anticipation), base_period=base_period,
         bootstrap=bool(bstrap), notes=tuple(notes))
 
