@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from causalspec.errors import GraphError, UnsupportedError
-from causalspec.graph import DAG, adjustment_sets, d_separated, is_adjustment_set, paths
+from causalspec.graph import DAG, adjustment_sets, d_separated, instrumental_variables, is_adjustment_set, paths
 
 
 def test_unparseable_edge_is_located_and_explains_the_syntax():
@@ -139,6 +139,4 @@ def test_all_sets_on_a_large_graph_is_refused_not_run_for_ever():
 def test_instruments_for_several_exposures_are_refused():
     g = DAG.from_edges(["z -> x1", "x1 -> x2", "x2 -> y"])
     with pytest.raises(UnsupportedError, match=r"instruments need one exposure and one outcome"):
-        from causalspec.graph import instrumental_variables
-
         instrumental_variables(g, ["x1", "x2"], "y")
