@@ -138,3 +138,12 @@ def test_too_small_never_treated_group_is_refused_with_the_not_yet_treated_fix(m
         att_gt(data, **LAYOUT, xformla="~ lpop")
     res = att_gt(data, **LAYOUT, xformla="~ lpop", control_group="notyettreated")
     assert any("Small groups" in note and "never treated (5 units)" in note for note in res.notes)
+
+
+def test_perfectly_predicted_treatment_gives_na_cells_with_an_overlap_note(mpdta):
+    # A covariate equal to the cohort separates treated from comparison units perfectly.
+    data = mpdta.assign(s=(mpdta["first.treat"] > 0).astype(float) + 0.01 * mpdta["lpop"])
+    with np.errstate(all="raise"):
+        res = att_gt(data, **LAYOUT, xformla="~ s", est_method="ipw")
+    assert np.isnan(res.att).all()
+    assert all("overlap condition violated" in note for note in res.notes)

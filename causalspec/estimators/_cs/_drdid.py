@@ -51,6 +51,12 @@ def _rcond(a: np.ndarray) -> float:
     return 0.0 if not np.isfinite(c) else 1.0 / c
 
 
+def _expit(eta: np.ndarray) -> np.ndarray:
+    # R's logit link inverse: eta beyond +-30 maps to eps / 1 - eps, so separated data stay finite.
+    mu = 1.0 / (1.0 + np.exp(-np.clip(eta, -30.0, 30.0)))
+    return np.clip(mu, _EPS, 1.0 - _EPS)
+
+
 def fit_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None, *, tol: float = 1e-14,
               max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, bool]:
     """Weighted logistic regression by Newton-Raphson (IRLS).
@@ -63,14 +69,14 @@ def fit_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None, *, tol:
     n, k = x.shape
     w = np.ones(n) if w is None else w
     beta = np.zeros(k)
-    # Start from the intercept-free mean, like glm's mustart = (w*y + 0.5)/(w + 1).
+    # Start where glm does: mustart = (w*y + 0.5)/(w + 1).
     mu = (w * d + 0.5) / (w + 1.0)
     eta = np.log(mu / (1.0 - mu))
     dev_old = np.inf
     converged = False
     for _ in range(max_iter):
-        mu = 1.0 / (1.0 + np.exp(-eta))
-        var = np.maximum(mu * (1.0 - mu), _EPS)
+        mu = _expit(eta)
+        var = mu * (1.0 - mu)
         z = eta + (d - mu) / var
         sw = np.sqrt(w * var)
         coef, _, rank, _ = np.linalg.lstsq(x * sw[:, None], z * sw, rcond=None)
@@ -78,14 +84,13 @@ def fit_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None, *, tol:
             raise CellFailure("the propensity-score covariates are collinear in this cell")
         beta = coef
         eta = x @ beta
-        mu = 1.0 / (1.0 + np.exp(-eta))
-        mu_c = np.clip(mu, 1e-300, 1 - 1e-16)
-        dev = -2.0 * np.sum(w * (d * np.log(mu_c) + (1 - d) * np.log1p(-mu_c)))
+        mu = _expit(eta)
+        dev = -2.0 * np.sum(w * (d * np.log(mu) + (1 - d) * np.log1p(-mu)))
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
             converged = True
             break
         dev_old = dev
-    return beta, 1.0 / (1.0 + np.exp(-(x @ beta))), converged
+    return beta, _expit(x @ beta), converged
 
 
 def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
