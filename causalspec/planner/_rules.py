@@ -20,7 +20,6 @@ minimal set, ties broken by the sorted names.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from dataclasses import dataclass
 
@@ -146,7 +145,7 @@ def _open_path_problem(dag: DAG, x: str, y: str, chosen, listed, field: str) -> 
                 code="collider_adjusted")
     if open_paths:
         p = open_paths[0]
-        blockers = [v for v in p.inner if v not in p.colliders and v in dag.observed]
+        blockers = [v for v in p.nodes[1:-1] if v not in p.colliders and v in dag.observed]
         hint = (f"Add {' or '.join(repr(b) for b in blockers)} to {field}" if blockers
                 else "No observed variable blocks it: see `causalspec plan` for an instrument or a front-door set")
         return Problem(field, f"the backdoor path {p.text} stays open given {list(chosen) or 'nothing'}.",
@@ -155,42 +154,9 @@ def _open_path_problem(dag: DAG, x: str, y: str, chosen, listed, field: str) -> 
                    fix="Use `adjustment: auto` to let the planner choose.", code="adjustment_invalid")
 
 
-@dataclass(frozen=True)
-class _Path:
-    text: str
-    open: bool
-    inner: tuple[str, ...]
-    colliders: tuple[str, ...]
-    causal: bool
-
-
-def _noncausal_paths(dag: DAG, x: str, y: str, given) -> list[_Path]:
+def _noncausal_paths(dag: DAG, x: str, y: str, given):
     """Paths between x and y other than directed ones out of x (backdoor paths and the like)."""
-    result = []
-    for path in paths(dag, x, y, tuple(given)):
-        nodes = path.nodes
-        arrows = _ARROW.findall(path.text)
-        if len(arrows) != len(nodes) - 1:  # a name containing " -> ": fall back to the graph's edges
-            arrows = [_arrow(dag, a, b) for a, b in zip(nodes, nodes[1:])]
-        if all(a == "->" for a in arrows):
-            continue
-        colliders = tuple(
-            nodes[i] for i in range(1, len(nodes) - 1)
-            if arrows[i - 1] in ("->", "<->") and arrows[i] in ("<-", "<->")
-        )
-        result.append(_Path(path.text, path.open, tuple(nodes[1:-1]), colliders, False))
-    return result
-
-
-_ARROW = re.compile(r"(?<= )(<->|->|<-)(?= )")
-
-
-def _arrow(dag: DAG, a: str, b: str) -> str:
-    if b in dag.children(a):
-        return "->"
-    if a in dag.children(b):
-        return "<-"
-    return "<->"
+    return [p for p in paths(dag, x, y, tuple(given)) if not p.causal]
 
 
 def _unblockable_paths(dag: DAG, x: str, y: str) -> tuple[str, ...]:

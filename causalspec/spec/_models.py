@@ -11,6 +11,7 @@ before raising once.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
@@ -40,6 +41,13 @@ _NAME = Annotated[str, Field(min_length=1, max_length=200)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    def __init__(self, **data: Any) -> None:
+        # Python users get the same SpecError as file users, never a bare pydantic ValidationError.
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise spec_error_from_validation(exc, type(self)) from None
 
 
 class DagSpec(_Model):
@@ -80,11 +88,11 @@ class Inference(_Model):
     def _cluster_matches_vcov(self) -> "Inference":
         if self.vcov in CLUSTERED and not self.cluster:
             raise SpecError(Problem(
-                "inference.vcov", f"vcov {self.vcov!r} is clustered but no cluster column is given.",
+                "vcov", f"vcov {self.vcov!r} is clustered but no cluster column is given.",
                 fix="Add 'cluster: <column>' under inference, or choose iid or HC0-HC3.", code="cluster_missing"))
         if self.cluster and self.vcov not in CLUSTERED:
             raise SpecError(Problem(
-                "inference.cluster", f"cluster is set but vcov {self.vcov!r} is not clustered.",
+                "cluster", f"cluster is set but vcov {self.vcov!r} is not clustered.",
                 fix="Use vcov CR1, CR2 or stata, or remove cluster.", code="cluster_unused"))
         return self
 
@@ -179,13 +187,6 @@ class Spec(_Model):
     def origin(self):
         """The folder of the spec file this spec was loaded from, or None."""
         return self._origin
-
-    def __init__(self, **data: Any) -> None:
-        # Python users get the same SpecError as file users, never a bare pydantic ValidationError.
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise spec_error_from_validation(exc) from None
 
     @field_validator("adjustment", mode="before")
     @classmethod
@@ -311,7 +312,10 @@ def spec_error_from_validation(exc: ValidationError, model: type[BaseModel] | No
     for err in exc.errors():
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, SpecError):
-            problems.extend(ctx_error.problems)
+            prefix = _loc_text(err["loc"])
+            problems.extend(
+                replace(p, loc=f"{prefix}.{p.loc}" if prefix and p.loc else prefix or p.loc)
+                for p in ctx_error.problems)
             continue
         loc = _loc_text(err["loc"])
         kind = err["type"]
