@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import hashlib
 
-from ..spec import Spec
+from ..spec import Spec as _Spec
 from ._plan import Estimator, NodeDecision, Plan, Strategy, VcovPlan
-from ._rules import (
-    ADJUSTMENT_RULE,
-    build_formulas,
-    check_covariates,
-    choose_estimator,
-    choose_vcov,
-    decide_nodes,
-    identify,
-    state_assumptions,
-)
+from . import _rules
+from ._rules import ADJUSTMENT_RULE
 
 __all__ = ["plan", "Plan", "NodeDecision", "VcovPlan", "Estimator", "Strategy", "ADJUSTMENT_RULE"]
 
 
-def plan(spec: Spec) -> Plan:
+def plan(spec: _Spec) -> Plan:
     """Plan an analysis: identification, adjustment set, estimator, formula, variance, assumptions.
 
     Needs no data.  Deterministic: the same spec gives the same plan (``plan.to_json()`` byte for byte).
@@ -41,13 +33,13 @@ def plan(spec: Spec) -> Plan:
     ('z',)
     """
     dag = spec.graph
-    ident = identify(spec, dag)
-    extra = check_covariates(spec, dag, ident)
-    decisions = decide_nodes(spec, dag, ident, extra)
-    estimator, why = choose_estimator(spec)
-    formula, naive = build_formulas(spec, estimator, ident.adjustment_set, extra)
-    vcov = choose_vcov(spec, estimator)
-    assumptions = state_assumptions(spec, ident, estimator)
+    ident = _rules.identify(spec, dag)
+    extra = _rules.check_covariates(spec, dag, ident)
+    decisions = _rules.decide_nodes(spec, dag, ident, extra)
+    estimator, why = _rules.choose_estimator(spec)
+    formula, naive = _rules.build_formulas(spec, estimator, ident.adjustment_set, extra)
+    vcov = _rules.choose_vcov(spec, estimator)
+    assumptions = _rules.state_assumptions(spec, ident, estimator)
     columns = tuple(dict.fromkeys(
         (spec.outcome, spec.treatment, *ident.adjustment_set, *spec.covariates, *spec.inference.cluster)))
     notes = []
