@@ -70,7 +70,9 @@ def nearest_neighbor(distance: np.ndarray, treat: np.ndarray, *, ratio: int = 1,
     algorithm : "matchit-4.5.1" reproduces MatchIt 4.5.1 bit for bit: its C++ compares
         ``abs()`` of distance differences after conversion to int, so differences below 1
         all count as 0 -- the lower-distance neighbour always wins, and a caliper on a
-        propensity score is never enforced (kosukeimai/MatchIt#163, fixed in 4.5.4).
+        propensity score is never enforced (kosukeimai/MatchIt#163); and for ``ratio > 1`` it
+        skips, instead of the controls already matched to a treated unit, the data rows just
+        after them (so with replacement a control can fill several slots of one treated unit).
         "exact" compares the real differences (the intended algorithm).
 
     Returns
@@ -104,7 +106,12 @@ def nearest_neighbor(distance: np.ndarray, treat: np.ndarray, *, ratio: int = 1,
                 continue
             ii = pos_of[unit]
             dti = ds[ii]
-            taken = set(int(pos_of[c]) for c in mm[row, :r] if c >= 0)
+            if algorithm == "matchit-4.5.1":
+                # MatchIt 4.5.1 compares 0-based candidates with the 1-based ids stored in the row, so
+                # it skips the unit *after* each control already matched to this treated unit.
+                taken = set(int(pos_of[c + 1]) for c in mm[row, :r] if 0 <= c < n - 1)
+            else:
+                taken = set(int(pos_of[c]) for c in mm[row, :r] if c >= 0)
             j = bisect.bisect_left(avail, ii)
             k_left = k_right = -1
             jl = j - 1
@@ -536,10 +543,11 @@ def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str |
         terms.append(c)
     fit = fit_ols(y, np.column_stack(cols), terms, weights=m.weights[keep])
     kind = vcov or ("HC3" if m.subclass is None else "CR1")
-    cluster = m.subclass[keep] if kind.upper() in ("CR0", "CR1", "CR2", "STATA") else None
-    if cluster is None and kind.upper().startswith("CR"):
+    clustered = kind.upper() in ("CR0", "CR1", "CR2", "STATA")
+    if clustered and m.subclass is None:
         raise UnsupportedError("pair-clustered SEs need pairs; matching with replacement has none.",
                                loc="inference.vcov", fix="Use HC3 after matching with replacement.")
+    cluster = m.subclass[keep] if clustered else None
     V = vcov_fn(fit, kind, cluster=cluster)
     table = coef_table(fit.coef, V, level=level)
     return MatchedEffect(table, V.kind, fit.nobs, float(fit.df_resid), V.description)
