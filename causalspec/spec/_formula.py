@@ -23,7 +23,7 @@ from causalspec.errors import SpecError
 
 __all__ = [
     "quote_name", "check_term", "parse_formula", "Formula", "Var", "Num", "Op", "Neg", "Call",
-    "ALLOWED_FUNCTIONS", "r_name_of", "r_deparse",
+    "ALLOWED_FUNCTIONS", "r_name_of", "r_deparse", "r_label", "r_display", "r_number", "to_formulaic",
 ]
 
 #: Functions a term may call, and the keyword arguments each accepts.
@@ -496,7 +496,9 @@ def r_deparse(node: ast.AST, names: dict[str, str]) -> str:
         prec = _PREC[type(node.op)]
         if isinstance(node.op, ast.Pow):
             return f"{_wrap(node.left, prec + 1, names)}^{_wrap(node.right, prec, names)}"
-        return f"{_wrap(node.left, prec, names)} {_SYM[type(node.op)]} {_wrap(node.right, prec + 1, names)}"
+        sym = _SYM[type(node.op)]
+        sep = "" if sym == "/" else " "  # R deparses a/b without spaces, a * b and a + b with
+        return f"{_wrap(node.left, prec, names)}{sep}{sym}{sep}{_wrap(node.right, prec + 1, names)}"
     if isinstance(node, ast.Call):
         args = [r_deparse(a, names) for a in node.args]
         args += [f"{k.arg} = {r_deparse(k.value, names)}" for k in node.keywords]
@@ -513,6 +515,15 @@ def _wrap(node: ast.AST, min_prec: int, names: dict[str, str]) -> str:
     if isinstance(node, ast.UnaryOp) and min_prec > 3:
         return f"({text})"
     return text
+
+
+def r_label(node: Node) -> str:
+    """R's label for a formula variable: ``educ``, `` `a b` ``, ``log(dist_km)``, ``I(age^2)``."""
+    if isinstance(node, Var):
+        return r_display(node.name)
+    if isinstance(node, Call):
+        return r_deparse(node.tree, {f"_v{i}": n for i, n in enumerate(node.names)})
+    raise TypeError(f"not a variable: {node!r}")
 
 
 def r_name_of(formulaic_expr: str, alias_to_name: dict[str, str]) -> str:
