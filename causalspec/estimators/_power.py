@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Literal
 
+import numpy as np
 from scipy import stats
 
 from causalspec.errors import EstimationError, SpecError
@@ -147,7 +148,8 @@ def uniroot(f: Callable[[float], float], lower: float, upper: float, *, tol: flo
                 upper += d
                 f_upper = f(upper)
                 d *= 2.0
-    if not (math.copysign(1, f_lower) * math.copysign(1, f_upper) <= 0 or f_lower == 0 or f_upper == 0):
+    if math.isnan(f_lower) or math.isnan(f_upper) or not (
+            math.copysign(1, f_lower) * math.copysign(1, f_upper) <= 0 or f_lower == 0 or f_upper == 0):
         raise EstimationError("no solution: the target is not reached anywhere in the search interval "
                               f"[{lower:g}, {upper:g}].", fix="Check the inputs: the power asked for may be unattainable.")
     root, iters, prec = _zeroin(f, lower, upper, f_lower, f_upper, tol, maxiter)
@@ -271,14 +273,14 @@ def power_prop_test(n: float | None = None, p1: float | None = None, p2: float |
         a, b, nn = v["p1"], v["p2"], v["n"]
         qu = stats.norm.isf(v["sig_level"] / tside)
         d = abs(a - b)
-        if strict and tside == 2:
-            pbar = (a + b) / 2.0
-            vbar = pbar * (1.0 - pbar)
-            s = math.sqrt(a * (1 - a) + b * (1 - b))
-            return float(stats.norm.cdf((math.sqrt(nn) * d - qu * math.sqrt(2 * vbar)) / s)
-                         + stats.norm.sf((math.sqrt(nn) * d + qu * math.sqrt(2 * vbar)) / s))
-        return float(stats.norm.cdf((math.sqrt(nn) * d - qu * math.sqrt((a + b) * (1 - (a + b) / 2)))
-                                    / math.sqrt(a * (1 - a) + b * (1 - b))))
+        with np.errstate(invalid="ignore"):  # outside [0, 1] R gets NaN too, and uniroot steps back
+            s = np.sqrt(a * (1 - a) + b * (1 - b))
+            if strict and tside == 2:
+                pbar = (a + b) / 2.0
+                vbar = pbar * (1.0 - pbar)
+                return float(stats.norm.cdf((np.sqrt(nn) * d - qu * np.sqrt(2 * vbar)) / s)
+                             + stats.norm.sf((np.sqrt(nn) * d + qu * np.sqrt(2 * vbar)) / s))
+            return float(stats.norm.cdf((np.sqrt(nn) * d - qu * np.sqrt((a + b) * (1 - (a + b) / 2))) / s))
 
     iters = 0
     if solved == "power":
@@ -295,6 +297,10 @@ def power_prop_test(n: float | None = None, p1: float | None = None, p2: float |
             r = uniroot(f, p1, 1.0, tol=tol, extend_int="yes")
         else:
             r = uniroot(f, 1e-10, 1 - 1e-10, tol=tol, extend_int="upX")
+        if solved != "n" and not 0.0 <= r.root <= 1.0:
+            raise EstimationError(f"no {solved} in [0, 1] reaches power {power:g} (R warns and returns "
+                                  f"{r.root:.4g}).", loc=f"power.{solved}",
+                                  fix="Increase n or lower the power asked for.")
         vals[solved] = r.root
         iters = r.iterations
     return PowerResult("Two-sample comparison of proportions power calculation", solved, vals["n"],
