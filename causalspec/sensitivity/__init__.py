@@ -1,18 +1,34 @@
 """Sensitivity analysis: how strong would hidden bias have to be to change the conclusion?
 
-Numbers only (plots live in :mod:`causalspec.sensitivity` too, but never compute anything):
-
-* omitted-variable bias in the partial-R² parameterisation (Cinelli & Hazlett 2020; matches
+* Omitted-variable bias in the partial-R² parameterisation (Cinelli & Hazlett 2020; matches
   ``sensemakr`` 0.1.6): :func:`partial_r2`, :func:`robustness_value`, bias-adjusted
-  estimates, benchmark bounds, :func:`sensemakr`, :func:`sensemakr_from_data`, contour grids;
-* E-values (VanderWeele & Ding 2017; matches ``EValue`` 4.1.3): :func:`evalue_rr` and friends;
-* coefficient stability (Oster 2019): :func:`oster_delta`, :func:`oster_beta`;
+  estimates, benchmark bounds, :func:`sensemakr`, :func:`sensemakr_from_data`, contour grids
+  (:func:`contour_grid`) and plots (:func:`contour_plot`, :func:`extreme_plot`).
+* E-values (VanderWeele & Ding 2017; matches ``EValue`` 4.1.3): :func:`evalue_rr`,
+  :func:`evalue_or`, :func:`evalue_hr`, :func:`evalue_md`, :func:`evalue_ols`, :func:`evalue_rd`.
+* Coefficient stability (Oster 2019): :func:`oster_delta`, :func:`oster_beta`.
 * Rosenbaum bounds for matched pairs (Rosenbaum 2002): :func:`rosenbaum_wilcoxon`,
   :func:`rosenbaum_sign`, :func:`rosenbaum_gamma`.
+
+Every function takes numbers (or small arrays) and returns numbers or frozen dataclasses;
+plots return a matplotlib Figure and never show it.
 """
 
 from ._bounds import Benchmark, PartialR2Bound, ovb_partial_r2_bound
+from ._contour import ContourGrid, ExtremeGrid, contour_grid, contour_grid_for, extreme_grid, extreme_grid_for
+from ._evalue import (
+    EValueResult,
+    RDEValueResult,
+    evalue,
+    evalue_hr,
+    evalue_md,
+    evalue_ols,
+    evalue_or,
+    evalue_rd,
+    evalue_rr,
+)
 from ._from_data import sensemakr_from_data
+from ._oster import OsterInputs, OsterResult, oster_beta, oster_beta_approx, oster_delta, oster_from_data
 from ._ovb import (
     adjusted_ci,
     adjusted_estimate,
@@ -25,9 +41,12 @@ from ._ovb import (
     partial_r2,
     robustness_value,
 )
+from ._plots import contour_plot, extreme_plot
+from ._rosenbaum import RosenbaumResult, rosenbaum_gamma, rosenbaum_sign, rosenbaum_wilcoxon
 from ._sensemakr import BoundRow, SensitivityResult, sensemakr
 
 __all__ = [
+    # Cinelli-Hazlett omitted-variable bias
     "Benchmark",
     "PartialR2Bound",
     "BoundRow",
@@ -45,4 +64,34 @@ __all__ = [
     "ovb_partial_r2_bound",
     "sensemakr",
     "sensemakr_from_data",
+    "ContourGrid",
+    "ExtremeGrid",
+    "contour_grid",
+    "contour_grid_for",
+    "extreme_grid",
+    "extreme_grid_for",
+    "contour_plot",
+    "extreme_plot",
+    # E-values
+    "EValueResult",
+    "RDEValueResult",
+    "evalue",
+    "evalue_rr",
+    "evalue_or",
+    "evalue_hr",
+    "evalue_md",
+    "evalue_ols",
+    "evalue_rd",
+    # Oster
+    "OsterInputs",
+    "OsterResult",
+    "oster_delta",
+    "oster_beta",
+    "oster_beta_approx",
+    "oster_from_data",
+    # Rosenbaum
+    "RosenbaumResult",
+    "rosenbaum_wilcoxon",
+    "rosenbaum_sign",
+    "rosenbaum_gamma",
 ]
