@@ -174,6 +174,8 @@ def _interpret(node: ast.AST, slots: dict[str, Numeric | Factor]) -> Any:
         return Numeric(np.broadcast_to(np.asarray(r, dtype=float), np.shape(r) or (1,)).reshape(-1, 1))
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     fname = node.func.id
+    if fname == "c":  # factor levels, c("a", "b"): checked to hold constants only
+        return [_interpret(a, slots) for a in node.args]
     args = [_interpret(a, slots) for a in node.args]
     kwargs = {k.arg: _interpret(k.value, slots) for k in node.keywords}
     if fname == "I":

@@ -7,6 +7,7 @@ or clusters (Neyman variance, Welch-Satterthwaite df), which is also
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +175,13 @@ def _covariate_design(covariates: Any) -> tuple[np.ndarray, tuple[str, ...], pd.
     return des.X[:, keep], tuple(des.terms[i] for i in keep), des.rows, dict(des.dropped), des.n_input
 
 
+def _lin_name(term: str) -> str:
+    """estimatr's centred-covariate name: ``x_c``; ``(log(x))_c`` when the name has ':' or a call."""
+    if re.search(r":|(^.+\()", term):
+        return f"({term})_c"
+    return f"{term}_c"
+
+
 def lm_lin(y: Any, d: Any, covariates: Any, *, se_type: str | None = None, cluster: Any = None,
            level: float = 0.95, treatment: str = "d", weights: Any = None) -> LinFit:
     """Lin's (2013) regression: treatment, mean-centred covariates and their interactions.
@@ -216,7 +224,7 @@ def lm_lin(y: Any, d: Any, covariates: Any, *, se_type: str | None = None, clust
         w = np.asarray(weights, dtype=float)[pos][ok]
     means = Xc.mean(axis=0) if w is None else (w[:, None] * Xc).sum(axis=0) / w.sum()
     centred = Xc - means
-    names_c = tuple(f"{t}_c" for t in cov_terms)
+    names_c = tuple(_lin_name(t) for t in cov_terms)
     X = np.column_stack([np.ones(len(yy)), dd, centred, dd[:, None] * centred])
     terms = ("(Intercept)", treatment, *names_c, *(f"{treatment}:{t}" for t in names_c))
     fit = fit_ols(yy, X, terms, weights=w)

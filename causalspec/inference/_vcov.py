@@ -152,10 +152,14 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) ->
     ww = np.ones(n) if w is None else w
     scores = X * (ww * e)[:, None]  # sandwich::estfun.lm: w_i e_i x_i
 
+    # sandwich scales its bread by the positive-weight count (bread.lm) but divides by all rows
+    # (NROW(estfun)); with zero weights this leaves a factor (n_pos / n)^2, kept for parity.
+    zero_w_scale = (fit.nobs / n) ** 2 if k not in (VcovKind.CR2, VcovKind.STATA) else 1.0
+
     def sandwich(meat: np.ndarray) -> np.ndarray:
         half = fit.xtwx_solve(meat)
         V = fit.xtwx_solve(half.T)
-        return (V + V.T) / 2.0
+        return zero_w_scale * (V + V.T) / 2.0
 
     if not clustered:
         if k in (VcovKind.HC2, VcovKind.HC3):

@@ -301,7 +301,7 @@ def _parse_call(raw: str, loc: str) -> Call:
                 k += 1
             follows = raw[k] if k < len(raw) else ""
             if follows == "(":
-                if name not in ALLOWED_FUNCTIONS:
+                if name not in ALLOWED_FUNCTIONS and name != "c":  # c() only for factor levels, checked below
                     raise _fail(loc, f"function {name}() in {raw!r} is not allowed.")
                 out.append(name)
             elif follows == "=" and raw[k:k + 2] != "==":
@@ -334,7 +334,13 @@ def _slot(name: str, names: list[str]) -> str:
 
 
 def _check_ast(node: ast.AST, loc: str, raw: str, *, in_levels: bool) -> None:
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "c" and in_levels:
+        if node.keywords:
+            raise _fail(loc, f"c() in {raw!r} takes only levels.")
+        for elt in node.args:
+            if not isinstance(elt, ast.Constant) or not isinstance(elt.value, (str, int, float)):
+                raise _fail(loc, f"factor levels in {raw!r} must be plain text or numbers.")
+    elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_FUNCTIONS:
             raise _fail(loc, f"the call in {raw!r} is not an allowed function.")
         fname = node.func.id
@@ -343,6 +349,8 @@ def _check_ast(node: ast.AST, loc: str, raw: str, *, in_levels: bool) -> None:
         for kw in node.keywords:
             if kw.arg is None or kw.arg not in ALLOWED_FUNCTIONS[fname]:
                 raise _fail(loc, f"argument {kw.arg!r} of {fname}() in {raw!r} is not allowed.")
+            if kw.arg == "raw" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool):
+                continue
             _check_ast(kw.value, loc, raw, in_levels=fname in _LEVEL_FUNCTIONS)
     elif isinstance(node, ast.BinOp):
         if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):

@@ -1,0 +1,62 @@
+"""Formula safety: user-written terms are parsed, never evaluated, and refused outside the whitelist."""
+
+from __future__ import annotations
+
+import pytest
+
+from causalspec.errors import SpecError
+from causalspec.spec._formula import check_term, parse_formula, quote_name
+
+
+@pytest.mark.parametrize("term", [
+    "log(income)", "I(age**2)", "I(age^2)", "factor(region)", "C(region)", "age:female", "poly(x, 2)",
+    "`a b`", "log(first.treat + 1)", "relevel(factor(race), ref = \"white\")", "factor(g, levels = c('b', 'a'))",
+    "scale(x)", "sqrt(abs(x - 1))", "x*z", "(a + b)^2", "exp(-x)", "poly(x, degree = 3, raw = TRUE)",
+])
+def test_whitelisted_terms_are_accepted(term):
+    check_term(term, "adjustment[0]")
+
+
+@pytest.mark.parametrize("term,match", [
+    ("__import__('os')", r"double underscore"),
+    ("x.__class__", r"double underscore"),
+    ("os.system('ls')", r"function os\.system\(\) .* is not allowed"),
+    ("c('a', 'b')", r"function c\(\) .* not allowed|cannot be used|not an allowed function"),
+    ("open('/etc/passwd')", r"function open\(\) .* is not allowed"),
+    ("eval('1+1')", r"function eval\(\) .* is not allowed"),
+    ("getattr(x, 'y')", r"function getattr\(\) .* is not allowed"),
+    ("log(x)[0]", r"character '\[' .* not allowed"),
+    ("I(x[0])", r"character '\[' .* not allowed"),
+    ("I(lambda: 1)", r"not allowed|cannot parse"),
+    ("I([i for i in x])", r"character '\[' .* not allowed"),
+    ("log(x, 'a')", r"text 'a' .* only allowed as a factor level"),
+    ("'abc'", r"character \"'\" is not allowed"),
+    ("I(x if y else z)", r"cannot parse"),
+    ("I(x == 1)", r"compare .* is not allowed"),
+    ("I(x @ y)", r"character '@' .* not allowed"),
+    ("log(x, base=2)", r"argument 'base' of log\(\)"),
+    ("I(x; y)", r"character ';' .* not allowed"),
+    ("x ~ y", r"'~' is not allowed"),
+])
+def test_hostile_terms_are_refused_with_location_and_fix(term, match):
+    with pytest.raises(SpecError, match=match) as info:
+        check_term(term, "adjustment[3]")
+    text = str(info.value)
+    assert text.startswith("adjustment[3]:")
+    assert "Write a term from column names" in text
+
+
+def test_formula_needs_exactly_one_tilde():
+    with pytest.raises(SpecError, match="exactly one '~'"):
+        parse_formula("y ~ x ~ z")
+
+
+def test_backticked_names_are_literal_even_with_operators_and_backticks():
+    f = parse_formula(f"y ~ {quote_name('a+b')} + {quote_name('x`y')} + {quote_name('__dunder__')}")
+    assert f.variables == ("y", "a+b", "x`y", "__dunder__")
+
+
+@pytest.mark.parametrize("name,quoted", [("educ", "educ"), ("a b", "`a b`"), ("a+b", "`a+b`"), ("x`y", "`x\\`y`"),
+                                         ("first.treat", "first.treat"), ("2x", "`2x`"), ("if", "`if`")])
+def test_quote_name_quotes_only_when_needed(name, quoted):
+    assert quote_name(name) == quoted
