@@ -127,6 +127,8 @@ def test_matching_inputs_are_validated():
         match_nearest("t ~ x", d, caliper=-1)
     with pytest.raises(SpecError, match="unknown m_order"):
         match_nearest("t ~ x", d, m_order="biggest")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="missing values are not allowed"):
+        match_nearest("t ~ x", d.assign(x=np.where(np.arange(50) == 3, np.nan, d["x"])))
     dup = d.assign(id="same")
     with pytest.raises(DataError, match="labels are not unique"):
         match_nearest("t ~ x", dup, id_column="id")
@@ -139,6 +141,16 @@ def test_pair_clustering_is_refused_after_matching_with_replacement():
     with pytest.raises(UnsupportedError, match="pair-clustered"):
         matched_effect(m, d, "y", vcov="CR1")
     assert matched_effect(m, d, "y").vcov_kind == "HC3"
+
+
+def test_balance_rows_are_the_formula_variables_with_every_factor_level():
+    d = _toy()
+    m = match_nearest("t ~ x + I(x^2) + g + x:g", d)
+    before, _ = m.balance()
+    # MatchIt reports variables, not terms: no row for the interaction, all levels of g
+    assert list(before.index) == ["distance", "x", "I(x^2)", "ga", "gb", "gc"]
+    assert before.loc["I(x^2)", "Means Treated"] == pytest.approx((d["x"][d["t"] == 1] ** 2).mean())
+    assert "x:gb" in m.propensity.terms
 
 
 def test_love_plot_returns_a_figure_with_one_row_per_covariate():

@@ -38,10 +38,13 @@ def test_collinear_propensity_column_is_dropped_with_a_note():
     assert any("x3" in note for note in m.notes)
 
 
-def test_propensity_refuses_missing_values_and_non_binary_treatment():
-    d = pd.DataFrame({"t": [0, 1, 0, 1], "x": [1.0, np.nan, 2.0, 3.0]})
-    with pytest.raises(DataError, match="propensity design"):
-        fit_propensity("t ~ x", d)
+def test_propensity_drops_and_counts_missing_rows_but_refuses_non_binary_treatment():
+    d = pd.DataFrame({"t": [0, 1, 0, 1, 0, 1], "x": [1.0, np.nan, 2.0, 3.0, 2.5, 1.5]})
+    m = fit_propensity("t ~ x", d)
+    assert m.dropped == {"missing values in 'x'": 1}
+    assert list(m.index) == [0, 2, 3, 4, 5]
+    y = pd.Series([1.0, 2, 3, 4, 5, 6])
+    assert ipw(y, m).nobs == 5  # a data column is aligned to the model's rows
     d2 = pd.DataFrame({"t": [0, 1, 2, 1], "x": [1.0, 2.0, 2.0, 3.0]})
     with pytest.raises(DataError, match="coded 0/1"):
         fit_propensity("t ~ x", d2)

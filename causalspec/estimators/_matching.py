@@ -17,13 +17,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
-import formulaic
 import numpy as np
 import pandas as pd
 
 from causalspec.errors import DataError, SpecError, UnsupportedError
 from causalspec.estimators._linear import fit_ols
-from causalspec.estimators._propensity import PropensityModel, fit_propensity, r_summary, r_term_name
+from causalspec.estimators._evaluate import Factor, evaluate
+from causalspec.estimators._propensity import PropensityModel, fit_propensity, r_summary
+from causalspec.estimators._terms import variable_nodes
+from causalspec.spec._formula import parse_formula
 
 __all__ = [
     "Matching",
@@ -248,12 +250,24 @@ class Matching:
 
 
 def _covariate_matrix(formula: str, data: pd.DataFrame) -> pd.DataFrame:
-    """MatchIt's covariate matrix: every factor level its own column (contrasts = FALSE), R names."""
-    rhs = formula.split("~", 1)[1]
-    mm = formulaic.model_matrix(rhs + " + 1", data, ensure_full_rank=False, na_action="raise")
-    out = pd.DataFrame(np.asarray(mm, dtype=float), columns=[r_term_name(str(c)) for c in mm.columns],
-                       index=data.index)
-    return out.drop(columns=["(Intercept)"])
+    """MatchIt's balance covariates: each model-frame variable of the formula's right-hand side, in order
+    of appearance, factors expanded to one column per level (``get.covs.matrix``, contrasts = FALSE).
+
+    Interaction terms of the formula are not variables, so (as in MatchIt) they get no row.
+    """
+    parsed = parse_formula(formula)
+    columns = {str(c): c for c in data.columns}
+    out: dict[str, np.ndarray] = {}
+    for label, node in variable_nodes(parsed.rhs, {}).items():
+        v = evaluate(node, data, columns)
+        if isinstance(v, Factor):
+            v = v.drop_unused()
+            for i, level in enumerate(v.levels):
+                out[label + level] = (v.codes == i).astype(float)
+        else:
+            for k, sfx in enumerate(v.suffixes):
+                out[label + sfx] = np.asarray(v.values[:, k], dtype=float)
+    return pd.DataFrame(out, index=data.index)
 
 
 def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = None, ratio: int = 1,
@@ -287,12 +301,16 @@ def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     >>> d = pd.DataFrame({"t": [1, 1, 0, 0, 0, 0], "x": [1., 2., 0.9, 2.2, 5., 1.5]})
     >>> m = match_nearest("t ~ x", d)
     >>> sorted(m.match_matrix.items())
-    [('0', ('3',)), ('1', ('5',))]
+    [('0', ('5',)), ('1', ('3',))]
     """
     if ratio < 1 or int(ratio) != ratio:
         raise SpecError(f"ratio must be a whole number >= 1, not {ratio!r}.", loc="matching.ratio",
                         fix="Use 1 for pair matching or k for k:1 matching.")
     ps = fit_propensity(formula, data)
+    if ps.dropped:
+        raise DataError("missing values are not allowed in the treatment or covariates of a matching model "
+                        f"({', '.join(f'{k}: {v} row(s)' for k, v in ps.dropped.items())}).", loc="matching.formula",
+                        fix="Drop or impute those rows before matching (MatchIt refuses them too).")
     if distance == "glm":
         dist = ps.score
     elif distance == "linear.logit":

@@ -12,23 +12,21 @@ ones and are checked against simulation in the tests.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-import formulaic
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from causalspec.errors import DataError, EstimationError, SpecError, UnsupportedError
+from causalspec.estimators._design import Design, materialize
 from causalspec.estimators._linear import r_pivot
 
 __all__ = [
     "PropensityModel",
     "fit_propensity",
     "logistic_irls",
-    "r_term_name",
     "Overlap",
     "overlap",
     "Trimming",
@@ -41,12 +39,6 @@ __all__ = [
 # R's logit link clamps the linear predictor (family.c: THRESH, MTHRESH).
 _THRESH = 30.0
 _EPS = np.finfo(float).eps
-
-
-def r_term_name(name: str) -> str:
-    """R's model-matrix column name for a formulaic column name (``race[T.white]`` -> ``racewhite``)."""
-    name = re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
-    return "(Intercept)" if name == "Intercept" else name
 
 
 def _linkinv(eta: np.ndarray) -> np.ndarray:
@@ -131,7 +123,8 @@ class PropensityModel:
     """A fitted logistic propensity model.
 
     ``terms``/``coef`` use R's column names; ``score`` is the fitted probability
-    for each row of ``index`` (the rows used, in data order); ``X`` is the
+    for each row of ``index`` (the rows used, in data order; rows with missing
+    values are dropped as ``glm`` does and counted in ``dropped``); ``X`` is the
     design used (aliased columns included), kept for M-estimation.
     """
 
@@ -149,27 +142,17 @@ class PropensityModel:
     deviance: float
     kept: tuple[int, ...]
     notes: tuple[str, ...] = field(default=())
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def coef_dict(self) -> dict[str, float]:
         return {t: float(c) for t, c in zip(self.terms, self.coef)}
 
 
-def _design(formula: str, data: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
+def _design(formula: str, data: pd.DataFrame) -> Design:
     if "~" not in formula:
         raise SpecError(f"propensity formula {formula!r} has no '~'.", loc="propensity.formula",
                         fix="Write it as 'treatment ~ x1 + x2'.")
-    lhs = formula.split("~", 1)[0].strip()
-    if lhs not in data.columns:
-        raise DataError(f"treatment column {lhs!r} is not in the data.", loc="propensity.formula",
-                        fix="Fix the column name on the left of '~'.")
-    try:
-        mm = formulaic.model_matrix(formula, data, na_action="raise")
-    except Exception as exc:  # formulaic raises many types; turn them into one located error
-        raise DataError(f"cannot build the propensity design from {formula!r}: {exc}", loc="propensity.formula",
-                        fix="Check the column names and remove or impute missing values first.") from None
-    y = np.asarray(mm.lhs.iloc[:, 0], dtype=float)
-    X = np.asarray(mm.rhs, dtype=float)
-    return lhs, y, X, tuple(r_term_name(str(c)) for c in mm.rhs.columns)
+    return materialize(formula, data)
 
 
 def _check_binary(y: np.ndarray, where: str) -> None:
@@ -191,27 +174,30 @@ def fit_propensity(formula: str, data: pd.DataFrame, *, epsilon: float = 1e-8, m
         ``"treat ~ age + educ + race"``; text columns become treatment-contrast dummies named as R names
         them (``racehispan``).
     data : DataFrame
-        Missing values in the model's columns are refused (as MatchIt does), never silently dropped.
+        Rows with missing values in the model's columns are dropped (``na.omit``) and counted.
 
     Examples
     --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"t": [0, 0, 1, 1, 0, 1], "x": [1., 2, 3, 4, 2.5, 1.5]})
     >>> m = fit_propensity("t ~ x", d)
-    >>> [round(v, 4) for v in m.coef]
-    [-1.8264, 0.7306]
+    >>> m.terms, [round(float(v), 4) for v in m.coef]
+    (('(Intercept)', 'x'), [-2.9547, 1.2845])
     """
-    lhs, y, X, terms = _design(formula, data)
+    des = _design(formula, data)
+    y, X, terms = des.y, des.X, des.terms
     _check_binary(y, "propensity.formula")
     fit = logistic_irls(y, X, epsilon=epsilon, maxit=maxit)
-    notes = []
+    notes = list(des.notes)
     aliased = [terms[j] for j in range(len(terms)) if j not in fit.kept]
     if aliased:
         notes.append(f"propensity model: dropped collinear column(s) {', '.join(aliased)} (coefficient NA, as glm).")
     if not fit.converged:
         notes.append(f"propensity model: IRLS did not converge in {maxit} iterations (glm warns the same).")
-    return PropensityModel(formula, lhs, terms, fit.coef, fit.fitted, fit.eta, y.astype(int), X, data.index,
-                           fit.iterations, fit.converged, fit.deviance, fit.kept, tuple(notes))
+    lhs = formula.split("~", 1)[0].strip()
+    return PropensityModel(formula, lhs, terms, fit.coef, fit.fitted, fit.eta, y.astype(int), np.asarray(X),
+                           des.rows, fit.iterations, fit.converged, fit.deviance, fit.kept, tuple(notes),
+                           dict(des.dropped))
 
 
 # ------------------------------------------------------------------ overlap
@@ -318,7 +304,9 @@ def _finish(name: str, estimand: str, est: float, se: float, n: int, w: np.ndarr
                              float(est - q * se), float(est + q * se), n, w, float(mu1), float(mu0), how)
 
 
-def _check_y(y: np.ndarray, n: int) -> np.ndarray:
+def _check_y(y, n: int, index: pd.Index | None = None) -> np.ndarray:
+    if isinstance(y, pd.Series) and index is not None:
+        y = y.reindex(index)  # align a data column with the rows the propensity model used
     y = np.asarray(y, dtype=float)
     if y.shape != (n,) or not np.all(np.isfinite(y)):
         raise DataError(f"the outcome must have one finite value per propensity-model row ({n}).", loc="outcome",
@@ -341,7 +329,7 @@ def ipw(y: np.ndarray, model: PropensityModel, estimand: Literal["ATE", "ATT"] =
                                fix="Use ATE or ATT.")
     e, t = model.score, model.treat.astype(float)
     n = len(e)
-    y = _check_y(y, n)
+    y = _check_y(y, n, model.index)
     X = model.X[:, list(model.kept)]
     if estimand == "ATE":
         w1, w0 = t / e, (1 - t) / (1 - e)
@@ -382,7 +370,7 @@ def aipw(y: np.ndarray, model: PropensityModel, outcome_X: np.ndarray | None = N
     """
     e, t = model.score, model.treat.astype(float)
     n = len(e)
-    y = _check_y(y, n)
+    y = _check_y(y, n, model.index)
     Xo = model.X[:, list(model.kept)] if outcome_X is None else np.asarray(outcome_X, dtype=float)
     if Xo.shape[0] != n:
         raise DataError("outcome_X must have one row per propensity-model row.", loc="outcome_X",
