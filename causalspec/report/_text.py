@@ -61,7 +61,7 @@ def summary(result: "Result") -> str:
     vc = plan.vcov
     out.append(f"Std. errors:  {vc.kind}" + (f" clustered by {', '.join(vc.cluster)}" if vc.cluster else "")
                + f" (matches {vc.r_equivalent})")
-    out += ["", "Naive vs adjusted:"]
+    out += ["", headline(result), "", "Naive vs adjusted:"]
     label_naive = "naive (unadjusted)"
     label_adj = "adjusted" if plan.strategy.value == "backdoor adjustment" else plan.estimator.value
     effect_rows = [
@@ -88,6 +88,18 @@ def summary(result: "Result") -> str:
     if hasattr(sens, "summary_lines"):
         out += ["", "Sensitivity:"] + ["  " + s for s in sens.summary_lines()]
     return "\n".join(out) + "\n"
+
+
+def headline(result: "Result") -> str:
+    """One sentence: the effect with its interval, and how far it moved from the naive contrast."""
+    e, n, level = result.effect, result.naive, result.plan.vcov.level
+    text = (f"Estimated effect of {result.plan.treatment} on {result.plan.outcome}: {e.estimate:+.4g} "
+            f"({level:.0%} CI {e.conf_low:.4g} to {e.conf_high:.4g}).")
+    if e is not n and n.estimate != e.estimate:
+        moved = e.estimate - n.estimate
+        rel = f", {moved / n.estimate:+.0%}" if n.estimate else ""
+        text += f" Naive contrast: {n.estimate:+.4g}; {'adjustment' if result.plan.strategy.value == 'backdoor adjustment' else 'the estimator'} moved it by {moved:+.4g}{rel}."
+    return text
 
 
 def _relabel(est: "Estimate", term: str) -> "Estimate":
