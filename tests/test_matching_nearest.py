@@ -63,6 +63,16 @@ def test_ratio_two_weights_sum_to_the_matched_controls():
     assert w[t == 0].sum() == pytest.approx(np.count_nonzero(w[t == 0]))
 
 
+def test_matchit_451_with_replacement_can_reuse_a_control_within_one_treated_unit():
+    d = np.array([0.50, 0.49, 0.30, 0.10])
+    t = np.array([1, 0, 0, 0])
+    mm = nearest_neighbor(d, t, ratio=2, reuse_max=2**31 - 1)
+    assert mm.tolist() == [[1, 1]]  # R 4.5.1 fills both slots with the same control
+    assert matching_weights(mm, t).tolist() == [1.0, 1.0, 0.0, 0.0]
+    fixed = nearest_neighbor(d, t, ratio=2, reuse_max=2**31 - 1, algorithm="exact")
+    assert fixed.tolist() == [[1, 2]]
+
+
 def test_exact_caliper_leaves_far_treated_units_unmatched():
     d = np.array([0.50, 0.95, 0.49, 0.20, 0.10])
     t = np.array([1, 1, 0, 0, 0])

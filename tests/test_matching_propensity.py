@@ -77,15 +77,17 @@ def test_ipw_att_targets_the_effect_on_the_treated():
 
 def test_ipw_variance_matches_monte_carlo_spread():
     rng = np.random.default_rng(99)
-    est, se = [], []
+    est, se, covered = [], [], []
     for _ in range(120):
         d = _simulate(400, rng)
         m = fit_propensity("t ~ x1 + x2", d)
         r = ipw(d["y"].to_numpy(), m, "ATE")
         est.append(r.estimate)
         se.append(r.std_error)
+        covered.append(r.conf_low <= 2.0 <= r.conf_high)
     ratio = np.mean(se) / np.std(est, ddof=1)
     assert abs(ratio - 1.0) < 0.2
+    assert 0.88 <= np.mean(covered) <= 0.995
     assert abs(np.mean(est) - 2.0) < 3 * np.std(est, ddof=1) / np.sqrt(len(est))
 
 

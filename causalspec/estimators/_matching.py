@@ -167,7 +167,7 @@ def matching_weights(mm: np.ndarray, treat: np.ndarray) -> np.ndarray:
         got = mm[row][mm[row] >= 0]
         if mm[row, 0] < 0 or len(got) == 0:
             continue
-        w[got] += 1.0 / len(got)
+        np.add.at(w, got, 1.0 / len(got))  # a control can fill several slots of one row
         w[unit] += 1.0
     c = t == 0
     total = w[c].sum()
