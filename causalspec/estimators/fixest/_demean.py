@@ -23,7 +23,7 @@ import pandas as pd
 
 from ...errors import DataError
 
-__all__ = ["FixedEffects", "encode_fixed_effects", "interact", "singleton_mask", "demean"]
+__all__ = ["FixedEffects", "encode_fixed_effects", "interact", "singleton_mask", "demean", "demean_columns"]
 
 # fixest's demeaning_algo() defaults (fixest >= 0.12).
 _ITER_WARMUP = 15
@@ -54,11 +54,16 @@ class FixedEffects:
 
     def subset(self, keep: np.ndarray) -> "FixedEffects":
         """Restrict to the rows ``keep`` (bool mask) and re-code the levels densely."""
+        if keep.all():
+            return self
         codes, sizes, levels = [], [], []
-        for c, lev in zip(self.codes, self.levels):
-            used, new = np.unique(c[keep], return_inverse=True)
-            codes.append(new.astype(np.intp, copy=False))
-            sizes.append(int(used.size))
+        for c, g, lev in zip(self.codes, self.sizes, self.levels):
+            c = c[keep]
+            used = np.bincount(c, minlength=g) > 0
+            # Dense re-coding in O(n): levels keep their sorted order.
+            recode = np.cumsum(used) - 1
+            codes.append(recode[c].astype(np.intp, copy=False))
+            sizes.append(int(used.sum()))
             levels.append(lev[used])
         return FixedEffects(self.names, tuple(codes), tuple(sizes), tuple(levels))
 
@@ -305,7 +310,17 @@ def demean(x: np.ndarray, fe: FixedEffects, weights: np.ndarray | None = None, *
     """
     x = np.asarray(x, dtype=float)
     one_d = x.ndim == 1
-    cols = x[:, None] if one_d else x
+    cols = [x] if one_d else [x[:, j] for j in range(x.shape[1])]
+    out, iterations = demean_columns(cols, fe, weights, tol=tol, maxiter=maxiter)
+    return (out[:, 0] if one_d else np.ascontiguousarray(out)), iterations
+
+
+def demean_columns(cols, fe: FixedEffects, weights: np.ndarray | None = None, *,
+                   tol: float = 1e-6, maxiter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    """Demean a list of n-vectors into one Fortran-ordered (n, k) matrix (no stacked copy of the input).
+
+    Same algorithm and arguments as :func:`demean`.
+    """
     # fixest puts the largest FE first (stable order), which its 2-FE algorithm and staging rely on.
     order = sorted(range(len(fe.sizes)), key=lambda q: -fe.sizes[q])
     codes = [fe.codes[q] for q in order]
@@ -319,14 +334,15 @@ def demean(x: np.ndarray, fe: FixedEffects, weights: np.ndarray | None = None, *
         s[s == 0] = 1.0  # empty levels (zero weights) would divide by zero, as fixest guards
     proj = _Projector(codes, sizes, w, sw)
     Q = len(sizes)
-    out = np.empty_like(cols)
-    iterations = np.zeros(cols.shape[1], dtype=int)
-    for j in range(cols.shape[1]):
-        xj = np.ascontiguousarray(cols[:, j])
+    n = fe.codes[0].shape[0]
+    out = np.empty((n, len(cols)), order="F")
+    iterations = np.zeros(len(cols), dtype=int)
+    for j in range(len(cols)):
+        xj = np.ascontiguousarray(cols[j], dtype=float)
         if Q == 1:
             v = xj if w is None else xj * w
             coef = np.bincount(codes[0], weights=v, minlength=sizes[0]) / sw[0]
-            out[:, j] = xj - np.take(coef, codes[0])
+            np.subtract(xj, np.take(coef, codes[0]), out=out[:, j])
             continue
         fitted = np.zeros_like(xj)
         if Q == 2:
@@ -343,5 +359,5 @@ def demean(x: np.ndarray, fe: FixedEffects, weights: np.ndarray | None = None, *
                 it3, conv = _acc_loop(proj, xj, xj - fitted, fitted, tol, maxiter - total, two=False)
                 total += it3
             iterations[j] = total
-        out[:, j] = xj - fitted
-    return (out[:, 0] if one_d else out), iterations
+        np.subtract(xj, fitted, out=out[:, j])
+    return out, iterations

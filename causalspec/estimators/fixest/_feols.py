@@ -18,7 +18,7 @@ import numpy as np
 from scipy import linalg
 
 from ...errors import DataError, EstimationError, UnsupportedError
-from ._demean import FixedEffects, demean, encode_fixed_effects, singleton_mask
+from ._demean import FixedEffects, demean_columns, encode_fixed_effects, singleton_mask
 
 __all__ = ["FixestFit", "Sample", "feols", "fit_on_sample", "prepare_sample", "ols_fit", "fit_stats",
            "collinear_cholesky", "assemble_fit", "wssq"]
@@ -123,12 +123,34 @@ def _as_2d(X, n: int, what: str) -> np.ndarray:
     return arr
 
 
+def _columns(X, n: int, what: str) -> list[np.ndarray]:
+    """The columns of X as float vectors, without copying DataFrame columns that are already float64."""
+    if X is None:
+        return []
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        out = []
+        for c in X.columns:
+            try:
+                out.append(np.asarray(X[c].to_numpy(), dtype=float))
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"{what} column '{c}' is not numeric ({exc}).", loc=f"{what}.{c}",
+                                fix="Convert text or categorical columns to numbers (e.g. dummies) first.") from None
+        if out and out[0].shape[0] != n:
+            raise DataError(f"{what} has {out[0].shape[0]} rows but y has {n}.", loc=what,
+                            fix="Pass regressors aligned with y, one row per observation.")
+        return out
+    arr = _as_2d(X, n, what)
+    return [arr[:, j] for j in range(arr.shape[1])]
+
+
 def prepare_sample(blocks: list[np.ndarray], fe, weights, fixef_rm: str) -> Sample:
-    """Decide the estimation sample from numeric blocks (n x k each), FE ids and weights."""
+    """Decide the estimation sample from numeric blocks (n-vectors or n x k), FE ids and weights."""
     n = blocks[0].shape[0]
     bad = np.zeros(n, dtype=bool)
     for b in blocks:
-        if b.size:
+        if b.ndim == 1:
+            bad |= ~np.isfinite(b)
+        elif b.size:
             bad |= ~np.isfinite(b).all(axis=1)
     fe_coded = None
     if fe is not None:
@@ -168,8 +190,8 @@ def prepare_sample(blocks: list[np.ndarray], fe, weights, fixef_rm: str) -> Samp
                         + (" and singletons" if n_single else "") + ".",
                         fix="Check the variables for missing values.")
     fe_sub = None if fe_coded is None else fe_coded.subset(keep)
-    return Sample(keep, n, n_na, n_single, removed, fe_sub,
-                  None if w is None else w[keep], n_zero)
+    w_sub = None if w is None else (w if keep.all() else w[keep])
+    return Sample(keep, n, n_na, n_single, removed, fe_sub, w_sub, n_zero)
 
 
 def collinear_cholesky(xtx: np.ndarray, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
@@ -248,40 +270,53 @@ def feols(y, X, names, fe=None, *, weights=None, fixef_rm: str = "none", tol: fl
     >>> round(fit.coef_dict()["x"], 2)
     2.0
     """
-    y = _as_2d(y, np.asarray(y).shape[0], "y")[:, 0]
+    y = np.asarray(_as_2d(y, np.asarray(y).shape[0], "y")[:, 0])
     n = y.shape[0]
-    X = _as_2d(X, n, "X")
+    cols = _columns(X, n, "X")
+    del X  # the columns are views of the caller's data: no second copy while we demean
     names = tuple(str(s) for s in names)
-    if len(names) != X.shape[1]:
-        raise DataError(f"names has {len(names)} entries but X has {X.shape[1]} columns.", loc="names",
+    if len(names) != len(cols):
+        raise DataError(f"names has {len(names)} entries but X has {len(cols)} columns.", loc="names",
                         fix="Give one R term name per column of X.")
-    if X.shape[1] == 0:
+    if not cols:
         raise UnsupportedError("X has no column: a model with fixed effects only is not supported.",
                                loc="X", fix="Add at least one regressor.")
-    sample = prepare_sample([y[:, None], X], fe, weights, fixef_rm)
-    return fit_on_sample(y[sample.mask], X[sample.mask], names, sample, tol=tol, maxiter=maxiter,
-                         collin_tol=collin_tol)
+    sample = prepare_sample([y, *cols], fe, weights, fixef_rm)
+    if sample.nobs < n:
+        y = y[sample.mask]
+        cols = [c[sample.mask] for c in cols]
+    iterations = np.zeros(0, dtype=int)
+    if sample.fe is not None:
+        both, iterations = demean_columns([y, *cols], sample.fe, sample.weights, tol=tol, maxiter=maxiter)
+        y_dm, X_dm = both[:, 0], both[:, 1:]
+    else:
+        y_dm, X_dm = y, np.column_stack(cols)
+    del cols
+    return _solve(y, y_dm, X_dm, names, sample, iterations, maxiter, collin_tol)
+
+
+def _solve(y, y_dm, X_dm, names, sample, iterations, maxiter, collin_tol) -> FixestFit:
+    coef, keep, R, resid = ols_fit(y_dm, X_dm, sample.weights, collin_tol)
+    if not keep.any():
+        raise EstimationError("all regressors are collinear with the fixed effects (or constant).",
+                              fix="Remove variables that do not vary within the fixed effects.")
+    X_kept = X_dm if keep.all() else X_dm[:, keep]
+    return assemble_fit(y, y_dm, X_kept, names, keep, coef, R, resid, sample, iterations, maxiter)
 
 
 def fit_on_sample(y: np.ndarray, X: np.ndarray, names: tuple[str, ...], sample: Sample, *,
                   tol: float = 1e-6, maxiter: int = 10_000, collin_tol: float = 1e-10,
                   demeaned: tuple[np.ndarray, np.ndarray] | None = None) -> FixestFit:
     """Fit on an already-chosen sample (rows of ``y`` and ``X`` are the kept rows)."""
-    w = sample.weights
-    fe = sample.fe
     iterations = np.zeros(0, dtype=int)
     if demeaned is not None:
         y_dm, X_dm = demeaned
-    elif fe is not None:
-        both, iterations = demean(np.column_stack([y, X]), fe, w, tol=tol, maxiter=maxiter)
+    elif sample.fe is not None:
+        both, iterations = demean_columns([y, *X.T], sample.fe, sample.weights, tol=tol, maxiter=maxiter)
         y_dm, X_dm = both[:, 0], both[:, 1:]
     else:
         y_dm, X_dm = y, X
-    coef, keep, R, resid = ols_fit(y_dm, X_dm, w, collin_tol)
-    if not keep.any():
-        raise EstimationError("all regressors are collinear with the fixed effects (or constant).",
-                              fix="Remove variables that do not vary within the fixed effects.")
-    return assemble_fit(y, y_dm, X_dm[:, keep], names, keep, coef, R, resid, sample, iterations, maxiter)
+    return _solve(y, y_dm, X_dm, names, sample, iterations, maxiter, collin_tol)
 
 
 def assemble_fit(y, y_dm, X_kept, names, keep, coef, R, resid, sample, iterations=None,
