@@ -172,7 +172,7 @@ def _convert(measure: str, est, lo, hi, true, fn) -> EValueResult:
     return r
 
 
-def evalue_or(est: float, lo: float | None = None, hi: float | None = None, *, rare: bool,
+def evalue_or(est: float, lo: float | None = None, hi: float | None = None, *, rare: bool | None = None,
               true: float = 1.0) -> EValueResult:
     """E-values for an odds ratio: taken as a risk ratio if the outcome is rare, else its square root.
 
@@ -191,7 +191,7 @@ def _hr_to_rr(v: float) -> float:
     return (1.0 - 0.5 ** math.sqrt(v)) / (1.0 - 0.5 ** math.sqrt(1.0 / v))
 
 
-def evalue_hr(est: float, lo: float | None = None, hi: float | None = None, *, rare: bool,
+def evalue_hr(est: float, lo: float | None = None, hi: float | None = None, *, rare: bool | None = None,
               true: float = 1.0) -> EValueResult:
     """E-values for a hazard ratio: as a risk ratio if the outcome is rare, else converted.
 

@@ -53,11 +53,11 @@ def _gammas(gamma) -> np.ndarray:
 
 def _differences(treated, control) -> np.ndarray:
     t = np.asarray(treated, dtype=float)
-    d = t if control is None else t - np.asarray(control, dtype=float)
     if control is not None and np.shape(control) != np.shape(treated):
         raise DataError(Problem("sensitivity.rosenbaum", "treated and control outcomes must be paired "
                                 f"(got {np.size(treated)} and {np.size(control)} values).",
                                 fix="Pass one control outcome per treated outcome, in pair order."))
+    d = t if control is None else t - np.asarray(control, dtype=float)
     d = d[~np.isnan(d)]
     return d
 
