@@ -9,6 +9,7 @@ import pytest
 from causalspec.errors import EstimationError, SpecError
 from causalspec.estimators._power import (
     cluster_design,
+    cluster_power,
     design_effect,
     power_prop_test,
     power_t_test,
@@ -61,6 +62,15 @@ def test_design_effect_inflates_the_individual_sample_size():
         design_effect(0, 0.1)
     with pytest.raises(SpecError, match="icc = 1.5 is not a probability"):
         design_effect(10, 1.5)
+
+
+def test_cluster_power_uses_the_effective_sample_size():
+    res = cluster_power(clusters_per_arm=20, cluster_size=10, icc=0.1, delta=0.3)
+    assert res.n == pytest.approx(200 / 1.9)
+    assert res.power == pytest.approx(power_t_test(n=200 / 1.9, delta=0.3).power)
+    assert cluster_power(20, 10, 0.0, 0.3).power > res.power
+    with pytest.raises(SpecError, match="at least 2 clusters"):
+        cluster_power(1, 10, 0.1, 0.3)
 
 
 def test_uniroot_finds_roots_and_extends_the_interval_like_r():

@@ -26,6 +26,7 @@ __all__ = [
     "design_effect",
     "ClusterDesign",
     "cluster_design",
+    "cluster_power",
 ]
 
 R_TOL = float(2.220446049250313e-16 ** 0.25)
@@ -340,3 +341,19 @@ def cluster_design(base: PowerResult, cluster_size: float, icc: float) -> Cluste
     n_arm = base.n * de
     return ClusterDesign(de, base.n, n_arm, int(math.ceil(n_arm / cluster_size - 1e-12)), cluster_size, icc,
                          base.power)
+
+
+def cluster_power(clusters_per_arm: int, cluster_size: float, icc: float, delta: float, sd: float = 1.0,
+                  sig_level: float = 0.05,
+                  alternative: Literal["two.sided", "one.sided"] = "two.sided") -> PowerResult:
+    """Power of a two-arm cluster-randomised comparison of means with equal clusters.
+
+    The effective per-arm size is ``k m / DE`` with ``DE = 1 + (m - 1) ICC``, fed to
+    :func:`power_t_test` (Donner & Klar 2000, ch. 5; the t df use the effective n, a
+    common approximation -- exact cluster-level df would be ``2(k - 1)``).
+    """
+    if clusters_per_arm < 2:
+        raise SpecError(f"clusters_per_arm = {clusters_per_arm!r}: at least 2 clusters per arm are needed.",
+                        loc="clusters_per_arm", fix="Add clusters.")
+    n_eff = clusters_per_arm * cluster_size / design_effect(cluster_size, icc)
+    return power_t_test(n=n_eff, delta=delta, sd=sd, sig_level=sig_level, alternative=alternative)
