@@ -50,6 +50,27 @@ def test_with_replacement_a_control_can_serve_several_treated_units():
     assert w.tolist() == [1.0, 1.0, 1.0, 0.0]  # 2 uses rescaled to the 1 matched control
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_algorithm_agrees_with_brute_force_greedy_matching(seed):
+    rng = np.random.default_rng(seed)
+    n = 60
+    d = rng.uniform(size=n)
+    t = (rng.uniform(size=n) < 0.3).astype(int)
+    order = rng.permutation(int(t.sum()))
+    got = nearest_neighbor(d, t, ratio=2, order=order, algorithm="exact")
+    avail = set(np.flatnonzero(t == 0).tolist())
+    treated = np.flatnonzero(t == 1)
+    want = np.full((len(treated), 2), -1)
+    for r in range(2):
+        for i in order:
+            cand = [c for c in avail if c not in want[i, :r]]
+            if cand:
+                best = min(cand, key=lambda c: abs(d[c] - d[treated[i]]))
+                want[i, r] = best
+                avail.discard(best)
+    assert got.tolist() == want.tolist()
+
+
 def test_ratio_two_weights_sum_to_the_matched_controls():
     rng = np.random.default_rng(5)
     d = rng.uniform(size=30)

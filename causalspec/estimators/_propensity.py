@@ -321,7 +321,7 @@ def ipw(y: np.ndarray, model: PropensityModel, estimand: Literal["ATE", "ATT"] =
     The variance stacks the logistic score equations with the two weighted means
     and applies the sandwich, so it accounts for the estimated propensity score
     (Lunceford & Davidian 2004, Statistics in Medicine 23:2937; Stefanski & Boos 2002).
-    Same estimator as ``WeightingIt::weightit`` + ``lm_weightit(vcov = "asympt")``; no R parity case.
+    Same estimator as ``WeightIt::weightit`` + ``lm_weightit(vcov = "asympt")``; no R parity case.
     """
     estimand = estimand.upper()  # type: ignore[assignment]
     if estimand not in ("ATE", "ATT"):
