@@ -232,7 +232,7 @@ def lm_lin(y: Any, d: Any, covariates: Any, *, se_type: str | None = None, clust
     cl = None
     if cluster is not None:
         cl = cluster.iloc[pos[ok]] if isinstance(cluster, (pd.Series, pd.DataFrame)) else np.asarray(cluster)[pos][ok]
-    V = vcov(fit, kind, cl)
+    V = vcov(fit, kind, cl, flavour="estimatr")
     table = coef_table(fit.coef, V, level)
     table["df"] = V.df_for()
     all_dropped = {**dropped, **extra}

@@ -107,7 +107,8 @@ def _embed_df(fit: "LinearFit", dfk: np.ndarray) -> np.ndarray:
     return df
 
 
-def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) -> Vcov:
+def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
+         flavour: str = "sandwich") -> Vcov:
     """The covariance of a least-squares fit's coefficients.
 
     Matches, by ``kind``: ``vcov(lm)`` (iid); ``sandwich::vcovHC`` HC0-HC3
@@ -122,6 +123,9 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) ->
     kind : one of ``iid, HC0, HC1, HC2, HC3, CR0, CR1, CR2, stata``
     cluster : for CR kinds, one value per fitted row (array, Series, or a
         DataFrame whose columns are interacted)
+    flavour : ``"sandwich"`` (default) or ``"estimatr"``.  They differ only for
+        clustered CR0/CR1: estimatr's ``se_type = "CR0"`` has no G/(G-1) factor
+        and G - 1 df, and its CR1 is ``"stata"``.
 
     Examples
     --------
@@ -133,6 +137,11 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) ->
     0.169872
     """
     k = _parse_kind(kind)
+    if flavour not in ("sandwich", "estimatr"):
+        raise SpecError(f"unknown vcov flavour {flavour!r}.", loc="vcov", fix="Use 'sandwich' or 'estimatr'.")
+    estimatr_cr0 = flavour == "estimatr" and k is VcovKind.CR0
+    if flavour == "estimatr" and k is VcovKind.CR1:
+        k = VcovKind.STATA
     clustered = k in (VcovKind.CR0, VcovKind.CR1, VcovKind.CR2, VcovKind.STATA)
     if clustered and cluster is None:
         raise SpecError(f"variance estimator {k.value!r} needs a cluster variable.", loc="vcov",
@@ -154,7 +163,7 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) ->
 
     # sandwich scales its bread by the positive-weight count (bread.lm) but divides by all rows
     # (NROW(estfun)); with zero weights this leaves a factor (n_pos / n)^2, kept for parity.
-    zero_w_scale = (fit.nobs / n) ** 2 if k not in (VcovKind.CR2, VcovKind.STATA) else 1.0
+    zero_w_scale = (fit.nobs / n) ** 2 if flavour == "sandwich" and k is not VcovKind.STATA else 1.0
 
     def sandwich(meat: np.ndarray) -> np.ndarray:
         half = fit.xtwx_solve(meat)
@@ -179,6 +188,10 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None) ->
     if k is VcovKind.CR2:
         Vk, dfk = cr2_vcov(X, e, cl, w)
         return Vcov(_embed(fit, Vk), fit.terms, k.value, _embed_df(fit, dfk), G, desc)
+    if estimatr_cr0:
+        V = sandwich(cluster_meat(scores, cl))
+        desc = 'estimatr::lm_robust(se_type = "CR0"): no small-sample factor; t with G - 1 df'
+        return Vcov(_embed(fit, V), fit.terms, k.value, float(G - 1), G, desc)
     V = sandwich(cluster_meat(scores, cl)) * G / (G - 1)
     if k in (VcovKind.CR1, VcovKind.STATA):
         V = V * (n - 1) / (n - r)

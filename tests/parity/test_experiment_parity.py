@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causalspec.estimators._design import Design, materialize
 from causalspec.estimators._experiment import difference_in_means, lm_lin, welch_t_test
 from parity._cases import assert_close, assert_named_close, case_data, case_ids, load_case, tolerance
 
@@ -40,7 +41,7 @@ def _setup(case):
         prep, y, d, covs = PREP[case["id"]]
         return prep(data), y, d, covs
     m = case["model"]
-    return data, m["outcome"], m["treatment"], list(m["covariates"])
+    return data, m["outcome"], m["treatment"], list(m.get("covariates", []))
 
 
 @pytest.mark.parametrize("case_id", CASES)
@@ -73,15 +74,34 @@ def test_welch_t_test_matches_t_test(case_id):
     assert_close(list(w.estimate), list(exp["estimate"].values()), rel=rel, abs_=abs_, what="means")
 
 
-@pytest.mark.parametrize("case_id", CASES)
-def test_lm_lin_matches_estimatr(case_id):
+def _lin_variants():
+    for cid in CASES:
+        exp = load_case(cid)["expected"]
+        yield pytest.param(cid, "lm_lin", id=f"{cid}-lm_lin")
+        for name in exp.get("lm_lin_variants", {}):
+            yield pytest.param(cid, name, id=f"{cid}-{name}")
+
+
+@pytest.mark.parametrize("case_id,variant", list(_lin_variants()))
+def test_lm_lin_matches_estimatr(case_id, variant):
     case = load_case(case_id)
     rel, abs_ = tolerance(case)
     data, y, d, covs = _setup(case)
-    exp = case["expected"]["lm_lin"]
-    res = lm_lin(data[y].to_numpy(float), data[d].to_numpy(float), data[covs], treatment=d)
+    expected = case["expected"]
+    exp = expected["lm_lin"] if variant == "lm_lin" else expected["lm_lin_variants"][variant]
+    model = case["model"]
+    cluster = model.get("cluster")
+    if "covariates_formula" in model:  # covariates with calls: pass the materialised design
+        design = materialize(f"{y} {model['covariates_formula']}", data)
+        data = data.loc[design.rows]
+        covariates = design
+    else:
+        covariates = data[covs]
+    res = lm_lin(data[y].to_numpy(float), data[d].to_numpy(float), covariates, treatment=d,
+                 se_type=exp["se_type"], cluster=None if cluster is None else data[cluster])
     assert res.nobs == exp["nobs"]
-    assert sum(c for _, c in res.dropped) == len(data) - exp["nobs"]
+    if not isinstance(covariates, Design):
+        assert sum(c for _, c in res.dropped) == len(data) - exp["nobs"]
     tab = res.table.set_index("term")
     for ours, theirs in (("estimate", "coef"), ("std_error", "se"), ("statistic", "tstat"),
                          ("p_value", "pvalue"), ("df", "df")):

@@ -13,8 +13,13 @@ from parity._cases import assert_close, assert_named_close, case_data, case_ids,
 CASES = case_ids("ols_")
 
 
-def _variant_kind(name: str, model: dict) -> tuple[str, tuple[str, ...] | None]:
-    """Map a case's variant label to (kind, cluster columns), from the case's own naming."""
+def _variant_kind(name: str, model: dict) -> tuple[str, tuple[str, ...] | None, str]:
+    """Map a case's variant label to (kind, cluster columns, flavour), from the case's own naming."""
+    kind, cl = _kind_and_cluster(name, model)
+    return kind, cl, "estimatr" if name.startswith("CR0_") else "sandwich"
+
+
+def _kind_and_cluster(name: str, model: dict) -> tuple[str, tuple[str, ...] | None]:
     cluster = model.get("cluster")
     cl = None if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     if name in ("iid", "HC0", "HC1", "HC2", "HC3"):
@@ -27,6 +32,8 @@ def _variant_kind(name: str, model: dict) -> tuple[str, tuple[str, ...] | None]:
         return "CR2", cl
     if name.startswith("stata"):
         return "stata", cl
+    if name.startswith("CR0_"):  # estimatr's CR0: no small-sample factor, G - 1 df
+        return "CR0", cl
     raise AssertionError(f"unknown variant {name!r}")
 
 
@@ -74,9 +81,9 @@ def test_ols_inference_matches_r(case_id, variant):
     rel, abs_ = tolerance(case)
     exp = case["expected"]["vcov_variants"][variant]
     data, design, fit = _fit(case)
-    kind, cluster = _variant_kind(variant, case["model"])
+    kind, cluster, flavour = _variant_kind(variant, case["model"])
     cl = None if cluster is None else data.loc[design.rows, list(cluster)]
-    V = vcov(fit, kind, cl)
+    V = vcov(fit, kind, cl, flavour=flavour)
     level = case["expected"].get("conf_level", 1 - case["model"].get("alpha", 0.05))
     tab = coef_table(fit.coef, V, level).set_index("term")
     terms = list(exp["coef"])

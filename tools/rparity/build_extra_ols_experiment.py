@@ -92,11 +92,14 @@ out <- list(nobs = fits$HC2_default$nobs, coef = named(coef(fits$HC2_default)),
                     "CR2 Bell-McCaffrey df differ strongly by coefficient.",
         model={"estimator": "estimatr::lm_robust (OLS)", "formula": "re78 ~ treat + age + race + married + re74",
                "cluster": "educ", "vcov": {"CR2_educ": "clusters = educ, se_type = 'CR2'",
-                                           "stata_educ": "clusters = educ, se_type = 'stata'"}, "alpha": 0.05},
+                                           "stata_educ": "clusters = educ, se_type = 'stata'",
+                                           "CR0_educ": "clusters = educ, se_type = 'CR0' (no small-sample factor, df = G - 1)"},
+               "alpha": 0.05},
         code='''lalonde <- read.csv("data/lalonde.csv")
 f <- re78 ~ treat + age + race + married + re74
 fits <- list(CR2_educ = estimatr::lm_robust(f, data = lalonde, clusters = educ),
-             stata_educ = estimatr::lm_robust(f, data = lalonde, clusters = educ, se_type = "stata"))
+             stata_educ = estimatr::lm_robust(f, data = lalonde, clusters = educ, se_type = "stata"),
+             CR0_educ = estimatr::lm_robust(f, data = lalonde, clusters = educ, se_type = "CR0"))
 out <- list(nobs = fits$CR2_educ$nobs, coef = named(coef(fits$CR2_educ)), vcov_variants = lapply(fits, lmr_out))
 '''),
     dict(
@@ -133,6 +136,27 @@ out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
 fit <- lm(re78 ~ 0 + race + treat + age, data = lalonde)
 V <- list(iid = vcov(fit), HC2 = sandwich::vcovHC(fit, type = "HC2"))
 out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
+'''),
+    dict(
+        id="experiment_extra_lalonde_lin_clustered", family="experiment", data="lalonde.csv", helpers=EXP_HELPERS,
+        versions={"R": "4.2.2", "estimatr": "1.0.0", "platform": "Debian bookworm, reference BLAS/LAPACK 3.11.0"},
+        description="lalonde treat vs control with Lin adjustment for a factor, a transformed covariate "
+                    "(log1p(re74)) and age, clustered by years of education: CR2 (default), stata and CR0.",
+        model={"outcome": "re78", "treatment": "treat", "covariates_formula": "~ race + log1p(re74) + age",
+               "cluster": "educ",
+               "welch_t_test": "t.test(re78[treat == 1], re78[treat == 0])",
+               "difference_in_means": "estimatr::difference_in_means(re78 ~ treat)",
+               "lm_lin": "estimatr::lm_lin(re78 ~ treat, covariates = ~ race + log1p(re74) + age, clusters = educ)",
+               "lm_lin_variants": "the same call with se_type = 'stata' and 'CR0'"},
+        code='''lalonde <- read.csv("data/lalonde.csv")
+lin <- function(se) estimatr::lm_lin(re78 ~ treat, covariates = ~ race + log1p(re74) + age, data = lalonde,
+                                     clusters = educ, se_type = se)
+add_v <- function(fit) c(er(fit), list(vcov = vmat(vcov(fit))))
+out <- list(
+  welch_t_test = ht(t.test(lalonde$re78[lalonde$treat == 1], lalonde$re78[lalonde$treat == 0])),
+  difference_in_means = er(estimatr::difference_in_means(re78 ~ treat, data = lalonde)),
+  lm_lin = add_v(lin("CR2")),
+  lm_lin_variants = list(stata = add_v(lin("stata")), CR0 = add_v(lin("CR0"))))
 '''),
     dict(
         id="experiment_extra_lalonde_lin", family="experiment", data="lalonde.csv", helpers=EXP_HELPERS,
