@@ -131,7 +131,7 @@ def test_bound_labels_follow_sensemakr():
 
 def test_manual_bounds_come_first_and_default_ry_to_rd():
     res = sensemakr(EST, SE, DOF, r2dz_x=[0.05], benchmarks=[Benchmark("female", 0.00908, 0.109)])
-    assert [b.label for b in res.bounds] == ["manual", "1x female"]
+    assert [b.label for b in res.bounds] == ["manual_bound", "1x female"]
     assert res.bounds[0].r2yz_dx == 0.05
     assert res.bounds[0].adjusted_estimate == pytest.approx(adjusted_estimate(EST, SE, DOF, 0.05, 0.05))
 

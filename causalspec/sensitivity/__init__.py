@@ -27,7 +27,7 @@ from ._evalue import (
     evalue_rd,
     evalue_rr,
 )
-from ._from_data import sensemakr_from_data
+from ._from_data import sensemakr_from_data, sensemakr_from_formula
 from ._oster import OsterInputs, OsterResult, oster_beta, oster_beta_approx, oster_delta, oster_from_data
 from ._ovb import (
     adjusted_ci,
@@ -64,6 +64,7 @@ __all__ = [
     "ovb_partial_r2_bound",
     "sensemakr",
     "sensemakr_from_data",
+    "sensemakr_from_formula",
     "ContourGrid",
     "ExtremeGrid",
     "contour_grid",

@@ -13,6 +13,7 @@ estimator exposes a fitted model, the planner should feed its numbers to :func:`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -25,7 +26,7 @@ from ._bounds import Benchmark
 from ._ovb import group_partial_r2, partial_r2
 from ._sensemakr import SensitivityResult, sensemakr
 
-__all__ = ["sensemakr_from_data", "LinearFit", "fit_linear", "design_matrix"]
+__all__ = ["sensemakr_from_data", "sensemakr_from_formula", "LinearFit", "fit_linear", "design_matrix"]
 
 _TOL = 1e-7  # R's lm() pivoting tolerance (dqrdc2)
 
@@ -150,7 +151,8 @@ def _benchmark_spec(benchmark) -> list[tuple[str, tuple[str, ...], bool]]:
 
 def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str],
                         benchmark=None, kd=1.0, ky=None, q: float = 1.0, alpha: float = 0.05,
-                        reduce: bool = True) -> SensitivityResult:
+                        reduce: bool = True, *, r2dz_x=None, r2yz_dx=None,
+                        bound_label: str = "Manual Bound") -> SensitivityResult:
     """Fit ``outcome ~ treatment + covariates`` by least squares and run :func:`sensemakr`.
 
     Matches ``sensemakr::sensemakr(lm(...), treatment, benchmark_covariates, kd, ky, q, alpha,
@@ -162,6 +164,8 @@ def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covari
         Model-matrix columns to benchmark against, each separately; a mapping benchmarks each
         group jointly (its label is the key).  Factor levels are named like R's
         (``"villageMngao"``).
+    r2dz_x, r2yz_dx, bound_label
+        Optional manual confounder strengths, reported before the benchmark bounds.
 
     Examples
     --------
@@ -185,7 +189,42 @@ def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covari
                                 fix="Recode the treatment as 0/1 or a number."))
     frame = data[variables].dropna()  # R's na.omit: complete cases on the model's variables
     x = design_matrix(frame, [treatment, *covariates])
-    y = frame[outcome].to_numpy(dtype=float)
+    return _analyse(frame[outcome].to_numpy(dtype=float), x, outcome, treatment, benchmark, kd, ky, q, alpha,
+                    reduce, factors={c for c in covariates if c not in x.columns},
+                    manual=(r2dz_x, r2yz_dx, bound_label))
+
+
+def sensemakr_from_formula(data: pd.DataFrame, formula: str, treatment: str, benchmark=None, kd=1.0, ky=None,
+                           q: float = 1.0, alpha: float = 0.05, reduce: bool = True, *, r2dz_x=None,
+                           r2yz_dx=None, bound_label: str = "Manual Bound") -> SensitivityResult:
+    """Like :func:`sensemakr_from_data`, for an R formula (``log(wage) ~ d + I(age^2) + factor(year)``).
+
+    The model matrix is built with R's ``model.matrix`` semantics and column names by
+    :func:`causalspec.estimators._design.materialize`; ``treatment`` and the benchmarks are
+    R column names.  Matches ``sensemakr::sensemakr(lm(formula, data), ...)`` (0.1.6).
+    """
+    from ..estimators._design import materialize
+
+    design = materialize(formula, data)
+    x = pd.DataFrame(design.X, columns=list(design.terms))
+    if treatment not in x.columns:
+        raise SpecError(Problem("sensitivity.treatment", f"{treatment!r} is not a column of the model matrix of "
+                                f"{formula!r}.", fix=f"Use one of {list(design.terms)}."))
+    return _analyse(np.asarray(design.y, dtype=float), x, _first_variable(formula.split("~", 1)[0]), treatment,
+                    benchmark, kd, ky, q, alpha, reduce, manual=(r2dz_x, r2yz_dx, bound_label))
+
+
+def _first_variable(lhs: str) -> str:
+    """R's ``all.vars(lhs)[1]``: the first name that is not a function call (``log(wage)`` -> ``wage``)."""
+    for m in re.finditer(r"[A-Za-z.][\w.]*", lhs):
+        if not lhs[m.end():].lstrip().startswith("("):
+            return m.group(0)
+    return lhs.strip()
+
+
+def _analyse(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, benchmark, kd, ky, q, alpha, reduce,
+             factors=frozenset(), manual=(None, None, "Manual Bound")) -> SensitivityResult:
+    """Outcome and treatment regressions on the model matrix ``x``, then :func:`sensemakr`."""
     fit = fit_linear(y, x)
     if treatment not in fit.names:
         raise EstimationError(Problem(f"data[{treatment!r}]", "the treatment is collinear with the covariates "
@@ -199,8 +238,8 @@ def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covari
         for c in cols:
             if c not in fit.names or c not in dfit.names:
                 hint = (f" {c!r} is a factor: name a level such as {[n for n in x.columns if n.startswith(c)][:2]}"
-                        " or benchmark the levels as a group." if c in frame.columns and c not in x.columns else "")
-                raise SpecError(Problem(f"sensitivity.benchmark", f"{c!r} is not an estimated coefficient of the "
+                        " or benchmark the levels as a group." if c in factors else "")
+                raise SpecError(Problem("sensitivity.benchmark", f"{c!r} is not an estimated coefficient of the "
                                         f"outcome regression.{hint}",
                                         fix=f"Use one of {[n for n in fit.names if n not in ('(Intercept)', treatment)]}."))
         if is_group:
@@ -213,4 +252,5 @@ def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covari
 
     i = fit.index(treatment)
     return sensemakr(float(fit.coef[i]), fit.se(treatment), fit.dof, treatment=treatment, outcome=outcome,
-                     benchmarks=benches, kd=kd, ky=ky, q=q, alpha=alpha, reduce=reduce, nobs=fit.nobs)
+                     benchmarks=benches, kd=kd, ky=ky, q=q, alpha=alpha, reduce=reduce, nobs=fit.nobs,
+                     r2dz_x=manual[0], r2yz_dx=manual[1], bound_label=manual[2])

@@ -123,7 +123,7 @@ def _row(label, r2dz, r2yz, estimate, se, dof, reduce, h0, crit, benchmark=None,
 def sensemakr(estimate: float, se: float, dof: float, *, treatment: str = "treatment",
               outcome: str = "outcome", benchmarks: Iterable[Benchmark] | None = None,
               kd=1.0, ky=None, q: float = 1.0, alpha: float = 0.05, reduce: bool = True,
-              r2dz_x=None, r2yz_dx=None, bound_label: str = "manual",
+              r2dz_x=None, r2yz_dx=None, bound_label: str = "manual_bound",
               nobs: int | None = None) -> SensitivityResult:
     """Sensitivity analysis of a regression coefficient to omitted variables.
 
