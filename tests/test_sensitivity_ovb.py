@@ -226,3 +226,16 @@ def test_constant_treatment_is_an_estimation_error():
 def test_missing_columns_are_a_data_error():
     with pytest.raises(DataError, match=r"column\(s\) \['nope'\] are missing"):
         sensemakr_from_data(_simulated(), "y", "d", ["nope"])
+
+
+def test_formula_interface_equals_precomputed_columns():
+    df = _simulated().assign(z=lambda d: np.exp(d.x2 / 3))
+    via_formula = sens.sensemakr_from_formula(df, "y ~ d + x1 + I(x1^2) + log(z) + g", "d",
+                                              benchmark=["I(x1^2)", "gb"], kd=[1, 2])
+    pre = df.assign(x1sq=df.x1 ** 2, logz=np.log(df.z))
+    via_columns = sensemakr_from_data(pre, "y", "d", ["x1", "x1sq", "logz", "g"], benchmark=["x1sq", "gb"], kd=[1, 2])
+    assert via_formula.outcome == "y"
+    assert via_formula.estimate == pytest.approx(via_columns.estimate, rel=1e-12)
+    assert [b.adjusted_t for b in via_formula.bounds] == pytest.approx([b.adjusted_t for b in via_columns.bounds],
+                                                                       rel=1e-10)
+    assert [b.label for b in via_formula.bounds][0] == "1x I(x1^2)"

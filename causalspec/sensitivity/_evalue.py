@@ -61,7 +61,8 @@ class EValueResult:
         ci = self.evalue_ci
         if ci is not None:
             text += (" The confidence interval already includes the true value." if ci == 1 else
-                     f" To move the confidence limit closest to it there, a risk ratio of {ci:.3g} each would do.")
+                     f" To move the confidence limit closer to the true value there, a risk ratio of {ci:.3g} each "
+                     "would suffice.")
         return text
 
 

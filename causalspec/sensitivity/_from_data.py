@@ -4,7 +4,8 @@ The two least-squares fits mirror what ``sensemakr`` does with an ``lm`` object:
 regression ``outcome ~ treatment + covariates`` (with an intercept) and the treatment regression
 of the treatment on every other column of that model matrix.  Factors (non-numeric columns)
 enter as R's treatment contrasts: one dummy per level except the first, named
-``<variable><level>`` (levels sorted by code point, or the categorical's own order).  Aliased
+``<variable><level>`` (levels in R's ``factor()`` order: the categorical's own order, else
+sorted with R's en_US collation, as :mod:`causalspec.estimators` does).  Aliased
 columns are dropped in order, as R's ``lm`` does (pivoting tolerance 1e-7).
 
 This module is the reference for the later integration with the estimators: once the OLS
@@ -43,8 +44,12 @@ def design_matrix(data: pd.DataFrame, columns: Sequence[str], *, intercept: bool
         elif pd.api.types.is_numeric_dtype(s):
             parts[col] = s.to_numpy(dtype=float)
         else:
-            levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.unique())
-            values = s.to_numpy()
+            from ..estimators._evaluate import r_levels  # R's factor() level order (locale collation)
+
+            levels = r_levels(s)
+            values = s.astype(str).to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.to_numpy()
+            present = set(pd.unique(values))
+            levels = [lv for lv in levels if lv in present]  # drop.unused.levels, as model.frame does
             for level in levels[1:]:  # first level is the reference (R's contr.treatment)
                 parts[f"{col}{level}"] = (values == level).astype(float)
     return pd.DataFrame(parts, index=data.index)
