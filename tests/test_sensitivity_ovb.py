@@ -239,3 +239,11 @@ def test_formula_interface_equals_precomputed_columns():
     assert [b.adjusted_t for b in via_formula.bounds] == pytest.approx([b.adjusted_t for b in via_columns.bounds],
                                                                        rel=1e-10)
     assert [b.label for b in via_formula.bounds][0] == "1x I(x1^2)"
+
+
+@pytest.mark.parametrize("value, text", [(100000, "1e+05"), (123456, "123456"), (0.0001, "1e-04"),
+                                         (0.00012, "0.00012"), (0.1 + 0.2, "0.3"), (-0.006, "-0.006"), (783, "783")])
+def test_numbers_in_tables_print_like_r_paste(value, text):
+    from causalspec.sensitivity._reporting import r_num
+
+    assert r_num(value) == text

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..errors import Problem, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,13 +20,28 @@ __all__ = ["minimal_reporting", "interpretation", "r_num"]
 
 
 def r_num(x: float, digits: int | None = None) -> str:
-    """Print a number as R's ``paste(round(x, digits))`` does: 15 significant digits, no trailing zeros."""
+    """Print a number as R's ``paste(round(x, digits))`` does.
+
+    ``as.character`` keeps 15 significant digits and, like R's ``formatReal`` with
+    ``scipen = 0``, switches to scientific notation only when that is strictly narrower
+    (``1e+05`` but ``123456``; ``1e-04`` but ``0.00012``).
+    """
     value = float(x)
     if digits is not None:
         value = round(value, digits)
-    if value == 0:
-        value = 0.0  # R prints -0 as 0
-    return f"{value:.15g}"
+    if value == 0 or not np.isfinite(value):
+        return "0" if value == 0 else ("NaN" if np.isnan(value) else ("Inf" if value > 0 else "-Inf"))
+    mantissa, exp_text = f"{abs(value):.14e}".split("e")
+    digits_ = mantissa.replace(".", "").rstrip("0") or "0"
+    sig, e = len(digits_), int(exp_text)
+    neg = 1 if value < 0 else 0
+    fixed_width = neg + (e + 1 + (sig - e - 1 + 1 if sig > e + 1 else 0) if e >= 0 else 2 + (-e - 1) + sig)
+    sci_width = neg + sig + (1 if sig > 1 else 0) + (4 if abs(e) < 100 else 5)
+    if fixed_width > sci_width:
+        mant = digits_[0] + ("." + digits_[1:] if sig > 1 else "")
+        return f"{'-' if neg else ''}{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
+    decimals = max(0, sig - e - 1)
+    return f"{value:.{decimals}f}"
 
 
 def _pct(x: float, digits: int) -> str:
