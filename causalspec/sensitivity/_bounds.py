@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import Problem, SpecError
+from ._ovb import floats
 
 __all__ = ["Benchmark", "PartialR2Bound", "ovb_partial_r2_bound", "bound_label", "multipliers"]
 
@@ -66,8 +67,8 @@ def bound_label(benchmark: str, kd: float, ky: float) -> str:
 
 def multipliers(kd, ky=None) -> tuple[np.ndarray, np.ndarray]:
     """Validate and align the multipliers ``kd`` and ``ky`` (``ky`` defaults to ``kd``)."""
-    kd_arr = np.atleast_1d(np.asarray(kd, dtype=float))
-    ky_arr = kd_arr.copy() if ky is None else np.atleast_1d(np.asarray(ky, dtype=float))
+    kd_arr = np.atleast_1d(floats(kd, "kd"))
+    ky_arr = kd_arr.copy() if ky is None else np.atleast_1d(floats(ky, "ky"))
     for name, arr in (("kd", kd_arr), ("ky", ky_arr)):
         if arr.size == 0 or np.isnan(arr).any() or (arr < 0).any():
             raise SpecError(Problem(f"sensitivity.{name}",
@@ -99,7 +100,8 @@ def ovb_partial_r2_bound(benchmark: Benchmark, kd=1.0, ky=None) -> tuple[Partial
     ['1x female', '2x female']
     """
     kd_arr, ky_arr = multipliers(kd, ky)
-    r2d, r2y = float(benchmark.r2dxj_x), float(benchmark.r2yxj_dx)
+    r2d = float(floats(benchmark.r2dxj_x, f"benchmarks[{benchmark.name!r}].r2dxj_x"))
+    r2y = float(floats(benchmark.r2yxj_dx, f"benchmarks[{benchmark.name!r}].r2yxj_dx"))
     for name, value in (("r2dxj_x", r2d), ("r2yxj_dx", r2y)):
         if not (0.0 <= value < 1.0):
             raise SpecError(Problem(f"sensitivity.benchmarks[{benchmark.name!r}].{name}",

@@ -151,8 +151,8 @@ def contour_grid(estimate: float, se: float, dof: float, sensitivity_of: Sensiti
     if sensitivity_of not in ("estimate", "t-value", "lwr", "upr"):
         raise SpecError(Problem("sensitivity.sensitivity_of", f"unknown contour quantity {sensitivity_of!r}.",
                                 fix="Use 'estimate', 't-value', 'lwr' or 'upr'."))
-    bx = np.atleast_1d(_ovb._check_r2(np.asarray(r2dz_x, dtype=float), "r2dz_x"))
-    by_ = np.atleast_1d(_ovb._check_r2(np.asarray(r2yz_dx, dtype=float), "r2yz_dx"))
+    bx = np.atleast_1d(_ovb._check_r2(r2dz_x, "r2dz_x"))
+    by_ = np.atleast_1d(_ovb._check_r2(r2yz_dx, "r2yz_dx"))
     if bx.size != by_.size:
         raise SpecError(Problem("sensitivity.r2yz_dx", "r2dz_x and r2yz_dx must have the same length.",
                                 fix="Pass one R²_{Y~Z|D,X} per R²_{D~Z|X}."))
@@ -217,8 +217,8 @@ def extreme_grid(estimate: float, se: float, dof: float, *, r2dz_x: Sequence[flo
     The x grid is ``seq(0, lim, by = 0.001)`` with ``lim = min(c(r2dz_x + 0.1, 0.5))`` by default.
     Cinelli & Hazlett (2020), Section 5.2.
     """
-    bx = np.atleast_1d(_ovb._check_r2(np.asarray(r2dz_x, dtype=float), "r2dz_x"))
-    ys = tuple(float(v) for v in np.atleast_1d(_ovb._check_r2(np.asarray(r2yz_dx, dtype=float), "r2yz_dx")))
+    bx = np.atleast_1d(_ovb._check_r2(r2dz_x, "r2dz_x"))
+    ys = tuple(float(v) for v in np.atleast_1d(_ovb._check_r2(r2yz_dx, "r2yz_dx")))
     if lim is None:
         lim = float(min([*(bx + 0.1), 0.5]))
     if lim >= 1:

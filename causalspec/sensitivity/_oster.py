@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Problem, SpecError
+from ._ovb import floats
 
 __all__ = ["OsterInputs", "OsterResult", "oster_delta", "oster_beta", "oster_beta_approx", "oster_from_data"]
 
@@ -37,6 +38,7 @@ class OsterInputs:
     nobs: int | None = None
 
     def _checked(self, r2_max: float) -> "OsterInputs":
+        r2_max = float(floats(r2_max, "oster.r2_max"))
         for name in ("beta_uncontrolled", "r2_uncontrolled", "beta_controlled", "r2_controlled", "var_y", "var_x",
                      "var_x_resid"):
             v = getattr(self, name)
@@ -63,7 +65,7 @@ def oster_delta(inputs: OsterInputs, r2_max: float, beta: float = 0.0) -> float:
     Exact expression of Oster (2019), Proposition 2 (as in psacalc / ``robomit::o_delta``).
     """
     s = inputs._checked(r2_max)
-    bt = s.beta_controlled - beta
+    bt = s.beta_controlled - float(floats(beta, "beta"))
     b01 = s.beta_uncontrolled - s.beta_controlled
     rt = (s.r2_controlled - s.r2_uncontrolled) * s.var_y
     rm = (r2_max - s.r2_controlled) * s.var_y
@@ -116,6 +118,7 @@ def oster_beta(inputs: OsterInputs, r2_max: float, delta: float = 1.0) -> OsterR
     the root selection of psacalc / ``robomit::o_beta``).
     """
     s = inputs._checked(r2_max)
+    delta = float(floats(delta, "delta"))
     b0, b1 = s.beta_uncontrolled, s.beta_controlled
     b01 = b0 - b1
     rt = (s.r2_controlled - s.r2_uncontrolled) * s.var_y

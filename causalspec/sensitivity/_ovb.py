@@ -41,6 +41,16 @@ ArrayLike = "float | np.ndarray"
 
 # --- argument checks (every message names the argument and the fix) -------------------------
 
+def floats(values, name: str) -> np.ndarray:
+    """``values`` as a float array, or a SpecError naming the argument (never a numpy traceback)."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecError(Problem(f"sensitivity.{name}", f"{name} must be a number or a list of numbers, "
+                                f"got {values!r}.", fix=f"Pass {name} as numbers.")) from None
+    return arr
+
+
 def _check_dof(dof: float, *, minimum: float = 0.0) -> float:
     try:
         value = float(dof)
@@ -107,11 +117,7 @@ def check_alpha(alpha: float | None) -> float:
 
 
 def _check_r2(values, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise SpecError(Problem(f"sensitivity.{name}", f"{name} must be numbers in [0, 1], got {values!r}.",
-                                fix="Pass partial R² values between 0 and 1.")) from None
+    arr = floats(values, name)
     if arr.size and (np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any()):
         bad = arr[np.isnan(arr) | (arr < 0) | (arr > 1)]
         raise SpecError(Problem(f"sensitivity.{name}",
@@ -138,7 +144,7 @@ def partial_r2(t_statistic, dof):
     0.02187
     """
     dof = _check_dof(dof)
-    t = np.asarray(t_statistic, dtype=float)
+    t = floats(t_statistic, "t_statistic")
     return _out(t ** 2 / (t ** 2 + dof))
 
 
@@ -148,7 +154,7 @@ def partial_f2(t_statistic, dof):
     Matches ``sensemakr::partial_f2``; Cinelli & Hazlett (2020), Section 4.
     """
     dof = _check_dof(dof)
-    t = np.asarray(t_statistic, dtype=float)
+    t = floats(t_statistic, "t_statistic")
     return _out(t ** 2 / dof)
 
 
@@ -161,7 +167,7 @@ def group_partial_r2(f_statistic, p, dof):
     if int(p) != p or p < 1:
         raise SpecError(Problem("sensitivity.p", f"p must be a positive integer (the group size), got {p!r}.",
                                 fix="Pass the number of coefficients tested jointly."))
-    f = np.asarray(f_statistic, dtype=float)
+    f = floats(f_statistic, "f_statistic")
     return _out(f * p / (f * p + dof))
 
 
@@ -191,7 +197,7 @@ def robustness_value(t_statistic, dof, q: float = 1.0, alpha: float | None = Non
     q = check_q(q)
     alpha = check_alpha(alpha)
     dof = _check_dof(dof, minimum=1.0 if alpha < 1 else 0.0)
-    t = np.asarray(t_statistic, dtype=float)
+    t = floats(t_statistic, "t_statistic")
     fq = q * np.abs(t / math.sqrt(dof))
     fcrit = _critical_f(alpha, dof)
     fqa = fq - fcrit
@@ -215,7 +221,7 @@ def extreme_robustness_value(t_statistic, dof, q: float = 1.0, alpha: float | No
     q = check_q(q)
     alpha = check_alpha(alpha)
     dof = _check_dof(dof, minimum=1.0 if alpha < 1 else 0.0)
-    t = np.asarray(t_statistic, dtype=float)
+    t = floats(t_statistic, "t_statistic")
     fq = q * np.abs(t / math.sqrt(dof))
     fcrit = _critical_f(alpha, dof)
     return _out((fq ** 2 - fcrit ** 2) / (1.0 + fq ** 2))

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..errors import DataError, Problem, SpecError
+from ._ovb import floats
 
 __all__ = ["RosenbaumResult", "rosenbaum_wilcoxon", "rosenbaum_sign", "rosenbaum_gamma"]
 
@@ -44,7 +45,7 @@ class RosenbaumResult:
 
 
 def _gammas(gamma) -> np.ndarray:
-    g = np.atleast_1d(np.asarray(gamma, dtype=float))
+    g = np.atleast_1d(floats(gamma, "gamma"))
     if g.size == 0 or np.isnan(g).any() or (g < 1).any():
         raise SpecError(Problem("sensitivity.gamma", f"Gamma must be numbers >= 1, got {g.tolist()}.",
                                 fix="Gamma = 1 is no hidden bias; try gamma = [1, 1.5, 2, 3]."))
@@ -52,12 +53,12 @@ def _gammas(gamma) -> np.ndarray:
 
 
 def _differences(treated, control) -> np.ndarray:
-    t = np.asarray(treated, dtype=float)
+    t = floats(treated, "treated")
     if control is not None and np.shape(control) != np.shape(treated):
         raise DataError(Problem("sensitivity.rosenbaum", "treated and control outcomes must be paired "
                                 f"(got {np.size(treated)} and {np.size(control)} values).",
                                 fix="Pass one control outcome per treated outcome, in pair order."))
-    d = t if control is None else t - np.asarray(control, dtype=float)
+    d = t if control is None else t - floats(control, "control")
     d = d[~np.isnan(d)]
     return d
 

@@ -167,8 +167,8 @@ def sensemakr(estimate: float, se: float, dof: float, *, treatment: str = "treat
 
     rows: list[BoundRow] = []
     if r2dz_x is not None:
-        r2dz = np.atleast_1d(np.asarray(r2dz_x, dtype=float))
-        r2yz = r2dz if r2yz_dx is None else np.atleast_1d(np.asarray(r2yz_dx, dtype=float))
+        r2dz = np.atleast_1d(_ovb.floats(r2dz_x, "r2dz_x"))
+        r2yz = r2dz if r2yz_dx is None else np.atleast_1d(_ovb.floats(r2yz_dx, "r2yz_dx"))
         r2dz, r2yz = np.broadcast_arrays(_ovb._check_r2(r2dz, "r2dz_x"), _ovb._check_r2(r2yz, "r2yz_dx"))
         rows += [_row(bound_label, a, b, estimate, se, dof, reduce, h0, crit) for a, b in zip(r2dz, r2yz)]
     bench = _benchmarks(benchmarks)
