@@ -247,3 +247,18 @@ def test_numbers_in_tables_print_like_r_paste(value, text):
     from causalspec.sensitivity._reporting import r_num
 
     assert r_num(value) == text
+
+
+def test_non_binding_robustness_value_reaches_the_critical_t_as_in_sensemakr_tests():
+    # sensemakr's own test (test-10-rv-xrv.R): dof = 7, estimate 1, se 0.3
+    dof, est, se = 7, 1.0, 0.3
+    tcrit = stats.t.ppf(0.975, dof - 1)
+    fs = tcrit / math.sqrt(dof - 1)
+    rv = robustness_value(est / se, dof, alpha=0.05)
+    assert adjusted_t(est, se, dof, rv, rv / (fs ** 2 + rv)) == pytest.approx(tcrit, rel=1e-12)
+    grid = np.linspace(1e-4, rv, 40)
+    assert np.all(adjusted_t(est, se, dof, grid[:, None], (rv / (fs ** 2 + rv)) * grid[None, :] / rv) > tcrit - 1e-9)
+
+
+def test_robustness_value_printed_in_sensemakr_tests():
+    assert round(robustness_value(2, 100), 7) == 0.1809975
