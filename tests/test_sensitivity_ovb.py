@@ -146,7 +146,7 @@ def test_interpretation_states_the_robustness_value_in_words():
     res = sensemakr(EST, SE, DOF, benchmarks=[Benchmark("female", 0.00908, 0.109)], kd=[1, 3])
     text = res.interpretation()
     assert "would have to explain at least 13.88% of the residual variance of both the treatment and the outcome" in text
-    assert "to bring the estimate to 0" in text
+    assert "to bring the estimate to zero" in text
     assert "3x female" in text and "would leave the 95% interval covering 0" in text
 
 

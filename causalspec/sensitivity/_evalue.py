@@ -13,7 +13,7 @@ A missing value (R's ``NA``) is ``None``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import stats
@@ -48,6 +48,10 @@ class EValueResult:
     true_rr: float
     notes: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict:
+        """JSON-ready dict (tuples become lists)."""
+        return asdict(self)
+
     @property
     def evalue_ci(self) -> float | None:
         """E-value of the confidence limit closer to the true value (None without a CI)."""
@@ -73,6 +77,10 @@ class RDEValueResult:
     est_evalue: float
     lower_evalue: float | None
     notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (tuples become lists)."""
+        return asdict(self)
 
 
 def _num(x, name: str, *, allow_none: bool = False) -> float | None:

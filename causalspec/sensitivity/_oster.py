@@ -12,7 +12,7 @@ also given.  No R package is the reference here: the tests use known-truth simul
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -92,6 +92,10 @@ class OsterResult:
     delta: float
     r2_max: float
     beta_approx: float
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (tuples become lists)."""
+        return asdict(self)
 
 
 def oster_beta_approx(inputs: OsterInputs, r2_max: float, delta: float = 1.0) -> float:

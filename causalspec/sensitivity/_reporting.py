@@ -133,7 +133,7 @@ def _p(x: float) -> str:
 def interpretation(res: "SensitivityResult") -> str:
     """Plain-language reading of a sensitivity analysis (after ``summary.sensemakr``'s wording)."""
     target = r_num(res.h0, 4)
-    change = f"bring the estimate to {target}" if res.q == 1 and res.reduce else (
+    change = "bring the estimate to zero" if res.q == 1 and res.reduce else (
         f"move the estimate to {target} (a bias of {r_num(100 * res.q)}% of the estimate)")
     signif = (f"bring it to a range where it is no longer statistically different from {target} "
               f"at the {r_num(res.alpha)} level")

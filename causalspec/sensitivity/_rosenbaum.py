@@ -15,7 +15,7 @@ upper bound exceeds alpha.  Two tests are provided:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -37,6 +37,10 @@ class RosenbaumResult:
     gamma: tuple[float, ...]
     p_lower: tuple[float, ...]
     p_upper: tuple[float, ...]
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (tuples become lists)."""
+        return asdict(self)
 
     def table(self):
         import pandas as pd
