@@ -27,7 +27,14 @@ from ._evalue import (
     evalue_rd,
     evalue_rr,
 )
-from ._from_data import sensemakr_from_data, sensemakr_from_formula
+from ._from_data import (
+    Regressions,
+    regressions_from_data,
+    regressions_from_formula,
+    sensemakr_from_data,
+    sensemakr_from_formula,
+    sensemakr_from_regressions,
+)
 from ._oster import OsterInputs, OsterResult, oster_beta, oster_beta_approx, oster_delta, oster_from_data
 from ._ovb import (
     adjusted_ci,
@@ -65,6 +72,10 @@ __all__ = [
     "sensemakr",
     "sensemakr_from_data",
     "sensemakr_from_formula",
+    "Regressions",
+    "regressions_from_data",
+    "regressions_from_formula",
+    "sensemakr_from_regressions",
     "ContourGrid",
     "ExtremeGrid",
     "contour_grid",

@@ -27,7 +27,8 @@ from ._bounds import Benchmark
 from ._ovb import group_partial_r2, partial_r2
 from ._sensemakr import SensitivityResult, sensemakr
 
-__all__ = ["sensemakr_from_data", "sensemakr_from_formula", "LinearFit", "fit_linear", "design_matrix"]
+__all__ = ["sensemakr_from_data", "sensemakr_from_formula", "Regressions", "regressions_from_data",
+           "regressions_from_formula", "sensemakr_from_regressions", "LinearFit", "fit_linear", "design_matrix"]
 
 _TOL = 1e-7  # R's lm() pivoting tolerance (dqrdc2)
 
@@ -178,6 +179,43 @@ def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covari
     >>> res = sensemakr_from_data(darfur, "peacefactor", "directlyharmed",
     ...                           ["age", "female", "village"], benchmark="female", kd=[1, 2, 3])  # doctest: +SKIP
     """
+    reg = regressions_from_data(data, outcome, treatment, covariates)
+    return sensemakr_from_regressions(reg, benchmark, kd, ky, q, alpha, reduce, r2dz_x=r2dz_x, r2yz_dx=r2yz_dx,
+                                      bound_label=bound_label)
+
+
+def sensemakr_from_formula(data: pd.DataFrame, formula: str, treatment: str, benchmark=None, kd=1.0, ky=None,
+                           q: float = 1.0, alpha: float = 0.05, reduce: bool = True, *, r2dz_x=None,
+                           r2yz_dx=None, bound_label: str = "Manual Bound") -> SensitivityResult:
+    """Like :func:`sensemakr_from_data`, for an R formula (``log(wage) ~ d + I(age^2) + factor(year)``).
+
+    The model matrix is built with R's ``model.matrix`` semantics and column names by
+    :func:`causalspec.estimators._design.materialize`; ``treatment`` and the benchmarks are
+    R column names.  Matches ``sensemakr::sensemakr(lm(formula, data), ...)`` (0.1.6).
+    """
+    reg = regressions_from_formula(data, formula, treatment)
+    return sensemakr_from_regressions(reg, benchmark, kd, ky, q, alpha, reduce, r2dz_x=r2dz_x, r2yz_dx=r2yz_dx,
+                                      bound_label=bound_label)
+
+
+@dataclass(frozen=True)
+class Regressions:
+    """The outcome regression and the treatment-on-covariates regression sensemakr needs.
+
+    Fitting them is the expensive step; one ``Regressions`` serves any number of sensitivity
+    questions (benchmarks, kd, ky, q, alpha) through :func:`sensemakr_from_regressions`.
+    """
+
+    outcome: str
+    treatment: str
+    fit: LinearFit
+    dfit: LinearFit
+    columns: tuple[str, ...]
+    factors: frozenset = frozenset()
+
+
+def regressions_from_data(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str]) -> Regressions:
+    """Outcome and treatment regressions for ``outcome ~ treatment + covariates`` (see :func:`sensemakr_from_data`)."""
     if not isinstance(data, pd.DataFrame):
         raise DataError(Problem("data", f"expected a pandas DataFrame, got {type(data).__name__}.",
                                 fix="Pass the analysis data as a DataFrame."))
@@ -194,20 +232,12 @@ def sensemakr_from_data(data: pd.DataFrame, outcome: str, treatment: str, covari
                                 fix="Recode the treatment as 0/1 or a number."))
     frame = data[variables].dropna()  # R's na.omit: complete cases on the model's variables
     x = design_matrix(frame, [treatment, *covariates])
-    return _analyse(frame[outcome].to_numpy(dtype=float), x, outcome, treatment, benchmark, kd, ky, q, alpha,
-                    reduce, factors={c for c in covariates if c not in x.columns},
-                    manual=(r2dz_x, r2yz_dx, bound_label))
+    return _regressions(frame[outcome].to_numpy(dtype=float), x, outcome, treatment,
+                        frozenset(c for c in covariates if c not in x.columns))
 
 
-def sensemakr_from_formula(data: pd.DataFrame, formula: str, treatment: str, benchmark=None, kd=1.0, ky=None,
-                           q: float = 1.0, alpha: float = 0.05, reduce: bool = True, *, r2dz_x=None,
-                           r2yz_dx=None, bound_label: str = "Manual Bound") -> SensitivityResult:
-    """Like :func:`sensemakr_from_data`, for an R formula (``log(wage) ~ d + I(age^2) + factor(year)``).
-
-    The model matrix is built with R's ``model.matrix`` semantics and column names by
-    :func:`causalspec.estimators._design.materialize`; ``treatment`` and the benchmarks are
-    R column names.  Matches ``sensemakr::sensemakr(lm(formula, data), ...)`` (0.1.6).
-    """
+def regressions_from_formula(data: pd.DataFrame, formula: str, treatment: str) -> Regressions:
+    """Outcome and treatment regressions for an R formula (see :func:`sensemakr_from_formula`)."""
     from ..estimators._design import materialize
 
     design = materialize(formula, data)
@@ -215,8 +245,7 @@ def sensemakr_from_formula(data: pd.DataFrame, formula: str, treatment: str, ben
     if treatment not in x.columns:
         raise SpecError(Problem("sensitivity.treatment", f"{treatment!r} is not a column of the model matrix of "
                                 f"{formula!r}.", fix=f"Use one of {list(design.terms)}."))
-    return _analyse(np.asarray(design.y, dtype=float), x, _first_variable(formula.split("~", 1)[0]), treatment,
-                    benchmark, kd, ky, q, alpha, reduce, manual=(r2dz_x, r2yz_dx, bound_label))
+    return _regressions(np.asarray(design.y, dtype=float), x, _first_variable(formula.split("~", 1)[0]), treatment)
 
 
 def _first_variable(lhs: str) -> str:
@@ -227,23 +256,33 @@ def _first_variable(lhs: str) -> str:
     return lhs.strip()
 
 
-def _analyse(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, benchmark, kd, ky, q, alpha, reduce,
-             factors=frozenset(), manual=(None, None, "Manual Bound")) -> SensitivityResult:
-    """Outcome and treatment regressions on the model matrix ``x``, then :func:`sensemakr`."""
+def _regressions(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, factors=frozenset()) -> Regressions:
     fit = fit_linear(y, x)
     if treatment not in fit.names:
         raise EstimationError(Problem(f"data[{treatment!r}]", "the treatment is collinear with the covariates "
                                       "(or constant), so its effect is not estimable.",
                                       fix="Remove the covariates that determine the treatment."))
+    # sensemakr regresses the treatment on every other column of the outcome model matrix
     others = x[[c for c in fit.names if c != treatment]]
     dfit = fit_linear(x[treatment].to_numpy(dtype=float), others)
+    return Regressions(outcome, treatment, fit, dfit, tuple(x.columns), frozenset(factors))
 
+
+def sensemakr_from_regressions(reg: Regressions, benchmark=None, kd=1.0, ky=None, q: float = 1.0,
+                               alpha: float = 0.05, reduce: bool = True, *, r2dz_x=None, r2yz_dx=None,
+                               bound_label: str = "Manual Bound") -> SensitivityResult:
+    """Benchmark partial R²s from fitted :class:`Regressions`, then :func:`sensemakr`.
+
+    Single benchmarks use t-values (``sensemakr::partial_r2``), groups the joint F
+    (``sensemakr::group_partial_r2``), in the outcome and in the treatment regression.
+    """
+    fit, dfit, treatment = reg.fit, reg.dfit, reg.treatment
     benches = []
     for label, cols, is_group in _benchmark_spec(benchmark):
         for c in cols:
             if c not in fit.names or c not in dfit.names:
-                hint = (f" {c!r} is a factor: name a level such as {[n for n in x.columns if n.startswith(c)][:2]}"
-                        " or benchmark the levels as a group." if c in factors else "")
+                hint = (f" {c!r} is a factor: name a level such as {[n for n in reg.columns if n.startswith(c)][:2]}"
+                        " or benchmark the levels as a group." if c in reg.factors else "")
                 raise SpecError(Problem("sensitivity.benchmark", f"{c!r} is not an estimated coefficient of the "
                                         f"outcome regression.{hint}",
                                         fix=f"Use one of {[n for n in fit.names if n not in ('(Intercept)', treatment)]}."))
@@ -256,6 +295,6 @@ def _analyse(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, bench
         benches.append(Benchmark(label, float(r2d), float(r2y), cols))
 
     i = fit.index(treatment)
-    return sensemakr(float(fit.coef[i]), fit.se(treatment), fit.dof, treatment=treatment, outcome=outcome,
+    return sensemakr(float(fit.coef[i]), fit.se(treatment), fit.dof, treatment=treatment, outcome=reg.outcome,
                      benchmarks=benches, kd=kd, ky=ky, q=q, alpha=alpha, reduce=reduce, nobs=fit.nobs,
-                     r2dz_x=manual[0], r2yz_dx=manual[1], bound_label=manual[2])
+                     r2dz_x=r2dz_x, r2yz_dx=r2yz_dx, bound_label=bound_label)

@@ -19,8 +19,9 @@ from causalspec.sensitivity import (
     adjusted_t,
     bias,
     contour_grid_for,
-    sensemakr_from_data,
-    sensemakr_from_formula,
+    regressions_from_data,
+    regressions_from_formula,
+    sensemakr_from_regressions,
 )
 from parity._cases import assert_close, case_data, case_ids, load_case, tolerance
 
@@ -47,18 +48,31 @@ def _formula(model: dict) -> tuple[str, list[str]]:
     return lhs.strip(), [t for t in terms if t != model["treatment"]]
 
 
+_REGRESSIONS: dict = {}
+
+
+def _regressions(case: dict):
+    # One fit per (data, formula, treatment): the cases ask different questions of the same lm.
+    model = case["model"]
+    key = (case["data"]["file"], case["data"].get("sha256"), model["formula"], model["treatment"])
+    if key not in _REGRESSIONS:
+        outcome, covariates = _formula(model)
+        if all(re.fullmatch(r"[A-Za-z.][\w.]*", v) for v in [outcome, *covariates]):
+            reg = regressions_from_data(case_data(case), outcome, model["treatment"], covariates)
+        else:  # transformed terms (log(x), I(x^2), factor(g), interactions): R's model matrix
+            reg = regressions_from_formula(case_data(case), model["formula"], model["treatment"])
+        _REGRESSIONS[key] = reg
+    return _REGRESSIONS[key]
+
+
 def _fit(case: dict):
     model = case["model"]
     kd = model.get("kd", 1)
-    opts = dict(benchmark=model.get("benchmark_covariates"), kd=kd, ky=model.get("ky", kd), q=model.get("q", 1),
-                alpha=model.get("alpha", 0.05), reduce=model.get("reduce", True))
+    opts = dict(kd=kd, ky=model.get("ky", kd), q=model.get("q", 1), alpha=model.get("alpha", 0.05),
+                reduce=model.get("reduce", True))
     if model.get("r2dz.x") is not None:
         opts.update(r2dz_x=model["r2dz.x"], r2yz_dx=model.get("r2yz.dx", model["r2dz.x"]))
-    outcome, covariates = _formula(model)
-    if all(re.fullmatch(r"[A-Za-z.][\w.]*", v) for v in [outcome, *covariates]):
-        return sensemakr_from_data(case_data(case), outcome, model["treatment"], covariates, **opts)
-    # transformed terms (log(x), I(x^2), factor(g), interactions): R's model matrix from the formula
-    return sensemakr_from_formula(case_data(case), model["formula"], model["treatment"], **opts)
+    return sensemakr_from_regressions(_regressions(case), model.get("benchmark_covariates"), **opts)
 
 
 @lru_cache(maxsize=None)
