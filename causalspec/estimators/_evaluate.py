@@ -89,6 +89,10 @@ def as_factor(values: Any, levels: Any = None) -> Factor:
     labels = tuple(_label(v) for v in lv)
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
+    if levels is None:
+        # the levels are the data's own values: let pandas map them (fast, exact)
+        codes = pd.Categorical(s, categories=lv).codes.astype(np.intp)
+        return Factor(codes, labels)
     index = {lab: i for i, lab in enumerate(labels)}
     codes = np.array([-1 if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else
                       index.get(_label(v), -1) for v in s.to_numpy(dtype=object)], dtype=np.intp)

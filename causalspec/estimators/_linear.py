@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 from scipy import linalg, stats
+from scipy.linalg import lapack
 
 from causalspec.errors import DataError, EstimationError
 
@@ -95,63 +96,52 @@ def r_pivot(X: np.ndarray, tol: float = _LINPACK_TOL) -> tuple[np.ndarray, int]:
     kept columns in their original order, the rest the aliased ones in the
     order R moves them to the end.  Matches ``qr(X, LAPACK = FALSE)$pivot``;
     Dongarra et al. (1979) LINPACK Users' Guide, ch. 9, with R's modification.
+
+    dqrdc2 walks the columns left to right and moves column ``j`` to the end
+    when the norm of what is left of it, after removing the kept columns to
+    its left, is below ``tol`` times its original norm.  That remaining norm is
+    ``|R_jj|`` of an unpivoted QR of the kept columns, so the rule is applied
+    with LAPACK's blocked QR: find the first failing column, drop it, refactor.
     """
-    x = np.array(X, dtype=float, order="F", copy=True)
-    n, p = x.shape
-    pivot = np.arange(p)
-    qraux = np.sqrt(np.einsum("ij,ij->j", x, x))
-    work0 = qraux.copy()  # running norms recomputed when they degrade
-    work1 = qraux.copy()  # original norms: the yardstick for "aliased"
-    work1[work1 == 0.0] = 1.0
-    k = p  # columns [k, p) have been moved to the end as aliased
-    for col in range(min(n, p)):
-        # A column whose remaining norm is negligible relative to its original
-        # norm is (numerically) a combination of the kept columns to its left.
-        while col < k and qraux[col] < work1[col] * tol:
-            order = list(range(col + 1, p)) + [col]
-            x[:, col:] = x[:, order]
-            pivot[col:] = pivot[order]
-            qraux[col:] = qraux[order]
-            work0[col:] = work0[order]
-            work1[col:] = work1[order]
-            k -= 1
-        if col == n - 1:
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    yardstick = np.where(norms == 0.0, 1.0, norms) * tol
+    remaining = list(range(p))
+    kept: list[int] = []
+    aliased: list[int] = []
+    A = np.asfortranarray(X)
+    while remaining and len(kept) < n:
+        (h, tau), R = linalg.qr(A, mode="raw", check_finite=False)
+        m = min(A.shape)
+        resid = np.abs(np.diag(R[:m, :m]))
+        bad = np.flatnonzero(resid < yardstick[remaining[:m]])
+        if bad.size == 0:
+            kept += remaining
             break
-        v = x[col:, col]
-        nrm = float(np.linalg.norm(v))
-        if nrm == 0.0:
-            continue
-        if v[0] != 0.0:
-            nrm = np.copysign(nrm, v[0])
-        v /= nrm
-        v[0] += 1.0
-        if col + 1 < p:
-            rest = x[col:, col + 1:]
-            t = -(v @ rest) / v[0]
-            rest += np.outer(v, t)
-            for j in range(col + 1, p):
-                if qraux[j] == 0.0:
-                    continue
-                tt = max(1.0 - (abs(x[col, j]) / qraux[j]) ** 2, 0.0)
-                if abs(tt) < 1e-6:
-                    # Downdated norms lose accuracy: recompute from the rows left.
-                    qraux[j] = float(np.linalg.norm(x[col + 1:, j]))
-                    work0[j] = qraux[j]
-                else:
-                    qraux[j] = qraux[j] * np.sqrt(tt)
-        qraux[col] = x[col, col]
-        x[col, col] = -nrm
-    rank = min(k, n)
-    return pivot, rank
+        i = int(bad[0])
+        kept += remaining[:i]
+        aliased.append(remaining[i])
+        trailing = A[:, i + 1:]
+        if i > 0 and trailing.shape[1]:
+            # apply the first i reflectors: what is left of the later columns after the kept ones
+            trailing = lapack.dormqr("L", "T", h[:, :i], tau[:i], np.asfortranarray(trailing),
+                                     lwork=max(1, trailing.shape[1]) * 64)[0]
+        A = np.asfortranarray(trailing[i:, :])
+        remaining = remaining[i + 1:]
+    kept += [c for c in remaining if c not in kept]
+    rank = min(len(kept), n)
+    return np.array(kept + aliased, dtype=np.intp), rank
 
 
-def _collinear_note(X: np.ndarray, kept: Sequence[int], j: int, terms: Sequence[str]) -> str:
-    """Say which kept columns an aliased column is a combination of."""
-    A = X[:, list(kept)]
-    beta, *_ = np.linalg.lstsq(A, X[:, j], rcond=None)
+def _collinear_note(beta: np.ndarray, kept: Sequence[int], j: int, terms: Sequence[str]) -> str:
+    """Say which kept columns an aliased column is a combination of (``beta``: its coefficients on them)."""
     scale = np.max(np.abs(beta)) if beta.size else 0.0
     partners = [terms[kept[i]] for i, b in enumerate(beta) if scale and abs(b) > 1e-8 * scale]
-    with_ = ", ".join(f"'{t}'" for t in partners) if partners else "the other columns"
+    shown = ", ".join(f"'{t}'" for t in partners[:6])
+    if len(partners) > 6:
+        shown += f" and {len(partners) - 6} more columns"
+    with_ = shown if partners else "the other columns"
     return (f"dropped '{terms[j]}': collinear with {with_} (coefficient NA, as R's lm reports). "
             "Remove one of them from the model to silence this note.")
 
@@ -211,8 +201,12 @@ def fit_ols(y: np.ndarray, X: np.ndarray, terms: Sequence[str], weights: np.ndar
     if rank == 0:
         raise EstimationError("every column of the design is zero or aliased; nothing can be estimated.",
                               fix="Check that the regressors vary in the estimation sample.")
-    Q, R = np.linalg.qr(Xw[pos][:, list(kept)], mode="reduced")
-    beta_kept = linalg.solve_triangular(R, Q.T @ yw[pos], lower=False)
+    r = len(kept)
+    # One QR of [X_kept | y | X_aliased]: R, Q'y and Q'X_aliased without forming Q.
+    aug = np.column_stack([Xw[pos][:, list(kept)], yw[pos], Xw[pos][:, aliased_idx]])
+    R_aug = linalg.qr(aug, mode="r", check_finite=False)[0]
+    R = np.triu(R_aug[:r, :r])
+    beta_kept = linalg.solve_triangular(R, R_aug[:r, r], lower=False)
     coef = np.full(p, np.nan)
     coef[list(kept)] = beta_kept
     fitted = X[:, list(kept)] @ beta_kept
@@ -240,7 +234,8 @@ def fit_ols(y: np.ndarray, X: np.ndarray, terms: Sequence[str], weights: np.ndar
             fstat = None
     else:
         r2, adj_r2, fstat = 0.0, 0.0, None
-    notes = tuple(_collinear_note(Xw[pos], kept, j, terms) for j in aliased_idx)
+    partners = linalg.solve_triangular(R, R_aug[:r, r + 1:], lower=False) if aliased_idx else None
+    notes = tuple(_collinear_note(partners[:, i], kept, j, terms) for i, j in enumerate(aliased_idx))
     return LinearFit(
         terms=terms, coef=coef, aliased=tuple(terms[j] for j in aliased_idx), rank=rank, nobs=n_eff,
         df_resid=df_resid, residuals=resid, fitted=fitted, weights=w, X_kept=np.ascontiguousarray(X[:, list(kept)]),

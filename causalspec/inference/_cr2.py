@@ -24,6 +24,26 @@ def _inv_sqrt_psd(B: np.ndarray) -> np.ndarray:
     return (vecs * inv) @ vecs.T
 
 
+def _satterthwaite_df(S1: np.ndarray, S2: np.ndarray, S3: np.ndarray, d: np.ndarray) -> float:
+    """``tr(P)^2 / ||P||_F^2`` for ``P = S3 S3' - S1 S2' - S2 S1' + diag(d)`` (G x G, symmetric).
+
+    For many clusters the Frobenius norm is taken through k x k Gram matrices
+    (``||L R'||^2 = tr(L'L R'R)``), so P is never formed.
+    """
+    G, k = S1.shape
+    diag_b = np.sum(S3 * S3, axis=1) - 2.0 * np.sum(S1 * S2, axis=1)
+    trace = float(np.sum(diag_b) + np.sum(d))
+    if G <= 3 * k:
+        P = S3 @ S3.T - S1 @ S2.T - S2 @ S1.T
+        P[np.diag_indices(G)] += d
+        fro = float(np.sum(P * P))
+    else:
+        left = np.hstack([S3, -S1, -S2])
+        right = np.hstack([S3, S2, S1])
+        fro = float(np.sum((left.T @ left) * (right.T @ right)) + 2.0 * np.sum(d * diag_b) + np.sum(d * d))
+    return trace**2 / fro
+
+
 def cr2_vcov(X: np.ndarray, resid: np.ndarray, clusters: Clusters,
              weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """CR2 covariance and per-coefficient Bell-McCaffrey degrees of freedom.
@@ -46,47 +66,36 @@ def cr2_vcov(X: np.ndarray, resid: np.ndarray, clusters: Clusters,
     else:
         wmean = float(np.mean(weights))
         w = np.asarray(weights, dtype=float) / wmean
-    Xo = X
-    Xt = X * w[:, None]  # "W X": the design weighted once by w for the working residual algebra
-    Xw = X * np.sqrt(w)[:, None]
-    # M = (X'WX)^-1 via Cholesky solves of the cross-product, never an explicit inversion.
-    xtwx = Xw.T @ Xw
-    cf = np.linalg.cholesky(xtwx)
-    eye = np.eye(k)
-    M = np.linalg.solve(cf.T, np.linalg.solve(cf, eye))
+    order = np.argsort(clusters.codes, kind="stable")
+    codes = clusters.codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], n]
+    Xo = X[order]
+    ws = w[order]
+    e = resid[order]
+    Xt = Xo * ws[:, None]  # W X: the design weighted once, as estimatr passes it
+    Xw = Xo * np.sqrt(ws)[:, None]
+    # M = (X'WX)^-1 by Cholesky solves of the cross-product, never an explicit inversion.
+    chol = np.linalg.cholesky(Xw.T @ Xw)
+    M = np.linalg.solve(chol.T, np.linalg.solve(chol, np.eye(k)))
     M = (M + M.T) / 2.0
     L_M = np.linalg.cholesky(M)
     omega = M @ (Xt.T @ Xt) @ M
     L_omega = np.linalg.cholesky((omega + omega.T) / 2.0)
-    order = np.argsort(clusters.codes, kind="stable")
-    codes = clusters.codes[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
-    G = len(starts)
-    half = np.zeros((G, k))
-    H1 = np.zeros((G, k, k))
-    H2 = np.zeros((G, k, k))
-    H3 = np.zeros((G, k, k))
-    Pd = np.zeros((G, k))
-    Mw = M / wmean
-    for g, (a, b) in enumerate(zip(starts, ends)):
-        idx = order[a:b]
-        xo, xt, e = Xo[idx], Xt[idx], resid[idx]
+    A = np.empty_like(Xt)  # rows of (I - H_gg)^(-1/2) W X_g, cluster by cluster
+    for a, b in zip(starts, ends):
+        xo, xt = Xo[a:b], Xt[a:b]
         H = xo @ M @ xt.T
-        B = np.eye(len(idx)) - H - H.T + xo @ omega @ xo.T
-        A = _inv_sqrt_psd(B) @ xt  # (I - H_gg)^(-1/2) W X_g: the CR2 adjustment
-        half[g] = e @ A
-        ME = Mw @ A.T
-        Pd[g] = np.sum(ME**2, axis=1)
-        MEU = ME @ xo
-        H1[g] = MEU @ L_M
-        H2[g] = ME @ xt @ L_M
-        H3[g] = MEU @ L_omega
+        B = np.eye(b - a) - H - H.T + xo @ omega @ xo.T
+        A[a:b] = _inv_sqrt_psd(B) @ xt
+    half = np.add.reduceat(A * e[:, None], starts, axis=0)
     V = M @ (half.T @ half) @ M
+    ME = A @ (M / wmean)  # column j: the j-th row of M A_g' for every cluster, stacked
     df = np.empty(k)
     for j in range(k):
-        h1, h2, h3 = H1[:, j, :], H2[:, j, :], H3[:, j, :]
-        uf = h1 @ h2.T
-        P = h3 @ h3.T - uf - uf.T + np.diag(Pd[:, j])
-        df[j] = np.trace(P) ** 2 / np.sum(P**2)
+        m = ME[:, j]
+        u = np.add.reduceat(Xo * m[:, None], starts, axis=0)
+        t = np.add.reduceat(Xt * m[:, None], starts, axis=0)
+        d = np.add.reduceat(m * m, starts)
+        df[j] = _satterthwaite_df(u @ L_M, t @ L_M, u @ L_omega, d)
     return V, df
