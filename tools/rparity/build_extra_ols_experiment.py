@@ -138,6 +138,44 @@ V <- list(iid = vcov(fit), HC2 = sandwich::vcovHC(fit, type = "HC2"))
 out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
 '''),
     dict(
+        id="ols_extra_interaction_without_main_effects", family="ols", data="lalonde.csv", helpers=LM_HELPERS,
+        versions=VERSIONS_LM,
+        description="lalonde earnings on race:factor(married) without main effects: R codes both factors with "
+                    "a dummy per level (TermCode rule), so one cell is aliased.",
+        model={"estimator": "lm (OLS)", "formula": "re78 ~ race:factor(married) + age",
+               "vcov": "iid = vcov(lm); HC1 = sandwich::vcovHC(type = 'HC1')"},
+        code='''lalonde <- read.csv("data/lalonde.csv")
+fit <- lm(re78 ~ race:factor(married) + age, data = lalonde)
+V <- list(iid = vcov(fit), HC1 = sandwich::vcovHC(fit, type = "HC1"))
+out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
+'''),
+    dict(
+        id="ols_extra_transforms", family="ols", data="lalonde.csv", helpers=LM_HELPERS, versions=VERSIONS_LM,
+        description="lalonde earnings with R transforms in the formula: orthogonal poly(), scale(), log1p(), "
+                    "relevel(factor()) and a numeric interaction written in reverse variable order.",
+        model={"estimator": "lm (OLS)",
+               "formula": "re78 ~ poly(age, 2) + scale(educ) + log1p(re74) + relevel(factor(race), ref = \"white\") + re75:treat + treat",
+               "vcov": "iid = vcov(lm); HC3 = sandwich::vcovHC(type = 'HC3')"},
+        code='''lalonde <- read.csv("data/lalonde.csv")
+fit <- lm(re78 ~ poly(age, 2) + scale(educ) + log1p(re74) + relevel(factor(race), ref = "white") + re75:treat + treat,
+          data = lalonde)
+V <- list(iid = vcov(fit), HC3 = sandwich::vcovHC(fit, type = "HC3"))
+out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
+'''),
+    dict(
+        id="ols_extra_star_missing_text_factors", family="ols", data="STAR.csv", helpers=LM_HELPERS,
+        versions=VERSIONS_LM,
+        description="STAR kindergarten reading scores on class type (three text levels incl. 'regular+aide'), "
+                    "gender, lunch status and birth (centred at 1980 inside I() so the design is well conditioned): many rows dropped for missing values.",
+        model={"estimator": "lm (OLS)", "formula": "readk ~ stark + gender + lunchk + I(birth - 1980)", "cluster": "schoolidk",
+               "vcov": "iid = vcov(lm); HC1 = sandwich::vcovHC; vcovCL_HC1 = sandwich::vcovCL(cluster = ~schoolidk)"},
+        code='''STAR <- read.csv("data/STAR.csv")
+fit <- lm(readk ~ stark + gender + lunchk + I(birth - 1980), data = STAR)
+V <- list(iid = vcov(fit), HC1 = sandwich::vcovHC(fit, type = "HC1"),
+          vcovCL_HC1 = sandwich::vcovCL(fit, cluster = ~schoolidk, type = "HC1"))
+out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
+'''),
+    dict(
         id="experiment_extra_lalonde_lin_clustered", family="experiment", data="lalonde.csv", helpers=EXP_HELPERS,
         versions={"R": "4.2.2", "estimatr": "1.0.0", "platform": "Debian bookworm, reference BLAS/LAPACK 3.11.0"},
         description="lalonde treat vs control with Lin adjustment for a factor, a transformed covariate "
