@@ -134,7 +134,7 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
     >>> X = np.column_stack([np.ones(6), [1., 2, 3, 4, 5, 6]])
     >>> fit = fit_ols(np.array([1., 3, 2, 5, 4, 6]), X, ["(Intercept)", "x"])
     >>> round(float(vcov(fit, "HC1").se[1]), 6)
-    0.169872
+    0.151217
     """
     k = _parse_kind(kind)
     if flavour not in ("sandwich", "estimatr"):

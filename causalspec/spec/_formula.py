@@ -6,9 +6,9 @@ formula grammar (``+ - * / : ^`` and parentheses, with R's precedence);
 function calls are parsed with Python's :mod:`ast` and checked against a fixed
 whitelist.  Names follow R: ``first.treat`` is one name (R has no attribute
 access), and any column name can be written in backticks (`` `a b` ``, with
-``\\``` for a literal backtick).  Only the checked tree is ever handed to
-formulaic, with every column renamed to a safe alias, so user text can never
-reach Python's ``eval``.
+``\\``` for a literal backtick).  The checked tree is interpreted node by node
+when the design is built (``causalspec.estimators._evaluate``), so user text
+never reaches Python's ``eval``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from causalspec.errors import SpecError
 
 __all__ = [
     "quote_name", "check_term", "parse_formula", "Formula", "Var", "Num", "Op", "Neg", "Call",
-    "ALLOWED_FUNCTIONS", "r_name_of", "r_deparse", "r_label", "r_display", "r_number", "to_formulaic",
+    "ALLOWED_FUNCTIONS", "r_deparse", "r_label", "r_display", "r_number",
 ]
 
 #: Functions a term may call, and the keyword arguments each accepts.
@@ -390,7 +390,7 @@ def check_term(expr: str, loc: str) -> Node:
 
     >>> check_term("I(age^2)", "adjustment[0]").__class__.__name__
     'Call'
-    >>> check_term("x.__class__", "adjustment[1]")
+    >>> check_term("x.__class__", "adjustment[1]")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     causalspec.errors.SpecError: adjustment[1]: name 'x.__class__' contains a double underscore, ...
@@ -431,47 +431,6 @@ def parse_formula(formula: str, loc: str = "formula") -> Formula:
 
 
 # ------------------------------------------------------------------------------------- rendering
-def to_formulaic(node: Node, alias: dict[str, str]) -> str:
-    """Render a checked node as formulaic text, every column replaced by its safe alias."""
-    if isinstance(node, Var):
-        return alias[node.name]
-    if isinstance(node, Num):
-        return node.text
-    if isinstance(node, Neg):
-        return f"-{_formulaic_operand(node.operand, alias, 4)}"
-    if isinstance(node, Op):
-        # parentheses only where R's precedence needs them: formulaic reads "(0)" as a
-        # literal term, not as "no intercept", so leaves are never wrapped
-        prec = _Parser._PREC[node.op]
-        op = "**" if node.op == "^" else node.op
-        left_min, right_min = (prec + 1, prec) if node.op == "^" else (prec, prec + 1)
-        return (f"{_formulaic_operand(node.left, alias, left_min)} {op} "
-                f"{_formulaic_operand(node.right, alias, right_min)}")
-    tree = _Renamer({f"_v{i}": alias[n] for i, n in enumerate(node.names)}).visit(_copy(node.tree))
-    return ast.unparse(tree)
-
-
-def _formulaic_operand(node: Node, alias: dict[str, str], min_prec: int) -> str:
-    text = to_formulaic(node, alias)
-    if isinstance(node, Op) and _Parser._PREC[node.op] < min_prec:
-        return f"({text})"
-    if isinstance(node, Neg) and min_prec > 4:
-        return f"({text})"
-    return text
-
-
-def _copy(tree: ast.AST) -> ast.AST:
-    return ast.parse(ast.unparse(tree), mode="eval").body
-
-
-class _Renamer(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, str]):
-        self.mapping = mapping
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.copy_location(ast.Name(self.mapping.get(node.id, node.id), node.ctx), node)
-
-
 _PREC = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
 _SYM = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -532,11 +491,3 @@ def r_label(node: Node) -> str:
     if isinstance(node, Call):
         return r_deparse(node.tree, {f"_v{i}": n for i, n in enumerate(node.names)})
     raise TypeError(f"not a variable: {node!r}")
-
-
-def r_name_of(formulaic_expr: str, alias_to_name: dict[str, str]) -> str:
-    """R's label for a formulaic factor expression written over aliases."""
-    if formulaic_expr in alias_to_name:
-        return r_display(alias_to_name[formulaic_expr])
-    tree = ast.parse(formulaic_expr, mode="eval").body
-    return r_deparse(tree, alias_to_name)
