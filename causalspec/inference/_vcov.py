@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from itertools import combinations
+
 import numpy as np
+import pandas as pd
 
 from causalspec.errors import SpecError
 from causalspec.inference._clusters import Clusters, cluster_meat, make_clusters, score_meat
@@ -108,7 +111,7 @@ def _embed_df(fit: "LinearFit", dfk: np.ndarray) -> np.ndarray:
 
 
 def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
-         flavour: str = "sandwich") -> Vcov:
+         flavour: str = "sandwich", multiway: bool = False) -> Vcov:
     """The covariance of a least-squares fit's coefficients.
 
     Matches, by ``kind``: ``vcov(lm)`` (iid); ``sandwich::vcovHC`` HC0-HC3
@@ -123,6 +126,10 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
     kind : one of ``iid, HC0, HC1, HC2, HC3, CR0, CR1, CR2, stata``
     cluster : for CR kinds, one value per fitted row (array, Series, or a
         DataFrame whose columns are interacted)
+    multiway : with several cluster columns and CR0/CR1, cluster on each and
+        combine them by inclusion-exclusion like ``sandwich::vcovCL(cluster =
+        ~ a + b)`` (Cameron, Gelbach & Miller 2011) instead of clustering on
+        their interaction (the default).
     flavour : ``"sandwich"`` (default) or ``"estimatr"``.  They differ only for
         clustered CR0/CR1: estimatr's ``se_type = "CR0"`` has no G/(G-1) factor
         and G - 1 df, and its CR1 is ``"stata"``.
@@ -180,6 +187,10 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
         if k is VcovKind.HC1:
             V = V * n / (n - r)
         return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, None, desc)
+    if multiway and k in (VcovKind.CR0, VcovKind.CR1) and flavour == "sandwich":
+        frame = cluster if isinstance(cluster, pd.DataFrame) else pd.DataFrame(np.asarray(cluster, dtype=object))
+        if frame.shape[1] > 1:
+            return _multiway(fit, k, frame, scores, sandwich, n, r, df_resid)
     cl: Clusters = make_clusters(cluster, n)
     G = cl.n_groups
     if G < 2:
@@ -197,3 +208,23 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
         V = V * (n - 1) / (n - r)
     df = float(G - 1) if k is VcovKind.STATA else df_resid
     return Vcov(_embed(fit, V), fit.terms, k.value, df, G, desc)
+
+
+def _multiway(fit: "LinearFit", k: VcovKind, frame: pd.DataFrame, scores: np.ndarray, sandwich, n: int, r: int,
+              df_resid: float) -> Vcov:
+    """``sandwich::vcovCL`` with several cluster variables: sum over every non-empty subset of the
+    variables of (-1)^(|S|+1) G_S/(G_S-1) times the meat clustered on their intersection."""
+    meat = np.zeros((r, r))
+    cols = list(frame.columns)
+    sizes = []
+    for size in range(1, len(cols) + 1):
+        for subset in combinations(cols, size):
+            cl = make_clusters(frame.loc[:, list(subset)], n)
+            sizes.append(cl.n_groups)
+            meat += (-1) ** (size + 1) * cl.n_groups / (cl.n_groups - 1) * cluster_meat(scores, cl)
+    V = sandwich(meat)
+    if k is VcovKind.CR1:
+        V = V * (n - 1) / (n - r)
+    desc = (f'sandwich::vcovCL(cluster = ~ {" + ".join(map(str, cols))}, type = "{"HC1" if k is VcovKind.CR1 else "HC0"}")'
+            "; multiway (Cameron, Gelbach & Miller 2011); t with n - k df")
+    return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, min(sizes[: len(cols)]), desc)

@@ -83,7 +83,7 @@ def test_ols_inference_matches_r(case_id, variant):
     data, design, fit = _fit(case)
     kind, cluster, flavour = _variant_kind(variant, case["model"])
     cl = None if cluster is None else data.loc[design.rows, list(cluster)]
-    V = vcov(fit, kind, cl, flavour=flavour)
+    V = vcov(fit, kind, cl, flavour=flavour, multiway=bool(case["model"].get("multiway")))
     level = case["expected"].get("conf_level", 1 - case["model"].get("alpha", 0.05))
     tab = coef_table(fit.coef, V, level).set_index("term")
     terms = list(exp["coef"])

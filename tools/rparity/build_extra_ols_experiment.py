@@ -176,6 +176,19 @@ V <- list(iid = vcov(fit), HC1 = sandwich::vcovHC(fit, type = "HC1"),
 out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
 '''),
     dict(
+        id="ols_extra_vcovcl_multiway", family="ols", data="wagepan.csv", helpers=LM_HELPERS, versions=VERSIONS_LM,
+        description="Pooled wagepan wage equation with two-way clustered standard errors (person and year) by "
+                    "sandwich::vcovCL's inclusion-exclusion, HC0 and HC1 types.",
+        model={"estimator": "lm (OLS)", "formula": "lwage ~ educ + exper + expersq + married + union",
+               "cluster": ["nr", "year"], "multiway": True,
+               "vcov": "vcovCL_HC1/HC0 = sandwich::vcovCL(fit, cluster = ~ nr + year, type = ...)"},
+        code='''wagepan <- read.csv("data/wagepan.csv")
+fit <- lm(lwage ~ educ + exper + expersq + married + union, data = wagepan)
+V <- list(vcovCL_HC1 = sandwich::vcovCL(fit, cluster = ~ nr + year, type = "HC1"),
+          vcovCL_HC0 = sandwich::vcovCL(fit, cluster = ~ nr + year, type = "HC0"))
+out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
+'''),
+    dict(
         id="experiment_extra_lalonde_lin_clustered", family="experiment", data="lalonde.csv", helpers=EXP_HELPERS,
         versions={"R": "4.2.2", "estimatr": "1.0.0", "platform": "Debian bookworm, reference BLAS/LAPACK 3.11.0"},
         description="lalonde treat vs control with Lin adjustment for a factor, a transformed covariate "
