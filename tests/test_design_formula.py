@@ -60,3 +60,22 @@ def test_backticked_names_are_literal_even_with_operators_and_backticks():
                                          ("first.treat", "first.treat"), ("2x", "`2x`"), ("if", "`if`")])
 def test_quote_name_quotes_only_when_needed(name, quoted):
     assert quote_name(name) == quoted
+
+
+def test_building_a_design_never_calls_eval_or_exec(monkeypatch):
+    import builtins
+
+    import numpy as np
+    import pandas as pd
+
+    from causalspec.estimators._design import materialize
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("eval/exec must not be used to build a design")
+
+    monkeypatch.setattr(builtins, "eval", refuse)
+    monkeypatch.setattr(builtins, "exec", refuse)
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"y": rng.normal(size=20), "x": rng.uniform(1, 2, size=20), "g": list("ab") * 10})
+    des = materialize("y ~ log(x) + I(x^2) + poly(x, 2) + factor(g):x + scale(x)", d)
+    assert des.terms[-2:] == ("factor(g)a:x", "factor(g)b:x")
