@@ -10,7 +10,8 @@ from causalspec.estimators._linear import fit_ols
 from causalspec.inference import coef_table, vcov
 from parity._cases import assert_close, assert_named_close, case_data, case_ids, load_case, tolerance
 
-CASES = case_ids("ols_")
+CASES = [c for c in case_ids("ols_") if "vcov_variants" in load_case(c)["expected"]]
+DESIGN_CASES = [c for c in case_ids("ols_") if "designs" in load_case(c)["expected"]]
 
 
 def _variant_kind(name: str, model: dict) -> tuple[str, tuple[str, ...] | None, str]:
@@ -104,3 +105,21 @@ def test_ols_inference_matches_r(case_id, variant):
     for key in ("r2", "adj_r2"):
         if key in exp:
             assert_close(getattr(fit, key), exp[key], rel=rel, abs_=abs_, what=key)
+
+
+def _designs():
+    for cid in DESIGN_CASES:
+        for i, d in enumerate(load_case(cid)["expected"]["designs"]):
+            yield pytest.param(cid, i, id=f"{cid}-{d['formula']}")
+
+
+@pytest.mark.parametrize("case_id,index", list(_designs()))
+def test_design_names_and_aliasing_match_lm(case_id, index):
+    case = load_case(case_id)
+    rel, abs_ = tolerance(case)
+    exp = case["expected"]["designs"][index]
+    design = materialize(exp["formula"], case_data(case))
+    assert list(design.terms) == list(exp["terms"])
+    fit = fit_ols(design.y, design.X, design.terms)
+    assert fit.rank == exp["rank"] and fit.nobs == exp["nobs"]
+    assert_close(fit.coef, exp["coef"], rel=rel, abs_=abs_, what=exp["formula"])

@@ -189,6 +189,14 @@ V <- list(vcovCL_HC1 = sandwich::vcovCL(fit, cluster = ~ nr + year, type = "HC1"
 out <- c(list(coef = named(coef(fit))), lm_out(fit, V))
 '''),
     dict(
+        id="ols_extra_design_names", family="ols", data="lalonde.csv", helpers=LM_HELPERS, versions=VERSIONS_LM,
+        description="R's term expansion, contrast coding, column order and names for 40 random formulas on "
+                    "lalonde (operators + * : / ^ -1 0+, factors, logical and numeric interactions, calls), "
+                    "with lm's coefficients (NA where aliased).",
+        model={"estimator": "lm (OLS) per formula", "formulas": "expected$designs[[i]]$formula",
+               "generator": "tools/rparity/build_extra_ols_experiment.py::_random_formulas (seed 20261122)"},
+        code=None),
+    dict(
         id="experiment_extra_lalonde_lin_clustered", family="experiment", data="lalonde.csv", helpers=EXP_HELPERS,
         versions={"R": "4.2.2", "estimatr": "1.0.0", "platform": "Debian bookworm, reference BLAS/LAPACK 3.11.0"},
         description="lalonde treat vs control with Lin adjustment for a factor, a transformed covariate "
@@ -254,8 +262,54 @@ def _provenance(csv: str) -> dict:
     raise SystemExit(f"no stored case uses {csv}")
 
 
+def _random_formulas(count: int = 40, seed: int = 20261122) -> list[str]:
+    """Random right-hand sides over lalonde's columns, exercising R's formula algebra."""
+    import random
+
+    rnd = random.Random(seed)
+    atoms = ["treat", "age", "educ", "race", "married", "nodegree", "re74", "factor(married)", "factor(nodegree)",
+             "log1p(re75)", "I(age^2)", "poly(age, 2)", "relevel(factor(race), ref = \"hispan\")", "I(educ > 11)"]
+    atoms.remove("I(educ > 11)")  # comparisons are outside the whitelist
+    ops = [" + ", " * ", ":", " + ", " * "]
+    out = []
+    while len(out) < count:
+        k = rnd.randint(2, 4)
+        picks = rnd.sample(atoms, k)
+        rhs = picks[0]
+        for a in picks[1:]:
+            rhs += rnd.choice(ops) + a
+        roll = rnd.random()
+        if roll < 0.12:
+            rhs = f"({picks[0]} + {picks[1]})^2" + (f" + {picks[2]}" if k > 2 else "")
+        elif roll < 0.2:
+            rhs = f"{picks[0]}/{picks[1]}"
+        elif roll < 0.3:
+            rhs = "0 + " + rhs
+        elif roll < 0.36:
+            rhs = rhs + " - 1"
+        f = f"re78 ~ {rhs}"
+        if f not in out:
+            out.append(f)
+    return out
+
+
+def _designs_code() -> str:
+    forms = _random_formulas()
+    vec = ",\n  ".join('"' + f.replace('"', '\\"') + '"' for f in forms)
+    return f'''lalonde <- read.csv("data/lalonde.csv")
+formulas <- c(
+  {vec})
+out <- list(designs = lapply(formulas, function(f) {{
+  fit <- lm(as.formula(f), data = lalonde)
+  list(formula = f, terms = I(names(coef(fit))), coef = I(num(coef(fit))), nobs = nobs(fit), rank = fit$rank)
+}}))
+'''
+
+
 def main() -> None:
     for spec in SPECS:
+        if spec["code"] is None:
+            spec["code"] = _designs_code()
         r_call = "\n" + spec["helpers"] + spec["code"]
         with tempfile.TemporaryDirectory() as tmp:
             out_json = Path(tmp) / "out.json"
