@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Literal, Mapping, Sequence
+from typing import Literal, Mapping
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,7 @@ def _cluster_codes(fit, cluster) -> tuple[list[np.ndarray], list[str]]:
         for name in cluster:
             if fe is not None and name in fe.names:
                 items.append((name, fe.codes[fe.names.index(name)]))
+                continue
             else:
                 raise SpecError(f"cluster '{name}' is not a fixed effect of the fit.", loc="cluster",
                                 fix="Pass the cluster ids as a DataFrame column, or name one of the fit's FEs.")
@@ -93,7 +94,12 @@ def _cluster_codes(fit, cluster) -> tuple[list[np.ndarray], list[str]]:
         raise SpecError(f"{len(items)} cluster variables given; fixest allows one to four.", loc="cluster",
                         fix="Cluster by one to four variables.")
     codes, names = [], []
+    fe = fit.fe
     for name, values in items:
+        if fe is not None and any(values is c for c in fe.codes):
+            codes.append(values)  # already dense codes on the sample: no copy
+            names.append(name)
+            continue
         values = np.asarray(values)
         if values.shape[0] == fit.nobs_origin:
             values = values[fit.sample.mask]
@@ -136,11 +142,12 @@ def _dof_k(fit, kind: str, cl_codes: list[np.ndarray], ssc: SSC) -> int:
     return max(K, len(fit.names) + 1)
 
 
-def _group_sum(codes: np.ndarray, S: np.ndarray) -> np.ndarray:
+def _group_sum(codes: np.ndarray, X: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Per-cluster sums of the scores x_i e_i, one column at a time (no n x k score matrix)."""
     G = int(codes.max()) + 1
-    out = np.empty((G, S.shape[1]))
-    for j in range(S.shape[1]):
-        out[:, j] = np.bincount(codes, weights=S[:, j], minlength=G)
+    out = np.empty((G, X.shape[1]))
+    for j in range(X.shape[1]):
+        out[:, j] = np.bincount(codes, weights=X[:, j] * e, minlength=G)
     return out
 
 
@@ -198,8 +205,8 @@ def fixest_vcov(fit, kind: str | None = None, cluster=None, ssc: SSC = SSC()) ->
         G = ()
     else:
         e = fit.resid if w is None else fit.resid * w
-        S = fit.X * e[:, None]
         if kind == "hetero":
+            S = fit.X * e[:, None]
             meat = S.T @ S
             adj = n / (n - 1) if ssc.cluster_adj else 1.0
             label = "Heteroskedasticity-robust"
@@ -215,7 +222,7 @@ def fixest_vcov(fit, kind: str | None = None, cluster=None, ssc: SSC = SSC()) ->
                         idx = cl_codes[combo[0]]
                     else:
                         idx, _ = pd.factorize(pd.MultiIndex.from_arrays([cl_codes[c] for c in combo]))
-                    Sg = _group_sum(idx, S)
+                    Sg = _group_sum(idx, fit.X, e)
                     term = Sg.T @ Sg
                     if ssc.cluster_adj and ssc.cluster_df == "conventional":
                         Gc = Sg.shape[0]
