@@ -66,7 +66,7 @@ class IVFit:
     cd: float
 
 
-def _intercept_first(names: tuple[str, ...], block_first: int) -> list[int]:
+def _intercept_first(names: tuple[str, ...]) -> list[int]:
     """Column order with the intercept first, as fixest puts it in IV stages."""
     order = list(range(len(names)))
     if _INTERCEPT in names:
@@ -130,7 +130,7 @@ def iv2sls(y, exog, exog_names, endog, endog_names, instruments, instrument_name
 
     # First stages: regressors (Intercept), instruments, other exogenous (fixest's order).
     ZX_names = zn + xn
-    order = _intercept_first(ZX_names, len(zn))
+    order = _intercept_first(ZX_names)
     ZX, ZX_dm = np.column_stack([Z, X])[:, order], np.column_stack([Z_dm, X_dm])[:, order]
     ZX_names = tuple(ZX_names[i] for i in order)
     first, fitted, ssr_no_inst = {}, [], {}
@@ -148,7 +148,7 @@ def iv2sls(y, exog, exog_names, endog, endog_names, instruments, instrument_name
     # Second stage on (Intercept), fit_<endo>, exogenous; residuals use the actual regressors.
     fit_names = tuple(f"fit_{e}" for e in en)
     UX_names = fit_names + xn
-    order2 = _intercept_first(UX_names, len(fit_names))
+    order2 = _intercept_first(UX_names)
     UX_names = tuple(UX_names[i] for i in order2)
     UX_dm = np.column_stack([U_dm, X_dm])[:, order2]
     EX_dm = np.column_stack([E_dm, X_dm])[:, order2]
@@ -197,19 +197,28 @@ def iv2sls(y, exog, exog_names, endog, endog_names, instruments, instrument_name
     return IVFit(second, first, en, zn, ssr_no_inst, ssr_no_endo, wssq(iv_resid, w), wh, sargan, cd)
 
 
-def iv_fitstat(iv: IVFit, kind: str | None = None, cluster=None) -> dict[str, dict]:
+def iv_fitstat(iv: IVFit, kind: str | None = None, cluster=None, *, stage1_kind: str | None = None,
+               stage1_cluster=None) -> dict[str, dict]:
     """IV statistics as ``fixest::fitstat(fit, ~ ivf + ivf2 + ivwald + ivwald2 + wh + sargan + cd)``.
 
-    ``kind``/``cluster`` choose the vcov of the Wald forms (fixest's summary(fit, vcov = ...)).
-    Stage-1 residual degrees of freedom use the first stage's default vcov, as fixest does.
     Matches fixest::fitstat (R/fitstats.R); Stock & Yogo (2005) for the first-stage F.
+
+    Parameters
+    ----------
+    kind, cluster
+        The vcov of the Wald forms and of the second-stage residual df (fixest's
+        ``summary(fit, vcov = ...)``); ``None`` is the fit's default.
+    stage1_kind, stage1_cluster
+        The vcov of the first stage as estimated (fixest takes the stage-1 residual
+        df from it): ``None`` is its default, i.e. what ``feols`` used without a
+        ``vcov``/``cluster`` argument.
     """
     s2 = iv.second
     out: dict[str, dict] = {}
     for name, f1 in iv.first.items():
         inst = [t for t in f1.names if t in iv.inst_names]
         df1 = len(inst)
-        df2 = f1.nobs - fixest_vcov(f1).df_k
+        df2 = f1.nobs - fixest_vcov(f1, stage1_kind, stage1_cluster).df_k
         stat = ((iv.ssr_no_inst[name] - f1.ssr) / df1) / (f1.ssr / df2)
         out[f"ivf1::{name}"] = {"stat": stat, "p": float(stats.f.sf(stat, df1, df2)), "df1": df1, "df2": df2}
         v1 = fixest_vcov(f1, kind, cluster)
