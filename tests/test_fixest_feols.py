@@ -120,3 +120,21 @@ def test_bad_cluster_requests_are_refused(panel):
         fixest_vcov(fit, "cluster", pd.DataFrame({"state": [1, 2, 3]}))
     with pytest.raises(SpecError, match="vcov 'HC9' is not one of"):
         fixest_vcov(fit, "HC9")
+
+
+def test_a_single_fixed_effect_can_be_given_as_a_series(panel):
+    fit = feols(panel["y"], panel[["x1"]], ["x1"], panel["unit"])
+    assert fit.fixef_sizes == {"unit": 80}
+    assert fixest_vcov(fit).label == "Clustered (unit)"
+
+
+def test_weighted_two_way_clustering_equals_the_inclusion_exclusion_sum(panel):
+    w = np.random.default_rng(9).uniform(0.5, 2, len(panel))
+    fit = feols(panel["y"], panel[["x1", "x2"]], ["x1", "x2"], panel[["unit"]], weights=w)
+    raw = SSC(adj=False, cluster_adj=False)
+    two = fixest_vcov(fit, "cluster", panel[["state", "time"]], ssc=raw).matrix
+    a = fixest_vcov(fit, "cluster", panel[["state"]], ssc=raw).matrix
+    b = fixest_vcov(fit, "cluster", panel[["time"]], ssc=raw).matrix
+    cell = pd.DataFrame({"cell": panel["state"].astype(str) + "_" + panel["time"].astype(str)})
+    ab = fixest_vcov(fit, "cluster", cell, ssc=raw).matrix
+    assert np.allclose(two, a + b - ab, rtol=1e-10)

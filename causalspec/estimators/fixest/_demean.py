@@ -87,6 +87,8 @@ def encode_fixed_effects(fe, n: int) -> tuple[FixedEffects, np.ndarray]:
     """
     if isinstance(fe, pd.DataFrame):
         items = [(str(c), fe[c].to_numpy()) for c in fe.columns]
+    elif isinstance(fe, pd.Series):
+        items = [(str(fe.name) if fe.name is not None else "fe", fe.to_numpy())]
     else:
         items = [(str(k), np.asarray(v)) for k, v in dict(fe).items()]
     if not items:
