@@ -138,3 +138,9 @@ def test_weighted_two_way_clustering_equals_the_inclusion_exclusion_sum(panel):
     cell = pd.DataFrame({"cell": panel["state"].astype(str) + "_" + panel["time"].astype(str)})
     ab = fixest_vcov(fit, "cluster", cell, ssc=raw).matrix
     assert np.allclose(two, a + b - ab, rtol=1e-10)
+
+
+def test_clustering_by_a_single_group_is_refused(panel):
+    fit = feols(panel["y"], panel[["x1"]], ["x1"], panel[["unit"]])
+    with pytest.raises(EstimationError, match="has a single cluster in the sample"):
+        fixest_vcov(fit, "cluster", pd.DataFrame({"one": np.zeros(len(panel))}))

@@ -165,7 +165,9 @@ def iv2sls(y, exog, exog_names, endog, endog_names, instruments, instrument_name
     p_endo = E.shape[1]
     df2 = second.nobs - (second.nparams + p_endo)
     if not k_wh.all():
-        wh = {"stat": np.nan, "p": np.nan, "df1": p_endo, "df2": df2}
+        # fixest reports NA here; say why instead of a bare NaN.
+        wh = {"stat": np.nan, "p": np.nan, "df1": p_endo, "df2": df2,
+              "note": "not available: a regressor of the Wu-Hausman regression is collinear"}
     else:
         qui = [p_endo + UX_names.index(fn) for fn in fit_names]
         inv = linalg.cho_solve((R_wh, False), np.eye(RHS.shape[1]))[np.ix_(qui, qui)]

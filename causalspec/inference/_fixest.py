@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ..errors import DataError, SpecError
+from ..errors import DataError, EstimationError, SpecError
 
 __all__ = ["SSC", "FixestVcov", "fixest_vcov", "coeftable", "wald_test", "default_vcov_kind"]
 
@@ -229,6 +229,10 @@ def fixest_vcov(fit, kind: str | None = None, cluster=None, ssc: SSC = SSC()) ->
                         term *= Gc / (Gc - 1)
                     meat += (-1) ** (r + 1) * term
             G_min = min(Gs)
+            if G_min < 2:
+                raise EstimationError(f"cluster '{cl_names[Gs.index(G_min)]}' has a single cluster in the sample, "
+                                      "so a clustered variance cannot be estimated.",
+                                      loc="cluster", fix="Cluster by a variable with at least two groups.")
             adj = G_min / (G_min - 1) if (ssc.cluster_adj and ssc.cluster_df == "min") else 1.0
             label = f"Clustered ({' & '.join(cl_names)})"
             df_t = max(G_min - 1, 1) if ssc.t_df == "min" else max(n - K, 1)
