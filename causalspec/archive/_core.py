@@ -1,0 +1,134 @@
+"""Write an archive folder (spec, plan, data fingerprint, environment, results, manifest) and verify it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .. import api
+from .._data import read_data
+from ..errors import CausalSpecError
+from ..spec import dumps, loads
+
+_DEPENDENCIES = ("numpy", "pandas", "scipy", "formulaic", "statsmodels", "linearmodels", "pydantic", "networkx",
+                 "pyyaml", "matplotlib")
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment() -> dict[str, Any]:
+    """Python, OS and package versions (what can move numbers between machines)."""
+    from .. import __version__
+
+    return {"python": sys.version.split()[0], "os": platform.platform(), "machine": platform.machine(),
+            "causalspec": __version__, "packages": {n: _version(n) for n in _DEPENDENCIES}}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -> Path:
+    """Run ``spec`` (a Spec or spec path) and write its archive into ``directory``; return the folder."""
+    the_spec = api.load(spec) if not hasattr(spec, "model_dump") else spec
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    frame, source = read_data(the_spec.data, the_spec.origin)
+    the_plan = api.plan(the_spec)
+    result = api.fit(the_plan, frame)
+    (out / "spec.yaml").write_text(dumps(the_spec, "yaml"))
+    (out / "plan.json").write_text(the_plan.to_json())
+    data_info = {"source": source.label, "sha256": source.sha256, "rows": source.rows,
+                 "columns": {c: str(t) for c, t in frame.dtypes.items()}, "included": include_data}
+    if include_data:
+        frame.to_csv(out / "data.csv", index=False)
+        data_info["file"] = "data.csv"
+    elif not source.label.startswith("bundled:") and source.label != "DataFrame":
+        data_info["path"] = str(Path(the_spec.origin or ".").resolve() / source.label)
+    (out / "data.json").write_text(json.dumps(data_info, indent=2) + "\n")
+    (out / "environment.json").write_text(json.dumps(environment(), indent=2) + "\n")
+    (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2, allow_nan=True) + "\n")
+    files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "manifest.json")
+    (out / "manifest.json").write_text(json.dumps({"files": {n: _sha(out / n) for n in files}}, indent=2) + "\n")
+    return out
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of :func:`verify`; ``exit_code`` 0 identical, 1 numbers differ, 2 tampered, 3 data changed."""
+
+    tampered: list[str] = field(default_factory=list)
+    data_changed: bool = False
+    environment_changed: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.tampered:
+            return 2
+        if self.data_changed:
+            return 3
+        return 1 if self.differences else 0
+
+
+def _compare(a: Any, b: Any, where: str, rtol: float, out: list[str]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                out.append(f"{where}.{k}: present in only one")
+            else:
+                _compare(a[k], b[k], f"{where}.{k}", rtol, out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _compare(x, y, f"{where}[{i}]", rtol, out)
+    elif isinstance(a, float) and isinstance(b, (int, float)):
+        if not (math.isnan(a) and math.isnan(b)) and abs(a - b) > rtol * max(abs(a), abs(b), 1e-300):
+            out.append(f"{where}: archived {a!r}, now {b!r} (relative {abs(a - b) / max(abs(a), 1e-300):.3g})")
+    elif a != b:
+        out.append(f"{where}: archived {a!r}, now {b!r}")
+
+
+def verify(directory: "str | Path", *, data: "str | Path | None" = None, rtol: float = 1e-10) -> VerifyReport:
+    """Check the manifest, re-read the data, re-run the archived spec and compare results field by field."""
+    folder = Path(directory)
+    report = VerifyReport()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name, digest in manifest["files"].items():
+        path = folder / name
+        if Path(name).name != name or not path.is_file() or _sha(path) != digest:
+            report.tampered.append(name)
+    if report.tampered:
+        return report
+    env = json.loads((folder / "environment.json").read_text())
+    _compare(env, environment(), "environment", 0.0, report.environment_changed)
+    info = json.loads((folder / "data.json").read_text())
+    spec = loads((folder / "spec.yaml").read_text(), "yaml")
+    if data is not None:
+        frame, source = read_data(Path(data), None, loc="--data")
+    elif info.get("file"):
+        frame, source = read_data(folder / info["file"], None)
+    elif info["source"].startswith("bundled:"):
+        frame, source = read_data(info["source"].split(":", 1)[1], None)
+    else:
+        frame, source = read_data(Path(info.get("path", info["source"])), None)
+    if info.get("file") is None and source.sha256 != info["sha256"]:
+        report.data_changed = True
+    result = api.fit(api.plan(spec), frame)
+    now = json.loads(json.dumps(result.to_dict(), allow_nan=True))
+    before = json.loads((folder / "results.json").read_text())
+    before.pop("data", None), now.pop("data", None)
+    _compare(before, now, "results", rtol, report.differences)
+    return report
