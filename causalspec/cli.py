@@ -1,7 +1,8 @@
-"""The ``causalspec`` command: validate | plan | run | schema.  Thin: it only calls the public API.
+"""The ``causalspec`` command: validate | plan | run | verify | schema.  Thin: it only calls the public API.
 
 Exit codes: 0 success; 1 a causalspec error (invalid spec, data problem, not identified), printed
-without a traceback (``--debug`` shows it); 2 a usage error; 3 an internal error (a bug: please report).
+without a traceback (``--debug`` shows it); 2 a usage error; 3 an internal error (a bug: please report);
+verify: 4 results differ, 5 a file was tampered with, 6 the data changed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("spec", metavar="SPEC")
     r.add_argument("--data", metavar="PATH", help="data file to use instead of the spec's data")
     r.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+
+    r.add_argument("--archive", metavar="DIR", help="also write a reproducible archive into DIR (docs/archive.md)")
+    r.add_argument("--include-data", action="store_true", help="copy the data into the archive")
+
+    ve = sub.add_parser("verify", help="re-run an archive and compare (exit 0 identical, 4 differ, 5 tampered, "
+                                       "6 data changed)")
+    ve.add_argument("archive", metavar="ARCHIVE")
+    ve.add_argument("--data", metavar="PATH", help="data file to use instead of the archived one")
 
     sub.add_parser("schema", help="print the JSON Schema of spec files")
     return p
@@ -135,7 +144,29 @@ def _cmd_run(args) -> int:
     data = Path(args.data) if args.data else None
     result = api.run(spec, data=data, plan_=plan)
     sys.stdout.write(result.to_json() if args.json else result.summary())
+    if args.archive:
+        from .archive import archive
+
+        archive(spec, args.archive, include_data=args.include_data)
+        sys.stderr.write(f"archive written to {args.archive}\n")
     return EXIT_OK
+
+
+def _cmd_verify(args) -> int:
+    from .archive import verify
+
+    report = verify(args.archive, data=args.data)
+    for name in report.tampered:
+        print(f"TAMPERED: {name} does not match manifest.json")
+    if report.data_changed:
+        print("DATA CHANGED: the data's sha256 differs from the archived fingerprint")
+    for line in report.environment_changed:
+        print(f"warning: environment differs: {line}")
+    for line in report.differences:
+        print(f"DIFFERS: {line}")
+    if report.exit_code == 0:
+        print("identical: every result field matches the archive")
+    return report.exit_code
 
 
 def _cmd_schema(args) -> int:
@@ -145,7 +176,7 @@ def _cmd_schema(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "schema": _cmd_schema}
+_COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "verify": _cmd_verify, "schema": _cmd_schema}
 
 
 if __name__ == "__main__":  # pragma: no cover

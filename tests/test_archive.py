@@ -21,4 +21,14 @@ def test_verify_detects_a_tampered_results_file(tmp_path):
     results["nobs"] = -1
     (out / "results.json").write_text(json.dumps(results))
     report = verify(out)
-    assert report.tampered == ["results.json"] and report.exit_code == 2
+    assert report.tampered == ["results.json"] and report.exit_code == 5
+
+
+def test_cli_run_archive_then_verify_exits_zero(tmp_path, capsys):
+    from causalspec.cli import main
+
+    spec = [p for p in SPECS if p.stem == "feature_adoption"][0]
+    assert main(["run", str(spec), "--archive", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "a")]) == 0
+    assert "identical" in capsys.readouterr().out

@@ -68,7 +68,9 @@ def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -
 
 @dataclass
 class VerifyReport:
-    """Outcome of :func:`verify`; ``exit_code`` 0 identical, 1 numbers differ, 2 tampered, 3 data changed."""
+    """Outcome of :func:`verify`; ``exit_code`` 0 identical, 4 numbers differ, 5 tampered, 6 data changed.
+
+    (1-3 are the CLI's usual error / usage / internal codes.)"""
 
     tampered: list[str] = field(default_factory=list)
     data_changed: bool = False
@@ -78,10 +80,10 @@ class VerifyReport:
     @property
     def exit_code(self) -> int:
         if self.tampered:
-            return 2
+            return 5
         if self.data_changed:
-            return 3
-        return 1 if self.differences else 0
+            return 6
+        return 4 if self.differences else 0
 
 
 def _compare(a: Any, b: Any, where: str, rtol: float, out: list[str]) -> None:
