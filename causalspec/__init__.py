@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from . import datasets, errors
 from .api import check, fit, load, plan, run
+from .archive import archive, verify
 from .errors import CausalSpecError
 from .estimators import Estimate, Result
 from .planner import Plan
@@ -30,6 +31,8 @@ __all__ = [
     "fit",
     "run",
     "check",
+    "archive",
+    "verify",
     "json_schema",
     "datasets",
     "errors",

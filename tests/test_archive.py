@@ -32,3 +32,30 @@ def test_cli_run_archive_then_verify_exits_zero(tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", str(tmp_path / "a")]) == 0
     assert "identical" in capsys.readouterr().out
+
+
+def test_verify_with_changed_data_reports_data_change(tmp_path):
+    import pandas as pd
+
+    out = archive(SPECS[0], tmp_path / "a", include_data=True)
+    frame = pd.read_csv(out / "data.csv")
+    frame.iloc[0, frame.columns.get_loc(frame.select_dtypes("number").columns[-1])] += 1.0
+    changed = tmp_path / "changed.csv"
+    frame.to_csv(changed, index=False)
+    report = verify(out, data=changed)
+    assert report.data_changed and report.exit_code == 6
+
+
+def test_verify_warns_on_changed_environment_but_still_compares(tmp_path):
+    out = archive(SPECS[0], tmp_path / "a")
+    env = json.loads((out / "environment.json").read_text())
+    env["packages"]["numpy"] = "0.0.1"
+    (out / "environment.json").write_text(json.dumps(env))
+    manifest = json.loads((out / "manifest.json").read_text())
+    import hashlib
+
+    manifest["files"]["environment.json"] = hashlib.sha256((out / "environment.json").read_bytes()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = verify(out)
+    assert any("numpy" in line for line in report.environment_changed)
+    assert report.exit_code == 0
