@@ -59,3 +59,22 @@ def test_verify_warns_on_changed_environment_but_still_compares(tmp_path):
     report = verify(out)
     assert any("numpy" in line for line in report.environment_changed)
     assert report.exit_code == 0
+
+
+def test_zip_archive_round_trips(tmp_path):
+    out = archive(SPECS[0], tmp_path / "a.zip")
+    assert out.is_file() and verify(out).exit_code == 0
+
+
+def test_zip_with_parent_path_is_refused(tmp_path):
+    import zipfile
+
+    from causalspec.archive._core import unpack
+    from causalspec.errors import CausalSpecError
+
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("../evil.txt", "x")
+    with pytest.raises(CausalSpecError, match="outside"):
+        unpack(bad, tmp_path / "target")
+    assert not (tmp_path / "evil.txt").exists()

@@ -8,6 +8,8 @@ import math
 import platform
 import shutil
 import sys
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -42,7 +44,14 @@ def _sha(path: Path) -> str:
 
 
 def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -> Path:
-    """Run ``spec`` (a Spec or spec path) and write its archive into ``directory``; return the folder."""
+    """Run ``spec`` (a Spec or spec path) and write its archive into ``directory`` (a .zip when it ends in .zip)."""
+    if str(directory).endswith(".zip"):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = archive(spec, tmp, include_data=include_data)
+            with zipfile.ZipFile(directory, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path in sorted(folder.iterdir()):
+                    zf.write(path, path.name)
+        return Path(directory)
     the_spec = api.load(spec) if not hasattr(spec, "model_dump") else spec
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,6 +74,19 @@ def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "manifest.json")
     (out / "manifest.json").write_text(json.dumps({"files": {n: _sha(out / n) for n in files}}, indent=2) + "\n")
     return out
+
+
+def unpack(zip_path: "str | Path", target: "str | Path") -> Path:
+    """Extract an archive zip, refusing any member whose path would land outside ``target``."""
+    root = Path(target).resolve()
+    with zipfile.ZipFile(zip_path) as zf:
+        for member in zf.namelist():
+            dest = (root / member).resolve()
+            if root != dest and root not in dest.parents:
+                raise CausalSpecError(f"the archive member {member!r} would be written outside {str(root)!r}.",
+                                      fix="Do not use this zip: it was not written by causalspec.")
+        zf.extractall(root)
+    return root
 
 
 @dataclass
@@ -106,6 +128,10 @@ def _compare(a: Any, b: Any, where: str, rtol: float, out: list[str]) -> None:
 
 def verify(directory: "str | Path", *, data: "str | Path | None" = None, rtol: float = 1e-10) -> VerifyReport:
     """Check the manifest, re-read the data, re-run the archived spec and compare results field by field."""
+    if str(directory).endswith(".zip"):
+        with tempfile.TemporaryDirectory() as tmp:
+            unpack(directory, tmp)
+            return verify(tmp, data=data, rtol=rtol)
     folder = Path(directory)
     report = VerifyReport()
     manifest = json.loads((folder / "manifest.json").read_text())
