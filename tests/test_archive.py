@@ -78,3 +78,20 @@ def test_zip_with_parent_path_is_refused(tmp_path):
     with pytest.raises(CausalSpecError, match="outside"):
         unpack(bad, tmp_path / "target")
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_report_html_parses_and_embeds_every_image(tmp_path):
+    from html.parser import HTMLParser
+
+    out = archive([p for p in SPECS if p.stem == "feature_adoption"][0], tmp_path / "a")
+    srcs = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                srcs.append(dict(attrs)["src"])
+
+    text = (out / "report.html").read_text()
+    P().feed(text)
+    assert text.startswith("<!DOCTYPE html>") and "Naive vs adjusted" in text
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)

@@ -71,6 +71,7 @@ def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -
     (out / "data.json").write_text(json.dumps(data_info, indent=2) + "\n")
     (out / "environment.json").write_text(json.dumps(environment(), indent=2) + "\n")
     (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2, allow_nan=True) + "\n")
+    _write_report(the_spec, the_plan, result, out)
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "manifest.json")
     (out / "manifest.json").write_text(json.dumps({"files": {n: _sha(out / n) for n in files}}, indent=2) + "\n")
     return out
@@ -87,6 +88,20 @@ def unpack(zip_path: "str | Path", target: "str | Path") -> Path:
                                       fix="Do not use this zip: it was not written by causalspec.")
         zf.extractall(root)
     return root
+
+
+def _write_report(spec, plan, result, out: Path) -> None:
+    from ..report._figures import dag_figure, to_bytes
+    from ..report._html import report_html
+
+    png = None
+    edges = getattr(getattr(spec, "dag", None), "edges", None)
+    if edges:
+        fig = dag_figure(plan, edges)
+        png = to_bytes(fig, "png")
+        (out / "dag.png").write_bytes(png)
+        (out / "dag.svg").write_bytes(to_bytes(fig, "svg"))
+    (out / "report.html").write_text(report_html(spec, plan, result, png))
 
 
 @dataclass
