@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from . import datasets, errors
 from .api import check, fit, load, plan, run
-from .archive import archive, verify
+from .archive import archive, diff, verify
 from .errors import CausalSpecError
 from .estimators import Estimate, Result
 from .planner import Plan
@@ -33,6 +33,7 @@ __all__ = [
     "check",
     "archive",
     "verify",
+    "diff",
     "json_schema",
     "datasets",
     "errors",

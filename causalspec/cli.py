@@ -1,4 +1,4 @@
-"""The ``causalspec`` command: validate | plan | run | verify | schema.  Thin: it only calls the public API.
+"""The ``causalspec`` command: validate | plan | run | verify | diff | schema.  Thin: it only calls the public API.
 
 Exit codes: 0 success; 1 a causalspec error (invalid spec, data problem, not identified), printed
 without a traceback (``--debug`` shows it); 2 a usage error; 3 an internal error (a bug: please report);
@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
                                        "6 data changed)")
     ve.add_argument("archive", metavar="ARCHIVE")
     ve.add_argument("--data", metavar="PATH", help="data file to use instead of the archived one")
+
+    df = sub.add_parser("diff", help="Markdown diff of two specs or two archives (spec, plan, results)")
+    df.add_argument("a", metavar="A")
+    df.add_argument("b", metavar="B")
 
     sub.add_parser("schema", help="print the JSON Schema of spec files")
     return p
@@ -169,6 +173,13 @@ def _cmd_verify(args) -> int:
     return report.exit_code
 
 
+def _cmd_diff(args) -> int:
+    from .archive import diff
+
+    sys.stdout.write(diff(args.a, args.b))
+    return EXIT_OK
+
+
 def _cmd_schema(args) -> int:
     from .spec import json_schema
 
@@ -176,7 +187,7 @@ def _cmd_schema(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "verify": _cmd_verify, "schema": _cmd_schema}
+_COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "verify": _cmd_verify, "diff": _cmd_diff, "schema": _cmd_schema}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,5 +4,6 @@ An archive is a folder of text files; reading one never executes anything from i
 """
 
 from ._core import VerifyReport, archive, verify
+from ._diff import diff
 
-__all__ = ["archive", "verify", "VerifyReport"]
+__all__ = ["archive", "verify", "diff", "VerifyReport"]
