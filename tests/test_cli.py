@@ -7,7 +7,8 @@ import json
 from causalspec.cli import main
 
 CONTRACT_KEYS = {"name", "treatment", "outcome", "estimand", "effect", "naive", "estimates", "nobs", "n_input",
-                 "dropped", "plan", "vcov", "diagnostics", "notes", "sensitivity", "data"}
+                 "dropped", "plan", "vcov", "diagnostics", "notes", "sensitivity", "data", "warnings", "design",
+                 "refutations", "specification_curve"}
 ROW_KEYS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "df"]
 
 

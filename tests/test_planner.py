@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import causalspec as cs
+from causalspec.planner import Estimator
 from causalspec.errors import AdjustmentError, IdentificationError, UnsupportedError
 
 
@@ -113,9 +114,18 @@ def test_experiment_with_causes_of_treatment_is_refused():
                         dag={"edges": ["w -> d", "d -> y"]}))
 
 
-def test_att_is_refused_with_a_fix():
-    with pytest.raises(UnsupportedError, match=r"estimand: ATT is not available.*Set estimand: ATE"):
-        cs.plan(spec(["z -> x", "z -> y", "x -> y"], estimand="ATT"))
+def test_att_with_ols_is_refused_with_a_fix():
+    with pytest.raises(UnsupportedError, match=r"estimand: the ols estimator targets ATE, not ATT.*Set estimand to ATE"
+                                               r", or design.estimator to one of \['ipw', 'matching'\]"):
+        cs.plan(spec(["z -> x", "z -> y", "x -> y"], estimand="ATT", design={"type": "observational",
+                                                                             "estimator": "ols"}))
+
+
+def test_att_auto_chooses_matching_and_says_why():
+    p = cs.plan(spec(["z -> x", "z -> y", "x -> y"], estimand="ATT"))
+    assert p.estimator is Estimator.MATCHING
+    assert "ATT" in p.estimator_reason
+    assert p.settings["propensity_formula"] == "x ~ z"
 
 
 def test_difference_in_means_refuses_other_variances():

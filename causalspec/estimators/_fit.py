@@ -22,7 +22,7 @@ from ..planner import Estimator, Plan, VcovPlan
 from ._design import materialize
 from ._experiment import difference_in_means, lm_lin
 from ._linear import fit_ols
-from ._result import Estimate, Result
+from ._result import Estimate, FitOutput, Result
 
 __all__ = ["fit", "complete_cases", "used_columns"]
 
@@ -85,9 +85,20 @@ def _ols(plan: Plan, frame: pd.DataFrame, vc: VcovPlan):
     if fit.fstat is not None:
         stats += [("fstat", fit.fstat.value), ("fstat_p_value", fit.fstat.p_value)]
     notes = tuple(design.notes) + tuple(fit.notes) if hasattr(design, "notes") else tuple(fit.notes)
-    return (_effect_row(rows, plan.treatment), _effect_row(naive_rows, plan.treatment), rows, V, fit.nobs,
-            tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
-            notes, tuple(stats))
+    effect = _effect_row(rows, plan.treatment)
+    return FitOutput(effect, _effect_row(naive_rows, plan.treatment), rows, tuple(V.terms), V.matrix, fit.nobs,
+                     tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
+                     notes, tuple(stats), regressions=_regressions(plan, frame, effect.term),
+                     outcome_sd=float(np.std(design.y, ddof=1)))
+
+
+def _regressions(plan: Plan, frame: pd.DataFrame, term: str):
+    """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off)."""
+    if not plan.sensitivity.enabled:
+        return None
+    from ..sensitivity import regressions_from_formula
+
+    return regressions_from_formula(frame, plan.formula, term)
 
 
 def _difference_in_means(plan: Plan, frame: pd.DataFrame, vc: VcovPlan):
@@ -96,7 +107,7 @@ def _difference_in_means(plan: Plan, frame: pd.DataFrame, vc: VcovPlan):
     rows = _rows(res.table, res.table["df"] if "df" in res.table else res.df)
     effect = _effect_row(rows, plan.treatment)
     V = res.vcov
-    return effect, effect, rows, V, res.nobs, (), (), tuple(res.stats)
+    return FitOutput(effect, effect, rows, tuple(V.terms), V.matrix, res.nobs, (), (), tuple(res.stats))
 
 
 def _lin(plan: Plan, frame: pd.DataFrame, vc: VcovPlan):
@@ -107,8 +118,9 @@ def _lin(plan: Plan, frame: pd.DataFrame, vc: VcovPlan):
     naive = difference_in_means(frame[plan.outcome].to_numpy(float), frame[plan.treatment].to_numpy(float),
                                 level=vc.level, term=plan.treatment)
     naive_rows = _rows(naive.table, naive.table["df"] if "df" in naive.table else naive.df)
-    return (_effect_row(rows, plan.treatment), _effect_row(naive_rows, plan.treatment), rows, res.vcov, res.nobs,
-            tuple(res.dropped), tuple(res.notes), tuple(res.stats))
+    return FitOutput(_effect_row(rows, plan.treatment), _effect_row(naive_rows, plan.treatment), rows,
+                     tuple(res.vcov.terms), res.vcov.matrix, res.nobs, tuple(res.dropped), tuple(res.notes),
+                     tuple(res.stats))
 
 
 _REGISTRY: dict[Estimator, Callable] = {
@@ -120,15 +132,25 @@ _REGISTRY: dict[Estimator, Callable] = {
 
 def used_columns(plan: Plan) -> dict[str, str]:
     """Every column the plan reads, mapped to the spec field that names it (for error locations)."""
-    columns = {plan.outcome: "outcome", plan.treatment: "treatment"}
-    explicit = plan.adjustment_source == "explicit"
-    for i, v in enumerate(plan.adjustment_set):
-        columns.setdefault(v, f"adjustment[{i}]" if explicit else "data")
-    for i, v in enumerate(plan.covariates):
-        columns.setdefault(v, f"covariates[{i}]")
-    for i, v in enumerate(plan.vcov.cluster):
-        columns.setdefault(v, f"inference.cluster[{i}]")
+    columns = dict(plan.column_fields)
+    for v in plan.columns:
+        columns.setdefault(v, "data")
     return columns
+
+
+def _estimator(plan: Plan) -> Callable:
+    found = _REGISTRY.get(plan.estimator)
+    if found is None:
+        from ..designs import fitter_for
+
+        found = fitter_for(plan.estimator)
+    if found is None:
+        from ..errors import UnsupportedError
+
+        raise UnsupportedError(Problem("design.estimator", f"the {plan.estimator.value} estimator is not "
+                                       "implemented in this version.", fix="Choose another design.estimator.",
+                                       code="unsupported_estimator"))
+    return found
 
 
 def fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
@@ -155,8 +177,12 @@ def fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
     if frame[plan.treatment].nunique() < 2:
         raise EstimationError(Problem("treatment", f"the treatment {plan.treatment!r} is constant in the rows "
                                       "left after removing missing values.", fix="Check the data."))
-    effect, naive, rows, V, nobs, more_dropped, notes, stats = _REGISTRY[plan.estimator](plan, frame, plan.vcov)
-    dropped = dropped + tuple(more_dropped)
+    out = _estimator(plan)(plan, frame, plan.vcov)
+    from ..designs import checks_for
+
+    for design_check in checks_for(plan.design):
+        out = design_check(plan, frame, out)
+    dropped = dropped + tuple(out.dropped)
 
     def refit(kind: str, cluster: tuple[str, ...]) -> Result:
         from ..planner._rules import choose_vcov  # noqa: F401  (same R mapping as the planner)
@@ -165,18 +191,23 @@ def fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
         return fit(replace(plan, vcov=new_vcov, columns=tuple(dict.fromkeys((*plan.columns, *cluster)))),
                    data, data_source=data_source)
 
+    from ..sensitivity._assess import assess
+
     return Result(
         plan=plan,
-        effect=effect,
-        naive=naive,
-        coefficients=rows,
-        vcov_terms=tuple(V.terms),
-        vcov_matrix=tuple(tuple(float(v) for v in row) for row in np.asarray(V.matrix)),
-        nobs=int(nobs),
+        effect=out.effect,
+        naive=out.naive,
+        coefficients=tuple(out.rows),
+        vcov_terms=tuple(out.vcov_terms),
+        vcov_matrix=tuple(tuple(float(v) for v in row) for row in np.asarray(out.vcov_matrix)),
+        nobs=int(out.nobs),
         n_input=len(data),
         dropped=dropped,
-        notes=notes,
-        fit_stats=tuple((k, float(v)) for k, v in stats),
+        notes=tuple(out.notes),
+        fit_stats=tuple((k, float(v)) for k, v in out.stats),
+        sensitivity=assess(plan, out),
+        extras=dict(out.extras),
+        warnings=tuple(out.warnings),
         data_source=data_source,
         _refit=refit,
     )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..planner import Plan
 
-__all__ = ["Estimate", "Result", "NotComputed", "TIDY_COLUMNS"]
+__all__ = ["Estimate", "Result", "NotComputed", "FitOutput", "TIDY_COLUMNS"]
 
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 
@@ -53,6 +53,31 @@ class NotComputed:
 
 
 @dataclass(frozen=True)
+class FitOutput:
+    """What an estimator returns to :func:`causalspec.fit` (the registry contract in ``causalspec.designs``).
+
+    ``regressions`` is the outcome model as :class:`causalspec.sensitivity.Regressions` when the effect is a
+    coefficient of one linear model (omitted-variable-bias bounds use it), else None.  ``extras`` holds
+    design-specific results as JSON types (first stages, event-study coefficients, balance tables);
+    ``warnings`` are shown before any effect (a sample-ratio mismatch, poor overlap).
+    """
+
+    effect: Estimate
+    naive: Estimate
+    rows: tuple[Estimate, ...]
+    vcov_terms: tuple[str, ...]
+    vcov_matrix: Any
+    nobs: int
+    dropped: tuple[tuple[str, int], ...] = ()
+    notes: tuple[str, ...] = ()
+    stats: tuple[tuple[str, float], ...] = ()
+    extras: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    regressions: Any = None
+    outcome_sd: float | None = None
+
+
+@dataclass(frozen=True)
 class Result:
     """What ``causalspec.fit`` returns: the effect, the full table, the sample, diagnostics.
 
@@ -84,7 +109,11 @@ class Result:
     dropped: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = ()
     fit_stats: tuple[tuple[str, float], ...] = ()
-    sensitivity: Any = NotComputed("sensitivity analysis is not part of this version's results")
+    sensitivity: Any = NotComputed("sensitivity analysis was not run")
+    refutations: Any = NotComputed("refutation tests were not run")
+    specification_curve: Any = NotComputed("run with --all-adjustment-sets for the specification curve")
+    extras: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
     data_source: str = ""
     _refit: Any = field(default=None, repr=False, compare=False)
 
@@ -149,7 +178,12 @@ class Result:
             "vcov": {"terms": list(self.vcov_terms), "matrix": [[_num(v) for v in row] for row in self.vcov_matrix]},
             "diagnostics": {k: _num(v) for k, v in self.fit_stats},
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "design": _jsonable(self.extras),
             "sensitivity": self.sensitivity.to_dict() if hasattr(self.sensitivity, "to_dict") else None,
+            "refutations": self.refutations.to_dict() if hasattr(self.refutations, "to_dict") else None,
+            "specification_curve": (self.specification_curve.to_dict()
+                                    if hasattr(self.specification_curve, "to_dict") else None),
             "data": self.data_source,
         }
 
@@ -166,3 +200,26 @@ def _num(value: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _jsonable(value: Any) -> Any:
+    """Design extras as JSON types: DataFrames as lists of records, numpy numbers as floats, NaN as null."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [_jsonable(r) for r in value.reset_index(drop=value.index.name is None).to_dict("records")]
+    if hasattr(value, "to_dict") and not isinstance(value, pd.Series):
+        return _jsonable(value.to_dict())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _num(value)
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)

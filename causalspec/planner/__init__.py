@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
+from ..errors import Problem, UnsupportedError
 from ..spec import Spec as _Spec
-from ._plan import Estimator, NodeDecision, Plan, Strategy, VcovPlan
+from ._plan import LINEAR_ESTIMATORS, Estimator, NodeDecision, Plan, SensitivityPlan, Strategy, VcovPlan
 from . import _rules
-from ._rules import ADJUSTMENT_RULE
+from ._rules import ADJUSTMENT_RULE, BENCHMARK_RULE, ESTIMATOR_RULE
 
-__all__ = ["plan", "Plan", "NodeDecision", "VcovPlan", "Estimator", "Strategy", "ADJUSTMENT_RULE"]
+__all__ = ["plan", "Plan", "NodeDecision", "VcovPlan", "SensitivityPlan", "Estimator", "Strategy", "ADJUSTMENT_RULE",
+           "LINEAR_ESTIMATORS", "BENCHMARK_RULE", "ESTIMATOR_RULE"]
 
 
 def plan(spec: _Spec) -> Plan:
@@ -33,6 +35,41 @@ def plan(spec: _Spec) -> Plan:
     ('z',)
     """
     dag = spec.graph
+    if spec.design.type in ("observational", "experiment"):
+        fields = _basic_fields(spec, dag)
+    else:
+        from ..designs import planner_for
+
+        design_planner = planner_for(spec.design.type)
+        if design_planner is None:
+            raise UnsupportedError(Problem(
+                "design.type", f"the {spec.design.type} design is not implemented in this version.",
+                fix="Use design.type observational or experiment.", code="unsupported_design"))
+        fields = design_planner(spec, dag)
+    fields.setdefault("column_fields", _rules.column_fields(spec, fields))
+    fields.setdefault("columns", tuple(dict.fromkeys(c for c, _ in fields["column_fields"])))
+    fields["sensitivity"] = _rules.plan_sensitivity(spec, fields)
+    return Plan(
+        name=spec.name,
+        treatment=spec.treatment,
+        outcome=spec.outcome,
+        estimand=spec.estimand,
+        design=spec.design.type,
+        data=spec.data,
+        seed=spec.seed,
+        spec_hash=hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),
+        **fields,
+    )
+
+
+def _basic_fields(spec: _Spec, dag) -> dict:
+    """Plan fields for the observational (backdoor) and experiment (randomization) designs."""
+    if spec.model is not None:
+        raise UnsupportedError(Problem(
+            "model.formula", f"a model formula replaces the planner's formula only in panel, iv, did and "
+            f"event_study designs; the {spec.design.type} design builds its formula from the DAG.",
+            fix="Remove model, or set design.type to panel (fixed effects) for a fixest-style formula.",
+            code="model_formula_unsupported"))
     ident = _rules.identify(spec, dag)
     extra = _rules.check_covariates(spec, dag, ident)
     decisions = _rules.decide_nodes(spec, dag, ident, extra)
@@ -40,17 +77,11 @@ def plan(spec: _Spec) -> Plan:
     formula, naive = _rules.build_formulas(spec, estimator, ident.adjustment_set, extra)
     vcov = _rules.choose_vcov(spec, estimator)
     assumptions = _rules.state_assumptions(spec, ident, estimator)
-    columns = tuple(dict.fromkeys(
-        (spec.outcome, spec.treatment, *ident.adjustment_set, *spec.covariates, *spec.inference.cluster)))
     notes = []
     if spec.design.type == "observational" and ident.identified and not ident.adjustment_set:
         notes.append("The DAG has no open backdoor path: the naive comparison is already the causal effect.")
-    return Plan(
-        name=spec.name,
-        treatment=spec.treatment,
-        outcome=spec.outcome,
-        estimand=spec.estimand,
-        design=spec.design.type,
+    settings = _rules.estimator_settings(spec, estimator, ident.adjustment_set, extra)
+    return dict(
         identified=ident.identified,
         strategy=ident.strategy,
         adjustment_set=ident.adjustment_set,
@@ -69,8 +100,5 @@ def plan(spec: _Spec) -> Plan:
         obstacles=ident.obstacles,
         alternatives=ident.alternatives,
         notes=tuple(notes),
-        data=spec.data,
-        seed=spec.seed,
-        spec_hash=hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),
-        columns=columns,
+        settings=settings,
     )

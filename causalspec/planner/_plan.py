@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-__all__ = ["Plan", "NodeDecision", "VcovPlan", "Estimator", "Strategy"]
+__all__ = ["Plan", "NodeDecision", "VcovPlan", "SensitivityPlan", "Estimator", "Strategy", "LINEAR_ESTIMATORS"]
 
 
 class Estimator(str, Enum):
@@ -21,6 +21,21 @@ class Estimator(str, Enum):
     OLS = "ols"
     DIFFERENCE_IN_MEANS = "difference_in_means"
     LIN = "lin"
+    IPW = "ipw"
+    AIPW = "aipw"
+    MATCHING = "matching"
+    FEOLS = "feols"
+    IV_2SLS = "2sls"
+    DID_2X2 = "did_2x2"
+    TWFE = "twfe"
+    EVENT_STUDY = "event_study_twfe"
+    SUN_ABRAHAM = "sun_abraham"
+    CALLAWAY_SANTANNA = "callaway_santanna"
+
+
+# Estimators whose effect is a coefficient of one linear model: omitted-variable-bias bounds
+# (Cinelli & Hazlett 2020) apply to them directly.
+LINEAR_ESTIMATORS = frozenset({Estimator.OLS, Estimator.FEOLS, Estimator.DID_2X2, Estimator.TWFE})
 
 
 class Strategy(str, Enum):
@@ -28,6 +43,9 @@ class Strategy(str, Enum):
 
     BACKDOOR = "backdoor adjustment"
     RANDOMIZATION = "randomization"
+    INSTRUMENTAL_VARIABLES = "instrumental variables"
+    FIXED_EFFECTS = "fixed effects (within-unit comparison)"
+    PARALLEL_TRENDS = "difference in differences (parallel trends)"
     NOT_IDENTIFIED = "not identified"
 
 
@@ -49,6 +67,25 @@ class VcovPlan:
     cluster: tuple[str, ...]
     level: float
     r_equivalent: str
+
+
+@dataclass(frozen=True)
+class SensitivityPlan:
+    """Which sensitivity steps run after the fit, and why (or why not)."""
+
+    enabled: bool
+    reason: str
+    benchmarks: tuple[tuple[str, ...], ...] = ()
+    benchmark_rule: str = ""
+    kd: tuple[float, ...] = (1.0, 2.0, 3.0)
+    ky: tuple[float, ...] | None = None
+    q: float = 1.0
+    alpha: float = 0.05
+    refutations: tuple[str, ...] = ()
+    placebo_outcome: str | None = None
+    simulations: int = 100
+    subset_fraction: float = 0.8
+    all_adjustment_sets: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +131,9 @@ class Plan:
     seed: int = 0
     spec_hash: str = ""
     columns: tuple[str, ...] = field(default=())
+    column_fields: tuple[tuple[str, str], ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+    sensitivity: SensitivityPlan = field(default_factory=lambda: SensitivityPlan(False, "not planned"))
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from ..graph import (
 )
 from ..spec import Spec
 from ..spec._formula import quote_name
-from ._plan import Estimator, NodeDecision, Strategy, VcovPlan
+from ._plan import LINEAR_ESTIMATORS, Estimator, NodeDecision, SensitivityPlan, Strategy, VcovPlan
 
 ADJUSTMENT_RULE = (
     "the optimal adjustment set (O-set; Henckel, Perković & Maathuis 2022) when it exists among observed "
@@ -268,14 +268,30 @@ def decide_nodes(spec: Spec, dag: DAG, ident: Identification, extra: tuple[str, 
 
 
 # ------------------------------------------------------------ 4. estimator
+ESTIMATOR_RULE = (
+    "observational, estimator auto: OLS regression adjustment for the ATE (exact R parity and omitted-variable-"
+    "bias bounds); nearest-neighbour propensity-score matching for the ATT (MatchIt's target); inverse probability "
+    "weighting for the ATC. experiment, estimator auto: Lin (2013) when covariates are given, else the "
+    "difference in means"
+)
+
+# The estimands each observational estimator can target.
+_ESTIMANDS = {
+    Estimator.OLS: ("ATE",),
+    Estimator.IPW: ("ATE", "ATT"),
+    Estimator.AIPW: ("ATE",),
+    Estimator.MATCHING: ("ATT", "ATC"),
+}
+
+
 def choose_estimator(spec: Spec) -> tuple[Estimator, str]:
     design = spec.design
-    if spec.estimand != "ATE":
-        raise UnsupportedError(Problem(
-            "estimand", f"{spec.estimand} is not available for the {design.type} design's estimators in this "
-            "version (OLS regression adjustment, difference in means and Lin estimate the ATE).",
-            fix="Set estimand: ATE.", code="unsupported_estimand"))
     if design.type == "experiment":
+        if spec.estimand != "ATE":
+            raise UnsupportedError(Problem(
+                "estimand", f"{spec.estimand} is not available for experiments in this version (difference in "
+                "means and Lin estimate the ATE; under randomization ATT = ATE in expectation).",
+                fix="Set estimand: ATE.", code="unsupported_estimand"))
         choice = design.estimator
         if choice == "auto":
             choice = "lin" if spec.covariates else "difference_in_means"
@@ -294,10 +310,29 @@ def choose_estimator(spec: Spec) -> tuple[Estimator, str]:
                 fix="List pre-treatment covariates, or use design.estimator difference_in_means.",
                 code="lin_without_covariates"))
         return Estimator(choice), why
-    why = ("auto: OLS regression adjustment (outcome on treatment and the adjustment set), "
-           "the linear-model estimator of the backdoor formula" if design.estimator == "auto"
-           else "chosen in the spec (design.estimator: ols)")
-    return Estimator.OLS, why
+    if design.estimator == "auto":
+        estimator = {"ATE": Estimator.OLS, "ATT": Estimator.MATCHING, "ATC": Estimator.IPW}[spec.estimand]
+        why = {
+            Estimator.OLS: "auto: OLS regression adjustment (outcome on treatment and the adjustment set), "
+                           "the linear-model estimator of the backdoor formula for the ATE",
+            Estimator.MATCHING: "auto: the ATT, so nearest-neighbour matching on the propensity score (each "
+                                "treated unit compared with its most similar control)",
+            Estimator.IPW: "auto: the ATC, so inverse probability weighting",
+        }[estimator]
+        if estimator is Estimator.IPW:  # IPW here targets ATE/ATT; the ATC is matching's
+            estimator, why = Estimator.MATCHING, ("auto: the ATC, so nearest-neighbour matching on the propensity "
+                                                  "score (each control compared with its most similar treated unit)")
+    else:
+        estimator = Estimator(design.estimator)
+        why = f"chosen in the spec (design.estimator: {design.estimator})"
+    allowed = _ESTIMANDS[estimator]
+    if spec.estimand not in allowed:
+        others = [e.value for e, ok in _ESTIMANDS.items() if spec.estimand in ok]
+        raise UnsupportedError(Problem(
+            "estimand", f"the {estimator.value} estimator targets {' or '.join(allowed)}, not {spec.estimand}.",
+            fix=f"Set estimand to {allowed[0]}, or design.estimator to one of {others}.",
+            code="unsupported_estimand"))
+    return estimator, why
 
 
 # --------------------------------------------------------------- 5. formulas
@@ -313,11 +348,41 @@ def build_formulas(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], ex
     return f"{y} ~ " + " + ".join(terms), naive
 
 
+def estimator_settings(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> dict:
+    """Estimator-specific settings recorded in the plan (the propensity model's formula, matching options)."""
+    if estimator not in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
+        return {}
+    rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
+    return {"propensity_formula": f"{quote_name(spec.treatment)} ~ {rhs}", "propensity_model": "logistic"}
+
+
+def column_fields(spec: Spec, fields: dict) -> tuple[tuple[str, str], ...]:
+    """Every data column the plan reads, with the spec field that names it (for error locations)."""
+    out = {spec.outcome: "outcome", spec.treatment: "treatment"}
+    explicit = fields.get("adjustment_source") == "explicit"
+    for i, v in enumerate(fields.get("adjustment_set", ())):
+        out.setdefault(v, f"adjustment[{i}]" if explicit else "data")
+    for i, v in enumerate(spec.covariates):
+        out.setdefault(v, f"covariates[{i}]")
+    for i, v in enumerate(spec.inference.cluster):
+        out.setdefault(v, f"inference.cluster[{i}]")
+    return tuple(out.items())
+
+
 # ------------------------------------------------------------------ 6. vcov
 def choose_vcov(spec: Spec, estimator: Estimator) -> VcovPlan:
     inf = spec.inference
     kind = inf.vcov
     cl = ", ".join(inf.cluster)
+    if estimator in (Estimator.IPW, Estimator.AIPW):
+        what = ("M-estimation: the IPW and logistic-regression estimating equations stacked (sandwich)"
+                if estimator is Estimator.IPW else "the efficient influence function of AIPW")
+        return VcovPlan("m_estimation" if estimator is Estimator.IPW else "influence_function", (), inf.level,
+                        what)
+    if estimator is Estimator.MATCHING:
+        return VcovPlan("CR1", ("subclass",), inf.level,
+                        'lm(weights = weights) on match.data(); sandwich::vcovCL(cluster = ~subclass, '
+                        'type = "HC1") as the MatchIt docs recommend')
     if estimator is Estimator.DIFFERENCE_IN_MEANS:
         if kind != "HC2" or inf.cluster:
             raise UnsupportedError(Problem(
@@ -362,7 +427,70 @@ def state_assumptions(spec: Spec, ident: Identification, estimator: Estimator) -
     if estimator is Estimator.OLS:
         out.append(f"The outcome model is linear and the effect of {x} is the same for everyone given the "
                    "adjustment set (otherwise OLS gives a variance-weighted average of effects).")
+    if estimator in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
+        out.append(f"The propensity score model (logistic regression of {x} on the adjustment set) is correctly "
+                   "specified" + (" or the outcome model is (AIPW is doubly robust)." if estimator is Estimator.AIPW
+                                  else "."))
     if estimator is Estimator.LIN:
         out.append("Covariates were measured before randomization (Lin 2013: consistent for the ATE "
                    "whatever the true outcome model).")
     return tuple(out)
+
+
+# ------------------------------------------------------------ 8. sensitivity
+BENCHMARK_RULE = (
+    "when the spec names no benchmark, the variable of the adjustment set with the largest partial R² with the "
+    "treatment (given the rest of the model) is the benchmark: the strongest observed confounder calibrates "
+    "how strong an unobserved one would have to be"
+)
+
+_NO_OVB = "omitted-variable-bias bounds need a linear outcome model; the E-value is reported instead"
+
+
+def plan_sensitivity(spec: Spec, fields: dict) -> SensitivityPlan:
+    """Which sensitivity steps run: on by default for designs that rely on no unmeasured confounding."""
+    sens = spec.sensitivity
+    estimator = fields["estimator"]
+    if not sens.enabled:
+        return SensitivityPlan(False, "turned off in the spec (sensitivity.enabled: false)")
+    if not fields.get("identified", True):
+        return SensitivityPlan(False, "the effect is not identified, so there is no estimate to stress")
+    if spec.design.type == "experiment":
+        return SensitivityPlan(False, "randomization rules out confounding by design; the experiment's own checks "
+                                      "(sample-ratio mismatch, balance) stand in for sensitivity bounds")
+    benchmarks = tuple(b if isinstance(b, tuple) else (b,) for b in sens.benchmarks)
+    adjusted = set(fields.get("adjustment_set", ())) | set(fields.get("covariates", ()))
+    for i, group in enumerate(benchmarks):
+        for name in group:
+            if name not in adjusted:
+                raise AdjustmentError(Problem(
+                    f"sensitivity.benchmarks[{i}]", f"{name!r} is not in the model, so it cannot calibrate "
+                    "confounder strength.",
+                    fix=f"Use a variable of the adjustment set or covariates: {sorted(adjusted) or 'none'}.",
+                    code="benchmark_not_in_model"))
+    if "placebo_outcome" in sens.refutations and sens.placebo_outcome is None:
+        raise AdjustmentError(Problem(
+            "sensitivity.refutations", "placebo_outcome is listed but no placebo outcome column is named.",
+            fix="Set sensitivity.placebo_outcome to a column the treatment cannot affect, or drop the test.",
+            code="placebo_outcome_missing"))
+    if "placebo_date" in sens.refutations and spec.design.type not in ("did", "event_study"):
+        raise AdjustmentError(Problem(
+            "sensitivity.refutations", "placebo_date applies to difference-in-differences designs.",
+            fix="Remove placebo_date, or use design.type did.", code="placebo_date_not_did"))
+    linear = estimator in LINEAR_ESTIMATORS
+    if linear:
+        rule = "named in the spec" if benchmarks else (BENCHMARK_RULE if adjusted else
+                                                       "no observed covariate in the model, so no benchmark")
+        reason = "on by default: the estimate relies on no unmeasured confounding given the adjustment set"
+    else:
+        rule = ""
+        reason = f"on by default ({_NO_OVB})"
+    if sens.all_adjustment_sets and spec.design.type != "observational":
+        raise AdjustmentError(Problem(
+            "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "
+            "observational design.", fix="Remove all_adjustment_sets.", code="spec_curve_not_observational"))
+    return SensitivityPlan(
+        enabled=True, reason=reason, benchmarks=benchmarks, benchmark_rule=rule, kd=tuple(sens.kd),
+        ky=tuple(sens.ky) if sens.ky is not None else None, q=sens.q, alpha=sens.alpha,
+        refutations=tuple(sens.refutations), placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
+        subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets)

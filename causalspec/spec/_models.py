@@ -25,6 +25,12 @@ __all__ = [
     "DagSpec",
     "ObservationalDesign",
     "ExperimentDesign",
+    "PanelDesign",
+    "IVDesign",
+    "DiDDesign",
+    "EventStudyDesign",
+    "ModelSpec",
+    "SensitivitySpec",
     "Design",
     "Inference",
     "VCOV_KINDS",
@@ -36,18 +42,10 @@ VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata")
 VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata"]
 CLUSTERED = frozenset({"CR0", "CR1", "CR2", "stata"})
 
-_NAME = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-    def __init__(self, **data: Any) -> None:
-        # Python users get the same SpecError as file users, never a bare pydantic ValidationError.
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise spec_error_from_validation(exc, type(self)) from None
+from ._base import _NAME, _Model
+from ._designs_basic import ExperimentDesign, ObservationalDesign
+from ._designs_panel import DiDDesign, EventStudyDesign, IVDesign, ModelSpec, PanelDesign
+from ._sensitivity import SensitivitySpec
 
 
 class DagSpec(_Model):
@@ -97,31 +95,13 @@ class Inference(_Model):
         return self
 
 
-class ObservationalDesign(_Model):
-    """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
-
-    type: Literal["observational"] = "observational"
-    estimator: Literal["auto", "ols"] = Field(
-        "auto", description="auto: OLS regression adjustment on the planner's adjustment set."
-    )
-
-
-class ExperimentDesign(_Model):
-    """A randomised experiment: treatment assigned at random, so no adjustment is needed for identification."""
-
-    type: Literal["experiment"] = "experiment"
-    estimator: Literal["auto", "difference_in_means", "lin"] = Field(
-        "auto",
-        description=(
-            "difference_in_means: Welch / Neyman (estimatr::difference_in_means); lin: Lin (2013) covariate "
-            "adjustment with centred covariates interacted with treatment (estimatr::lm_lin); auto: lin when "
-            "covariates are given, else difference_in_means."
-        ),
-    )
-
-
-# Adding a design is a local change: a model here, one member of this union, one planner rule.
-Design = Annotated[Union[ObservationalDesign, ExperimentDesign], Field(discriminator="type")]
+# Adding a design is a local change: a model in a _designs_* module, one member of this union, one planner
+# (causalspec.designs) and the fitters it names.
+DESIGN_MODELS = (ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign)
+Design = Annotated[
+    Union[ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign],
+    Field(discriminator="type"),
+]
 
 
 class Spec(_Model):
@@ -167,6 +147,9 @@ class Spec(_Model):
         (), description="Precision covariates (causes of the outcome only) added to the model to sharpen it."
     )
     inference: Inference = Field(default_factory=Inference, description="Standard errors and intervals.")
+    sensitivity: SensitivitySpec = Field(
+        default_factory=SensitivitySpec, description="Sensitivity bounds and refutation tests (on by default).")
+    model: ModelSpec | None = Field(None, description="Advanced: a fixest-style formula replacing the planner's.")
     seed: int = Field(20240601, ge=0, lt=2**63, description="Seed for every random step (numpy Generator).")
 
     # The folder of the file the spec was loaded from (relative data paths resolve against it). Not a field:
@@ -380,5 +363,5 @@ def _allowed_keys(model: type[BaseModel], parent: str) -> set[str]:
     field = _lookup_field(model, parent)
     sub = _model_of(field.annotation) if field is not None else None
     if parent.endswith("design"):
-        return set(ObservationalDesign.model_fields) | set(ExperimentDesign.model_fields)
+        return set().union(*(m.model_fields for m in DESIGN_MODELS))
     return set(sub.model_fields) if sub is not None else set()

@@ -1,0 +1,131 @@
+"""The sensitivity step of ``fit``: what the plan asked for, computed on the fitted model.
+
+Omitted-variable-bias bounds (Cinelli & Hazlett 2020) need the effect to be a coefficient of one linear
+model; they use the classical (iid) standard error and the residual degrees of freedom, as ``sensemakr``
+does, whatever variance the plan reports for the estimate.  The E-value (VanderWeele & Ding 2017) is
+computed for every estimate of a continuous outcome, with the estimate's own standard error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import CausalSpecError
+from ._ovb import partial_r2, group_partial_r2
+
+__all__ = ["SensitivityReport", "assess", "choose_benchmark"]
+
+
+@dataclass(frozen=True)
+class SensitivityReport:
+    """Sensitivity of one estimate: OVB bounds (or why not), the E-value (or why not), and the benchmark used."""
+
+    reason: str
+    ovb: Any
+    evalue: Any
+    benchmark: str
+    benchmark_rule: str
+
+    @property
+    def robustness_value(self) -> float | None:
+        return getattr(self.ovb, "rv_q", None)
+
+    def interpretation(self) -> str:
+        parts = []
+        if hasattr(self.ovb, "interpretation"):
+            parts.append(self.ovb.interpretation())
+        if hasattr(self.evalue, "interpretation"):
+            parts.append(self.evalue.interpretation())
+        return "\n\n".join(parts) or "No sensitivity statistic applies to this estimate."
+
+    def to_dict(self) -> dict:
+        from ..estimators._result import _jsonable
+
+        return _jsonable({
+            "computed": True,
+            "reason": self.reason,
+            "benchmark": self.benchmark,
+            "benchmark_rule": self.benchmark_rule,
+            "ovb": self.ovb.to_dict(),
+            "evalue": self.evalue.to_dict(),
+            "interpretation": self.interpretation(),
+        })
+
+
+def _columns_of(variable: str, names) -> tuple[str, ...]:
+    """The model columns that belong to a data variable (itself, quoted, or its factor levels)."""
+    quoted = f"`{variable}`"
+    exact = tuple(n for n in names if n in (variable, quoted))
+    if exact:
+        return exact
+    return tuple(n for n in names if n.startswith((variable, quoted)) and not n.startswith(f"{variable}:"))
+
+
+def choose_benchmark(plan, regressions) -> tuple[str, tuple[str, ...]] | None:
+    """The planner's rule: the adjusted variable with the largest partial R² with the treatment."""
+    dfit = regressions.dfit
+    best = None
+    for v in (*plan.adjustment_set, *plan.covariates):
+        cols = _columns_of(v, dfit.names)
+        cols = tuple(c for c in cols if c in regressions.fit.names)
+        if not cols:
+            continue
+        r2 = (partial_r2(dfit.t(cols[0]), dfit.dof) if len(cols) == 1
+              else group_partial_r2(dfit.group_f(cols), len(cols), dfit.dof))
+        if best is None or float(r2) > best[0]:
+            best = (float(r2), v, cols)
+    return None if best is None else (best[1], best[2])
+
+
+def _benchmark_argument(plan, regressions):
+    """sensemakr's benchmark argument: a list of single columns, or {label: columns} for groups."""
+    wanted = plan.sensitivity.benchmarks
+    if not wanted:
+        chosen = choose_benchmark(plan, regressions)
+        if chosen is None:
+            return None, "none (no observed covariate in the model)"
+        name, cols = chosen
+        arg = {name: cols} if len(cols) > 1 else [cols[0]]
+        return arg, f"{name} (chosen by the rule: largest partial R² with the treatment)"
+    groups: dict[str, tuple[str, ...]] = {}
+    for group in wanted:
+        cols = tuple(c for v in group for c in _columns_of(v, regressions.fit.names))
+        groups["+".join(group)] = cols
+    if all(len(c) == 1 for c in groups.values()):
+        return [c[0] for c in groups.values()], ", ".join(groups) + " (named in the spec)"
+    return groups, ", ".join(groups) + " (named in the spec)"
+
+
+def assess(plan, out) -> Any:
+    """Run the sensitivity steps the plan asks for on a fitted model (a FitOutput)."""
+    from ..estimators._result import NotComputed
+    from ._evalue import evalue_ols
+    from ._from_data import sensemakr_from_regressions
+
+    sp = plan.sensitivity
+    if not sp.enabled:
+        return NotComputed(sp.reason)
+    benchmark = "none"
+    if out.regressions is not None:
+        arg, benchmark = _benchmark_argument(plan, out.regressions)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ovb = sensemakr_from_regressions(out.regressions, arg, kd=list(sp.kd),
+                                                 ky=None if sp.ky is None else list(sp.ky), q=sp.q, alpha=sp.alpha)
+            if caught:  # e.g. an implied bound above 1, capped as sensemakr does: keep it with the numbers
+                ovb = replace(ovb, notes=tuple(ovb.notes) + tuple(str(w.message) for w in caught))
+        except CausalSpecError as exc:
+            ovb = NotComputed(f"omitted-variable-bias bounds failed: {exc}")
+    else:
+        ovb = NotComputed("omitted-variable-bias bounds need the effect to be a coefficient of one linear model "
+                          f"({plan.estimator.value} is not)")
+    if out.outcome_sd is not None and np.isfinite(out.outcome_sd) and out.outcome_sd > 0:
+        ev = evalue_ols(out.effect.estimate, out.effect.std_error, sd=out.outcome_sd)
+    else:
+        ev = NotComputed("the E-value for a continuous outcome needs the outcome's standard deviation")
+    return SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule)
