@@ -63,6 +63,13 @@ class DagSpec(_Model):
     nodes: tuple[_NAME, ...] = Field((), description="Isolated nodes with no edges.")
 
 
+class WildBootstrap(_Model):
+    """The wild cluster bootstrap (restricted, WCR) for few clusters: p-value and CI by test inversion."""
+
+    weights: Literal["rademacher", "webb"] = Field("rademacher", description="Bootstrap weight distribution.")
+    draws: int = Field(9999, ge=99, le=1_000_000, description="Bootstrap replications (B).")
+
+
 class Inference(_Model):
     """How standard errors and confidence intervals are computed."""
 
@@ -76,6 +83,8 @@ class Inference(_Model):
     )
     cluster: tuple[_NAME, ...] = Field((), description="Cluster column(s), required by CR0, CR1, CR2 and stata.")
     level: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of the intervals.")
+    wild_bootstrap: WildBootstrap | None = Field(
+        None, description="Also report the wild cluster bootstrap p-value and CI (needs a cluster column).")
 
     @field_validator("cluster", mode="before")
     @classmethod
@@ -88,6 +97,11 @@ class Inference(_Model):
             raise SpecError(Problem(
                 "vcov", f"vcov {self.vcov!r} is clustered but no cluster column is given.",
                 fix="Add 'cluster: <column>' under inference, or choose iid or HC0-HC3.", code="cluster_missing"))
+        if self.wild_bootstrap is not None and not self.cluster:
+            raise SpecError(Problem(
+                "wild_bootstrap", "the wild cluster bootstrap resamples clusters, but no cluster column is given.",
+                fix="Add 'cluster: <column>' and a clustered vcov (CR1, CR2), or remove wild_bootstrap.",
+                code="wild_without_cluster"))
         if self.cluster and self.vcov not in CLUSTERED:
             raise SpecError(Problem(
                 "cluster", f"cluster is set but vcov {self.vcov!r} is not clustered.",
