@@ -47,6 +47,25 @@ def explain(plan: Plan) -> str:
                   f"Variance   {plan.vcov.kind}"
                   + (f" clustered by {', '.join(plan.vcov.cluster)}" if plan.vcov.cluster else "")
                   + f", {plan.vcov.level:.0%} intervals; matches {plan.vcov.r_equivalent}"]
+        for key, value in plan.settings.items():
+            if isinstance(value, (str, int, float)):
+                lines.append(f"{key.replace('_', ' ').capitalize():<10} {value}")
+    sp = plan.sensitivity
+    lines += ["", _wrap(("Sensitivity on: " if sp.enabled else "Sensitivity off: ") + sp.reason, first="",
+                        indent=" " * 4)]
+    if sp.enabled:
+        if sp.benchmark_rule:
+            bench = (", ".join("+".join(b) for b in sp.benchmarks) if sp.benchmarks else None)
+            lines.append(_wrap(f"- omitted-variable-bias bounds (Cinelli & Hazlett 2020), q = {sp.q:g}, "
+                               f"alpha = {sp.alpha:g}; benchmark: "
+                               + (f"{bench} (named in the spec)" if bench else sp.benchmark_rule)
+                               + f"; kd = {', '.join(f'{k:g}' for k in sp.kd)}", first="  ", indent="    "))
+        lines.append("  - E-value (VanderWeele & Ding 2017) for the estimate and its confidence limit")
+        if sp.refutations:
+            lines.append(_wrap(f"- refutations: {', '.join(r.replace('_', ' ') for r in sp.refutations)} "
+                               f"({sp.simulations} replications each, seeded)", first="  ", indent="    "))
+        if sp.all_adjustment_sets:
+            lines.append("  - specification curve: the effect under every minimal adjustment set and the O-set")
     lines += ["", "Assumptions:"]
     lines += [_wrap(f"- {a}", first="  ", indent="    ") for a in plan.assumptions]
     if plan.notes:

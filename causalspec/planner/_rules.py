@@ -481,10 +481,11 @@ def plan_sensitivity(spec: Spec, fields: dict) -> SensitivityPlan:
     if linear:
         rule = "named in the spec" if benchmarks else (BENCHMARK_RULE if adjusted else
                                                        "no observed covariate in the model, so no benchmark")
-        reason = "on by default: the estimate relies on no unmeasured confounding given the adjustment set"
+        reason = ("the estimate relies on no unmeasured confounding given the adjustment set, so how strong an "
+                  "unmeasured confounder would have to be is measured by default")
     else:
         rule = ""
-        reason = f"on by default ({_NO_OVB})"
+        reason = f"the estimate relies on no unmeasured confounding, so its fragility is measured by default ({_NO_OVB})"
     if sens.all_adjustment_sets and spec.design.type != "observational":
         raise AdjustmentError(Problem(
             "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "

@@ -100,11 +100,51 @@ def _benchmark_argument(plan, regressions):
     return groups, ", ".join(groups) + " (named in the spec)"
 
 
+def _ovb(regressions, arg, sp):
+    """sensemakr on the fitted regressions.  A multiplier that would imply an impossible confounder
+    (partial R² >= 1: sensemakr refuses the whole call) is left out with a note; the rest are reported."""
+    from ..estimators._result import NotComputed
+    from ._from_data import sensemakr_from_regressions
+
+    kd = list(sp.kd)
+    ky = list(sp.ky) if sp.ky is not None else list(kd)
+
+    def run(arg, kd, ky):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = sensemakr_from_regressions(regressions, arg, kd=kd, ky=ky, q=sp.q, alpha=sp.alpha)
+        # e.g. an implied bound above 1, capped as sensemakr does: keep the message with the numbers
+        return replace(res, notes=tuple(res.notes) + tuple(str(w.message) for w in caught)) if caught else res
+
+    try:
+        return run(arg, kd, ky)
+    except CausalSpecError as exc:
+        if arg is None:
+            return NotComputed(f"omitted-variable-bias bounds failed: {exc}")
+        first = str(exc)
+    kept, notes, bounds = None, [], []
+    for d, y in zip(kd, ky):
+        try:
+            res = run(arg, [d], [y])
+        except CausalSpecError as exc:
+            notes.append(f"kd = {d:g}, ky = {y:g} left out: {exc}")
+            continue
+        kept = kept or res
+        bounds += list(res.bounds)
+        notes += [n for n in res.notes if n not in notes]
+    if kept is None:
+        try:
+            kept = run(None, kd, ky)
+        except CausalSpecError:
+            return NotComputed(f"omitted-variable-bias bounds failed: {first}")
+        notes.append(f"no benchmark bound is possible: {first}")
+    return replace(kept, bounds=tuple(bounds), notes=tuple(notes))
+
+
 def assess(plan, out) -> Any:
     """Run the sensitivity steps the plan asks for on a fitted model (a FitOutput)."""
     from ..estimators._result import NotComputed
     from ._evalue import evalue_ols
-    from ._from_data import sensemakr_from_regressions
 
     sp = plan.sensitivity
     if not sp.enabled:
@@ -112,15 +152,7 @@ def assess(plan, out) -> Any:
     benchmark = "none"
     if out.regressions is not None:
         arg, benchmark = _benchmark_argument(plan, out.regressions)
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                ovb = sensemakr_from_regressions(out.regressions, arg, kd=list(sp.kd),
-                                                 ky=None if sp.ky is None else list(sp.ky), q=sp.q, alpha=sp.alpha)
-            if caught:  # e.g. an implied bound above 1, capped as sensemakr does: keep it with the numbers
-                ovb = replace(ovb, notes=tuple(ovb.notes) + tuple(str(w.message) for w in caught))
-        except CausalSpecError as exc:
-            ovb = NotComputed(f"omitted-variable-bias bounds failed: {exc}")
+        ovb = _ovb(out.regressions, arg, sp)
     else:
         ovb = NotComputed("omitted-variable-bias bounds need the effect to be a coefficient of one linear model "
                           f"({plan.estimator.value} is not)")
