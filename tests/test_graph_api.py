@@ -152,3 +152,13 @@ def test_several_exposures_are_adjusted_for_jointly():
     g = DAG.from_edges(["c -> x1", "x1 -> x2", "c -> y", "x2 -> y", "d -> x2", "d -> y"])
     assert adjustment_sets(g, ["x1", "x2"], "y") == [("c", "d")]
     assert not is_adjustment_set(g, ["x1", "x2"], "y", ["c"])
+
+
+def test_roles_fall_back_to_the_connectivity_rule_when_paths_are_too_many_to_list():
+    from causalspec.graph import DAG, node_roles
+
+    g = DAG.from_edges(["a -> x", "a -> m", "b -> m", "b -> y", "x -> y", "c -> x", "c -> y"])
+    full = node_roles(g, "x", "y")
+    budget = node_roles(g, "x", "y", path_steps=1)  # stop listing at once: only the fallback finds m
+    assert full["m"].value == budget["m"].value == "collider"
+    assert {k: v.value for k, v in budget.items() if k != "m"} == {k: v.value for k, v in full.items() if k != "m"}

@@ -61,8 +61,16 @@ def paths(dag: DAG, x: str, y: str, z: Iterable[str] = (), limit: int = 1000) ->
     >>> [(p.text, p.open) for p in paths(g, "x", "y", ["a"])]
     [('x -> y', True), ('x <- a -> y', False)]
     """
+    return paths_within(dag, x, y, z, limit)[0]
+
+
+def paths_within(dag: DAG, x: str, y: str, z: Iterable[str] = (), limit: int = 1000,
+                 max_steps: int | None = None) -> tuple[list[Path], bool]:
+    """:func:`paths` with a work budget: ``(paths, complete)``, where ``complete`` is False when ``limit``
+    paths were found or ``max_steps`` edges were walked before every path was seen."""
     x, y = dag._check([x, y], "paths")
     Z = set(dag._check(z, "z"))
+    steps = 0
     if x == y:
         raise GraphError(Problem("paths", f"both ends are {x!r}.", fix="Give two different nodes."))
     an_z = dag._expanded.ancestors(Z) & set(dag.nodes)
@@ -83,6 +91,10 @@ def paths(dag: DAG, x: str, y: str, z: Iterable[str] = (), limit: int = 1000) ->
         w, arrow, head_v, head_w = step
         if w in on_path:
             continue
+        steps += 1
+        if max_steps is not None and steps > max_steps:
+            out.sort(key=lambda p: p.text)
+            return out, False
         nodes.append(w)
         arrows.append(arrow)
         heads.append((head_v, head_w))
@@ -93,7 +105,7 @@ def paths(dag: DAG, x: str, y: str, z: Iterable[str] = (), limit: int = 1000) ->
         on_path.add(w)
         stack.append(_steps(dag, w))
     out.sort(key=lambda p: p.text)
-    return out
+    return out, not stack
 
 
 def _finish(nodes, arrows, heads, Z, an_z) -> Path:

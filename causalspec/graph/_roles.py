@@ -7,7 +7,7 @@ from enum import Enum
 from ._adjustment import _xy
 from ._dag import DAG
 from ._implications import instrumental_variables
-from ._paths import paths
+from ._paths import paths_within
 
 __all__ = ["Role", "node_roles"]
 
@@ -23,7 +23,10 @@ class Role(str, Enum):
     - ``confounder``: an ancestor of both x and y that is not a descendant of x.
     - ``collider``: a non-descendant of x that is a collider on some path between x and y
       (for instance M in the M-bias graph x <- a -> M <- b -> y); adjusting for it alone
-      opens that path.
+      opens that path.  Found by listing the paths; when a large graph has too many paths to
+      list (more than ``path_limit`` paths or ``path_steps`` steps), a node also counts as a
+      collider when two of its parents reach x and y without passing through it (a necessary
+      condition, so the role may then be over-assigned; it never changes an adjustment set).
     - ``instrument``: an observed node that dagitty's instrumentalVariables lists for x -> y
       (it affects y only through x, possibly given a conditioning set).
     - ``cause_of_treatment_only``: an ancestor of x but not of y (other than through x).
@@ -45,7 +48,7 @@ class Role(str, Enum):
     IRRELEVANT = "irrelevant"
 
 
-def node_roles(dag: DAG, x: str, y: str, path_limit: int = 10_000) -> dict[str, Role]:
+def node_roles(dag: DAG, x: str, y: str, path_limit: int = 10_000, path_steps: int = 20_000) -> dict[str, Role]:
     """The :class:`Role` of every node (see Role for the precise rules, applied in order).
 
     Examples
@@ -69,8 +72,11 @@ def node_roles(dag: DAG, x: str, y: str, path_limit: int = 10_000) -> dict[str, 
     an_x = set(dag.ancestors(x))
     instruments = {z for z, _ in instrumental_variables(dag, x, y)}
     colliders: set[str] = set()
-    for p in paths(dag, x, y, limit=path_limit):
+    found, complete = paths_within(dag, x, y, limit=path_limit, max_steps=path_steps)
+    for p in found:
         colliders.update(p.colliders)
+    if not complete:  # too many paths to list: the connectivity rule below (see _possible_colliders)
+        colliders |= _possible_colliders(dag, x, y, de_x)
     roles: dict[str, Role] = {}
     for v in dag.nodes:
         if v == x:
@@ -97,3 +103,31 @@ def node_roles(dag: DAG, x: str, y: str, path_limit: int = 10_000) -> dict[str, 
             r = Role.IRRELEVANT
         roles[v] = r
     return dict(sorted(roles.items()))
+
+
+def _possible_colliders(dag: DAG, x: str, y: str, de_x: set[str]) -> set[str]:
+    """Nodes with two distinct arrowheads-in whose tails reach x and y (skeleton walks avoiding the node)."""
+    nbrs = {v: set(dag._children[v]) | set(dag._parents[v]) | set(dag._spouses[v]) for v in dag.nodes}
+
+    def reach(start: str, banned: set[str]) -> set[str]:
+        seen, stack = {start}, [start]
+        while stack:
+            v = stack.pop()
+            for w in nbrs[v]:
+                if w not in seen and w not in banned:
+                    seen.add(w)
+                    stack.append(w)
+        return seen
+
+    out = set()
+    for c in dag.nodes:
+        if c in (x, y) or c in de_x:
+            continue
+        into = set(dag._parents[c]) | set(dag._spouses[c])
+        if len(into) < 2:
+            continue
+        from_x = reach(x, {c, y})
+        from_y = reach(y, {c, x})
+        if any(a in from_x and b in from_y for a in into for b in into if a != b):
+            out.add(c)
+    return out
