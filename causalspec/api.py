@@ -10,7 +10,7 @@ import pandas as pd
 
 from ._data import check_columns
 from ._data import read_data as _read
-from .errors import CausalSpecError
+from .errors import CausalSpecError, Problem, UnsupportedError
 from .estimators import Result
 from .estimators import fit as _fit
 from .estimators._fit import used_columns
@@ -55,11 +55,16 @@ def fit(plan: Plan, data: pd.DataFrame) -> Result:
 
 
 def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.PathLike[str] | None" = None,
-        *, plan_: Plan | None = None) -> Result:
-    """Load (if given a path), plan and fit in one call.
+        *, plan_: Plan | None = None, refute: bool = True, all_adjustment_sets: bool = False,
+        progress: bool = False) -> Result:
+    """Load (if given a path), plan, fit, then run the robustness steps the plan lists.
 
     ``data`` overrides the spec's ``data`` field: a DataFrame, or a CSV / Parquet path (read relative to the
     current folder).  The spec's own ``data`` path is read relative to the spec file.
+
+    After the fit: the refutation tests in ``plan.sensitivity.refutations`` (unless ``refute=False``) and,
+    when ``all_adjustment_sets`` or the spec's ``sensitivity.all_adjustment_sets`` is set, the specification
+    curve across every valid adjustment set.  ``progress=True`` draws progress bars on stderr.
     """
     if not isinstance(spec, Spec):
         spec = _load(spec)
@@ -69,7 +74,28 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
             frame, source = _read(spec.data, spec.origin)
         else:
             frame, source = _read(data if isinstance(data, pd.DataFrame) else Path(data), None, loc="--data")
-        return _fit(the_plan, frame, data_source=source.label)
+        result = _fit(the_plan, frame, data_source=source.label)
+        return robustness(result, frame, refute=refute, all_adjustment_sets=all_adjustment_sets,
+                          progress=progress)
+
+
+def robustness(result: Result, data: pd.DataFrame, *, refute: bool = True, all_adjustment_sets: bool = False,
+               progress: bool = False) -> Result:
+    """The result with its refutation tests and (if asked) specification curve attached (a new Result)."""
+    from .refute import refute as _refute, specification_curve
+
+    sp = result.plan.sensitivity
+    changes = {}
+    if refute and sp.enabled and sp.refutations:
+        changes["refutations"] = _refute(result, data, progress=progress)
+    if all_adjustment_sets or sp.all_adjustment_sets:
+        if result.plan.design != "observational":
+            raise UnsupportedError(Problem(
+                "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "
+                "observational design.", fix="Leave --all-adjustment-sets off for this design.",
+                code="spec_curve_not_observational"))
+        changes["specification_curve"] = specification_curve(result, data, progress=progress)
+    return result.replace(**changes) if changes else result
 
 
 def check(spec: "Spec | str | os.PathLike[str]", *, read_data: bool = True) -> Plan:

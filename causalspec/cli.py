@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
 
     r.add_argument("--archive", metavar="DIR", help="also write a reproducible archive into DIR (docs/archive.md)")
     r.add_argument("--include-data", action="store_true", help="copy the data into the archive")
+    r.add_argument("--all-adjustment-sets", action="store_true",
+                   help="also estimate under every valid adjustment set (specification curve)")
+    r.add_argument("--no-refute", action="store_true", help="skip the refutation tests")
 
     ve = sub.add_parser("verify", help="re-run an archive and compare (exit 0 identical, 4 differ, 5 tampered, "
                                        "6 data changed)")
@@ -146,7 +149,8 @@ def _cmd_run(args) -> int:
         sys.stdout.write(plan.explain())
         sys.stdout.write("\n")
     data = Path(args.data) if args.data else None
-    result = api.run(spec, data=data, plan_=plan)
+    result = api.run(spec, data=data, plan_=plan, refute=not args.no_refute,
+                     all_adjustment_sets=args.all_adjustment_sets, progress=not args.json and sys.stderr.isatty())
     sys.stdout.write(result.to_json() if args.json else result.summary())
     if args.archive:
         from .archive import archive

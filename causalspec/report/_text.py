@@ -61,6 +61,8 @@ def summary(result: "Result") -> str:
     vc = plan.vcov
     out.append(f"Std. errors:  {vc.kind}" + (f" clustered by {', '.join(vc.cluster)}" if vc.cluster else "")
                + f" (matches {vc.r_equivalent})")
+    for warning in result.warnings:  # a broken test or poor overlap is said before any effect
+        out += ["", textwrap.fill(f"WARNING: {warning}", 100, subsequent_indent="  ")]
     out += ["", headline(result), "", "Naive vs adjusted:"]
     label_naive = "naive (unadjusted)"
     label_adj = "adjusted" if plan.strategy.value == "backdoor adjustment" else plan.estimator.value
@@ -86,7 +88,19 @@ def summary(result: "Result") -> str:
         out.append(f"NOTE: {note}")
     sens = result.sensitivity
     if hasattr(sens, "summary_lines"):
-        out += ["", "Sensitivity:"] + ["  " + s for s in sens.summary_lines()]
+        out += ["", "Sensitivity to unobserved confounding:"]
+        out += [textwrap.fill(s, 100, initial_indent="  ", subsequent_indent="    ") for s in sens.summary_lines()]
+    elif getattr(sens, "reason", ""):
+        out += ["", f"Sensitivity: not computed ({sens.reason})."]
+    ref = result.refutations
+    if hasattr(ref, "table"):
+        out += ["", f"Refutation tests (seed {ref.seed}, {ref.simulations} replications each, "
+                    f"{ref.seconds:.1f} s):", ref.table()]
+    curve = result.specification_curve
+    if hasattr(curve, "table"):
+        out += ["", "Specification curve (every valid adjustment set):", curve.table(),
+                textwrap.fill(("WARNING: " if curve.verdict == "warn" else "") + curve.message, 100,
+                              initial_indent="  ", subsequent_indent="  ")]
     return "\n".join(out) + "\n"
 
 

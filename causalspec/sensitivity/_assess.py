@@ -34,6 +34,35 @@ class SensitivityReport:
     def robustness_value(self) -> float | None:
         return getattr(self.ovb, "rv_q", None)
 
+    def summary_lines(self) -> list[str]:
+        """A few sentences for the run summary: robustness values, the benchmark bound, the E-value."""
+        lines = []
+        ovb = self.ovb
+        if hasattr(ovb, "rv_q"):
+            lines.append(f"Robustness value RV = {ovb.rv_q:.1%}: an unobserved confounder would have to explain at "
+                         f"least {ovb.rv_q:.1%} of the residual variance of both the treatment and the outcome to "
+                         f"bring the estimate to {'zero' if ovb.q == 1 else f'{1 - ovb.q:.0%} of its value'}; "
+                         f"{ovb.rv_qa:.1%} to make it statistically insignificant (alpha = {ovb.alpha:g}). "
+                         f"Partial R² of the treatment with the outcome: {ovb.r2yd_x:.1%}.")
+            for b in ovb.bounds:
+                changes = (b.adjusted_lower_ci <= 0 <= b.adjusted_upper_ci) or (
+                    (b.adjusted_estimate > 0) != (ovb.estimate > 0))
+                lines.append(f"A confounder {b.label} (R²_D = {b.r2dz_x:.1%}, R²_Y = {b.r2yz_dx:.1%}) would move "
+                             f"the estimate to {b.adjusted_estimate:.4g} (CI {b.adjusted_lower_ci:.4g} to "
+                             f"{b.adjusted_upper_ci:.4g}): {'this WOULD change' if changes else 'not enough to change'} "
+                             "the conclusion.")
+            lines.append(f"Benchmark: {self.benchmark}.")
+            lines += [f"Note: {n}" for n in ovb.notes]
+        elif getattr(ovb, "reason", ""):
+            lines.append(f"Omitted-variable-bias bounds: not computed ({ovb.reason}).")
+        ev = self.evalue
+        if hasattr(ev, "evalue_point"):
+            ci = ev.evalue_ci
+            lines.append(f"E-value {ev.evalue_point:.3g} (confidence limit: {ci:.3g}): the risk ratio an unmeasured "
+                         "confounder would need with both treatment and outcome to explain the estimate away."
+                         if ci is not None else f"E-value {ev.evalue_point:.3g}.")
+        return lines
+
     def interpretation(self) -> str:
         parts = []
         if hasattr(self.ovb, "interpretation"):

@@ -1,0 +1,105 @@
+"""Refutation tests: deterministic, the fast OLS path equals the general one, and verdicts that can fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalspec as cs
+from causalspec.refute import refute
+from causalspec.refute._refute import _Engine
+
+
+def _spec(edges, seed=1, **sens):
+    return cs.Spec(name="r", treatment="x", outcome="y", dag={"edges": edges}, seed=seed,
+                   sensitivity={"refutations": ["placebo_treatment", "random_common_cause", "data_subsets"],
+                                **sens})
+
+
+def _confounded(n=1000, effect=2.0, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    u = rng.normal(size=n)  # never observed
+    x = (z + u + rng.normal(size=n) > 0).astype(float)
+    y = effect * x + z + 2 * u + rng.normal(size=n)
+    return pd.DataFrame({"x": x, "y": y, "z": z, "p": rng.normal(size=n)})
+
+
+EDGES = ["z -> x", "z -> y", "x -> y"]
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    data = _confounded()
+    a = cs.run(_spec(EDGES, seed=11), data=data).refutations
+    b = cs.run(_spec(EDGES, seed=11), data=data).refutations
+    c = cs.run(_spec(EDGES, seed=12), data=data).refutations
+    assert a.to_dict() == b.to_dict()
+    assert a.to_dict()["tests"][0]["numbers"]["placebo_mean"] != c.to_dict()["tests"][0]["numbers"]["placebo_mean"]
+
+
+def test_fast_ols_path_gives_the_same_estimates_as_fit():
+    data = _confounded(n=300)
+    result = cs.run(_spec(EDGES), data=data, refute=False)
+    engine = _Engine(result, data)
+    assert engine.fast
+    perm = np.random.default_rng(5).permutation(len(engine.frame))
+    permuted = engine.frame.assign(x=engine.frame["x"].to_numpy()[perm])
+    slow = cs.fit(result.plan, permuted).effect.estimate
+    assert engine.estimate(permutation=perm) == pytest.approx(slow, rel=1e-9)
+    rows = np.arange(0, 300, 2)
+    assert engine.estimate(rows=rows) == pytest.approx(cs.fit(result.plan, engine.frame.iloc[rows]).effect.estimate,
+                                                       rel=1e-9)
+    engine.fast = False  # the general path must agree too
+    assert engine.estimate(permutation=perm) == pytest.approx(slow, rel=1e-9)
+
+
+def test_refutations_pass_under_an_omitted_confounder_they_do_not_detect_confounding():
+    result = cs.run(_spec(EDGES), data=_confounded())
+    assert result.effect.estimate > 2.5  # biased upward by u
+    assert [t.verdict for t in result.refutations.tests] == ["pass", "pass", "pass"]
+
+
+def test_placebo_treatment_warns_when_the_estimate_does_not_stand_out_from_random_treatments():
+    result = cs.run(_spec(EDGES), data=_confounded(n=200, effect=0.0, seed=4).assign(
+        x=lambda d: np.random.default_rng(9).integers(0, 2, len(d)).astype(float)))
+    placebo = result.refutations.tests[0]
+    assert placebo.name == "placebo_treatment"
+    assert placebo.numbers["p_value"] > 0.05 and placebo.verdict == "warn"
+
+
+def test_data_subsets_warn_when_the_standard_error_understates_row_level_variability():
+    # iid standard errors, but the rare treated group is ten times noisier: the iid SE is about 3x too small,
+    # and re-estimating on subsets shows it (HC2, the default, gets it right and passes)
+    rng = np.random.default_rng(2)
+    n = 2000
+    z = rng.normal(size=n)
+    x = (z + rng.normal(size=n) > 2.0).astype(float)
+    y = x + z + rng.normal(size=n) * np.where(x == 1, 10.0, 1.0)
+    data = pd.DataFrame({"x": x, "y": y, "z": z})
+    iid = cs.run(_spec(EDGES, seed=3).model_copy(update={"inference": cs.spec.Inference(vcov="iid")}), data=data)
+    subsets = {t.name: t for t in iid.refutations.tests}["data_subsets"]
+    assert subsets.numbers["sd_ratio"] > 1.5 and subsets.verdict == "warn"
+    hc2 = {t.name: t for t in cs.run(_spec(EDGES, seed=3), data=data).refutations.tests}["data_subsets"]
+    assert hc2.verdict == "pass"
+
+
+def test_placebo_outcome_passes_for_an_unaffected_column_and_warns_for_an_affected_one():
+    data = _confounded()
+    edges = EDGES + ["z -> p"]
+    ok = cs.run(cs.Spec(name="r", treatment="x", outcome="y", dag={"edges": edges},
+                        sensitivity={"refutations": ["placebo_outcome"], "placebo_outcome": "p"}), data=data)
+    assert ok.refutations.tests[0].verdict == "pass"
+    bad = cs.run(cs.Spec(name="r", treatment="x", outcome="y", dag={"edges": edges},
+                         sensitivity={"refutations": ["placebo_outcome"], "placebo_outcome": "p"}),
+                 data=data.assign(p=data["y"] * 0.5))
+    assert bad.refutations.tests[0].verdict == "warn"
+    assert bad.refutations.tests[0].numbers["estimate"] == pytest.approx(0.5 * ok.effect.estimate, rel=1e-9)
+
+
+def test_results_carry_refutations_in_json_and_the_summary():
+    result = cs.run(_spec(EDGES), data=_confounded())
+    data = result.to_dict()["refutations"]
+    assert [t["name"] for t in data["tests"]] == ["placebo_treatment", "random_common_cause", "data_subsets"]
+    assert "Refutation tests" in result.summary()
+    assert cs.run(_spec(EDGES), data=_confounded(), refute=False).to_dict()["refutations"]["computed"] is False
