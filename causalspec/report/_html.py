@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 
 
 def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
@@ -19,15 +18,57 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
     if dag_png:
         uri = "data:image/png;base64," + base64.b64encode(dag_png).decode()
         parts.append(f'<h2>Causal graph</h2><img alt="DAG with roles coloured" src="{uri}">')
+    for warning in getattr(result, "warnings", ()):
+        parts.append(f'<p style="color:#a00"><strong>Warning:</strong> {e(str(warning))}</p>')
     parts.append(f"<h2>Plan</h2><pre>{e(plan.explain())}</pre>")
     rows = "".join(f"<tr><td>{lab}</td><td>{est.estimate:.6g}</td><td>{est.std_error:.6g}</td>"
                    f"<td>[{est.conf_low:.6g}, {est.conf_high:.6g}]</td></tr>"
                    for lab, est in (("naive", result.naive), ("adjusted", result.effect)) if est is not None)
     parts.append("<h2>Naive vs adjusted</h2><table><tr><th></th><th>estimate</th><th>std. error</th>"
                  f"<th>95% CI</th></tr>{rows}</table>")
-    sens = result.sensitivity
-    body = getattr(sens, "reason", None) or json.dumps(sens.to_dict(), indent=2, default=str)
-    parts.append(f"<h2>Sensitivity</h2><pre>{e(str(body))}</pre>")
+    parts += _sensitivity(result)
     items = "".join(f"<li>{e(str(a))}</li>" for a in list(p.get("assumptions", [])) + list(result.notes))
     parts.append(f"<h2>Assumptions and caveats</h2><ul>{items}</ul></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _png(fig) -> str:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _sensitivity(result) -> list[str]:
+    """Sensitivity bounds (with the contour plot), refutation tests and the specification curve."""
+    e = html.escape
+    out = ["<h2>Sensitivity</h2>"]
+    sens = result.sensitivity
+    if hasattr(sens, "summary_lines"):
+        out.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in sens.summary_lines()) + "</ul>")
+        if hasattr(sens.ovb, "rv_q"):
+            from ..sensitivity import contour_plot
+
+            out.append(f'<img alt="Contour of bias-adjusted estimates" src="{_png(contour_plot(sens.ovb))}">')
+    else:
+        out.append(f"<p>Not computed: {e(str(getattr(sens, 'reason', '')))}</p>")
+    ref = result.refutations
+    if hasattr(ref, "tests"):
+        rows = "".join(
+            f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{e(t.verdict)}</td><td>"
+            + e(", ".join(f"{k} {v:.4g}" for k, v in t.numbers.items() if v is not None) or t.reason)
+            + f"</td><td>{e(t.rule)}</td></tr>" for t in ref.tests)
+        out.append(f"<h3>Refutation tests (seed {ref.seed})</h3><table><tr><th>test</th><th>verdict</th>"
+                   f"<th>numbers</th><th>rule</th></tr>{rows}</table>")
+    curve = result.specification_curve
+    if hasattr(curve, "rows"):
+        from ..refute import specification_curve_plot
+
+        out.append(f"<h3>Specification curve</h3><p>{e(curve.message)}</p>"
+                   f'<img alt="Effect under every valid adjustment set" '
+                   f'src="{_png(specification_curve_plot(curve))}">')
+    return out
