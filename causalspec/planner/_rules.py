@@ -372,7 +372,8 @@ def column_fields(spec: Spec, fields: dict) -> tuple[tuple[str, str], ...]:
 # ------------------------------------------------------------------ 6. vcov
 def choose_vcov(spec: Spec, estimator: Estimator) -> VcovPlan:
     inf = spec.inference
-    kind = inf.vcov
+    explicit = inf.vcov is not None
+    kind = inf.vcov if explicit else ("CR2" if inf.cluster else "HC2")  # estimatr::lm_robust's defaults
     cl = ", ".join(inf.cluster)
     if estimator in (Estimator.IPW, Estimator.AIPW):
         what = ("M-estimation: the IPW and logistic-regression estimating equations stacked (sandwich)"
@@ -384,10 +385,10 @@ def choose_vcov(spec: Spec, estimator: Estimator) -> VcovPlan:
                         'lm(weights = weights) on match.data(); sandwich::vcovCL(cluster = ~subclass, '
                         'type = "HC1") as the MatchIt docs recommend')
     if estimator is Estimator.DIFFERENCE_IN_MEANS:
-        if kind != "HC2" or inf.cluster:
+        if explicit or inf.cluster:
             raise UnsupportedError(Problem(
                 "inference.vcov", "the difference in means uses the Neyman (Welch) standard error.",
-                fix="Leave inference.vcov at its default (HC2), or use design.estimator lin for other variances.",
+                fix="Leave inference.vcov out (the Neyman variance), or use design.estimator lin for other variances.",
                 code="unsupported_vcov"))
         return VcovPlan("neyman", (), inf.level, "estimatr::difference_in_means(); stats::t.test(var.equal = FALSE)")
     if estimator is Estimator.LIN:

@@ -133,6 +133,7 @@ class _Engine:
 
 
 _RANDOM = "causalspec_random_common_cause"
+_COHORT_BASED = frozenset({Estimator.EVENT_STUDY, Estimator.SUN_ABRAHAM, Estimator.CALLAWAY_SANTANNA})
 
 
 def _with_column(frame: pd.DataFrame, plan, values):
@@ -144,6 +145,9 @@ def _with_column(frame: pd.DataFrame, plan, values):
     settings = dict(plan.settings)
     if "propensity_formula" in settings:
         settings["propensity_formula"] += f" + {term}"
+    for key in ("regressors", "exogenous"):  # fixed-effects and IV plug-ins list their regressors here
+        if key in settings:
+            settings[key] = [*settings[key], name]
     return frame, replace(plan, formula=f"{plan.formula} + {term}", settings=settings,
                           columns=(*plan.columns, name))
 
@@ -241,7 +245,12 @@ def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[s
         for name in names:
             rng = np.random.default_rng(streams[name])
             try:
-                if name == "placebo_treatment":
+                if name in ("placebo_treatment", "random_common_cause") and result.plan.estimator in _COHORT_BASED:
+                    out.append(Refutation(name, "", "not run", RULES[name], reason=(
+                        "the event-study estimators build treatment timing from the cohort column, not from the "
+                        "treatment column, so this test does not apply")))
+                    bar.step(B)
+                elif name == "placebo_treatment":
                     out.append(_placebo_treatment(engine, actual, se, rng, B, 0.05, bar))
                 elif name == "random_common_cause":
                     out.append(_random_common_cause(engine, actual, se, rng, B, bar))

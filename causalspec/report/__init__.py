@@ -1,5 +1,6 @@
-"""Reports: text summaries and coefficient tables (no re-fitting here: a report only formats a Result)."""
+"""Reports: text summaries, coefficient tables and figures (no re-fitting here: a report only formats a Result)."""
 
+from ._event_study import event_study_plot
 from ._text import coefficient_table, summary
 
-__all__ = ["summary", "coefficient_table"]
+__all__ = ["summary", "coefficient_table", "event_study_plot"]

@@ -73,12 +73,15 @@ class WildBootstrap(_Model):
 class Inference(_Model):
     """How standard errors and confidence intervals are computed."""
 
-    vcov: VcovKind = Field(
-        "HC2",
+    vcov: VcovKind | None = Field(
+        None,
         description=(
             "Variance estimator: iid; HC0-HC3 (sandwich::vcovHC; HC2 is estimatr::lm_robust's default); "
-            "CR0/CR1 clustered (sandwich::vcovCL type HC0/HC1); CR2 (estimatr, Bell-McCaffrey); "
-            "stata (estimatr's CR1 with G-1 degrees of freedom)."
+            "CR0/CR1 clustered (sandwich::vcovCL type HC0/HC1; fixest ~cluster with fixed effects); CR2 "
+            "(estimatr, Bell-McCaffrey); stata (estimatr's CR1 with G-1 degrees of freedom). Left out: the "
+            "design's default - HC2 (CR2 with a cluster) for regression adjustment and experiments as "
+            "estimatr::lm_robust, fixest's default (clustered by the first fixed effect) for fixed-effects "
+            "designs, iid for IV without fixed effects as AER::ivreg."
         ),
     )
     cluster: tuple[_NAME, ...] = Field((), description="Cluster column(s), required by CR0, CR1, CR2 and stata.")
@@ -102,7 +105,7 @@ class Inference(_Model):
                 "wild_bootstrap", "the wild cluster bootstrap resamples clusters, but no cluster column is given.",
                 fix="Add 'cluster: <column>' and a clustered vcov (CR1, CR2), or remove wild_bootstrap.",
                 code="wild_without_cluster"))
-        if self.cluster and self.vcov not in CLUSTERED:
+        if self.cluster and self.vcov is not None and self.vcov not in CLUSTERED:
             raise SpecError(Problem(
                 "cluster", f"cluster is set but vcov {self.vcov!r} is not clustered.",
                 fix="Use vcov CR1, CR2 or stata, or remove cluster.", code="cluster_unused"))
