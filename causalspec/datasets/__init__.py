@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import DataError, Problem
 
-__all__ = ["feature_adoption", "ab_test", "load", "names", "TRUE_EFFECT", "AB_TRUE_EFFECT"]
+__all__ = ["feature_adoption", "ab_test", "ab_test_srm", "load", "names", "TRUE_EFFECT", "AB_TRUE_EFFECT"]
 
 TRUE_EFFECT = 10.0
 AB_TRUE_EFFECT = 2.0
@@ -83,9 +83,21 @@ def ab_test(n: int = 10000, seed: int = 7) -> pd.DataFrame:
     })
 
 
+def ab_test_srm(n: int = 10000, seed: int = 11) -> pd.DataFrame:
+    """The A/B test of :func:`ab_test` with a broken logging pipeline: a fair coin assigns the variant, but
+    15% of the variant's users with low pre-period spend never reach the data (their sessions crash before the
+    event is logged).  The arms are no longer comparable, the observed split is about 46/54 instead of 50/50,
+    and a sample-ratio-mismatch check catches it before any effect is read."""
+    full = ab_test(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    lost = (full["variant"] == 1) & (full["pre_spend"] < 20) & (rng.random(n) < 0.25)
+    return full.loc[~lost].reset_index(drop=True)
+
+
 _BUNDLED: dict[str, Callable[[], pd.DataFrame]] = {
     "feature_adoption": feature_adoption,
     "ab_test": ab_test,
+    "ab_test_srm": ab_test_srm,
 }
 
 

@@ -1,3 +1,142 @@
-"""Design plug-in: propensity (see causalspec.designs for the registry contract)."""
+"""Design plug-in: propensity-score estimators for an observational design (IPW, AIPW, matching).
+
+The planner (``causalspec.planner._rules``) chooses the estimator and records the propensity model's
+formula, ``treatment ~ adjustment set + covariates``, in ``plan.settings``; these fitters estimate it.
+"""
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError, Problem
+from ..planner import Estimator
+from . import fitter
+
+__all__ = ["fit_weighting", "fit_matching"]
+
+
+def _binary(plan, frame: pd.DataFrame) -> None:
+    values = set(pd.unique(frame[plan.treatment].dropna()))
+    if not values <= {0, 1, True, False} or len(values) < 2:
+        raise DataError(Problem("treatment", f"{plan.estimator.value} needs a binary 0/1 treatment; "
+                                f"{plan.treatment!r} takes the values {sorted(map(str, values))[:5]}.",
+                                fix="Recode the treatment as 0/1, or use design.estimator ols.",
+                                code="treatment_not_binary"))
+
+
+def _estimate(term, est, se, level, df=math.inf):
+    from ..estimators._result import Estimate
+
+    z = est / se if se > 0 else math.nan
+    q = stats.norm.ppf(0.5 + level / 2) if not math.isfinite(df) else stats.t.ppf(0.5 + level / 2, df)
+    p = 2 * (stats.norm.sf(abs(z)) if not math.isfinite(df) else stats.t.sf(abs(z), df))
+    return Estimate(term, float(est), float(se), float(z), float(p), float(est - q * se), float(est + q * se),
+                    float(df))
+
+
+def _naive(plan, frame: pd.DataFrame, level: float):
+    """The difference in means (Welch), treated minus control, on the same rows."""
+    from ..estimators._experiment import difference_in_means
+
+    res = difference_in_means(frame[plan.outcome].to_numpy(float), frame[plan.treatment].to_numpy(float),
+                              level=level, term=plan.treatment)
+    r = res.table.iloc[0]
+    return _estimate(plan.treatment, float(r["estimate"]), float(r["std_error"]), level,
+                     float(r["df"]) if "df" in res.table else math.inf)
+
+
+def _overlap_warnings(ov, score) -> tuple[str, ...]:
+    out = []
+    n_out = sum(ov.outside_support.values())
+    if n_out:
+        out.append(f"poor overlap: {n_out} units have propensity scores outside the common support "
+                   f"[{ov.support_low:.3g}, {ov.support_high:.3g}]; consider design.trim: crump.")
+    if score.min() < 0.01 or score.max() > 0.99:
+        out.append(f"extreme propensity scores (range {score.min():.3g} to {score.max():.3g}): weights are "
+                   "unstable; consider design.trim: crump.")
+    return tuple(out)
+
+
+@fitter(Estimator.IPW, Estimator.AIPW)
+def fit_weighting(plan, frame: pd.DataFrame, vc):
+    from ..estimators._propensity import aipw, crump_trim, fit_propensity, ipw, overlap
+    from ..estimators._result import FitOutput
+
+    _binary(plan, frame)
+    s = plan.settings
+    model = fit_propensity(s["propensity_formula"], frame)
+    dropped = tuple(model.dropped.items())
+    extras = {}
+    used = frame.loc[model.index]
+    if s.get("trim") == "crump":
+        trim = crump_trim(model.score, model.treat)
+        if not trim.keep.all():
+            used = used.loc[trim.keep]
+            dropped += ((f"outside Crump et al. (2009) overlap region [{trim.alpha:.3g}, {1 - trim.alpha:.3g}]",
+                         int((~trim.keep).sum())),)
+            model = fit_propensity(s["propensity_formula"], used)
+        extras["trimming"] = {"rule": trim.rule, "alpha": trim.alpha, "dropped": trim.dropped}
+    ov = overlap(model.score, model.treat)
+    y = used[plan.outcome].to_numpy(float)
+    res = (ipw(y, model, plan.estimand, level=vc.level) if plan.estimator is Estimator.IPW
+           else aipw(y, model, level=vc.level))
+    effect = _estimate(plan.treatment, res.estimate, res.std_error, vc.level)
+    extras.update({"propensity_model": model.coef_dict(), "overlap": {
+        "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
+        "outside_support": ov.outside_support}, "variance": vc.r_equivalent})
+    return FitOutput(effect, _naive(plan, used, vc.level), (effect,), (plan.treatment,),
+                     [[res.std_error ** 2]], int(res.nobs), dropped, tuple(model.notes),
+                     (("propensity_converged", float(model.converged)),), extras=extras,
+                     warnings=_overlap_warnings(ov, model.score), outcome_sd=float(np.std(y, ddof=1)))
+
+
+@fitter(Estimator.MATCHING)
+def fit_matching(plan, frame: pd.DataFrame, vc):
+    from ..estimators._matching import match_nearest, matched_effect
+    from ..estimators._result import FitOutput
+    from ..sensitivity import rosenbaum_gamma, rosenbaum_wilcoxon
+
+    _binary(plan, frame)
+    s = plan.settings
+    data = frame.reset_index(drop=True)
+    flip = plan.estimand == "ATC"  # the ATC is the ATT with the arms swapped
+    if flip:
+        data = data.assign(**{plan.treatment: 1 - data[plan.treatment].astype(float)})
+    m = match_nearest(s["propensity_formula"], data, ratio=s["ratio"], replace=s["replace"], caliper=s["caliper"],
+                      algorithm=s["algorithm"])
+    me = matched_effect(m, data, plan.outcome, vcov=vc.kind, level=vc.level)
+    row = me.table.set_index("term").loc["treat"]
+    sign = -1.0 if flip else 1.0
+    effect = _estimate(plan.treatment, sign * float(row["estimate"]), float(row["std_error"]), vc.level, me.df)
+    before, after = m.balance()
+    sizes = m.sample_sizes()
+    extras = {"matching": {"ratio": m.ratio, "replace": m.replace, "caliper": m.caliper,
+                           "algorithm": s["algorithm"], "variance": me.description},
+              "sample_sizes": sizes, "balance_before": before, "balance_after": after}
+    warnings = ()
+    smd_col = next((c for c in after.columns if "Std. Mean Diff" in c or "std_mean_diff" in c), None)
+    if smd_col is not None:
+        bad = [str(i) for i, v in after[smd_col].items() if i != "distance" and abs(float(v)) > 0.1]
+        if bad:
+            warnings = (f"covariates still imbalanced after matching (|SMD| > 0.1): {', '.join(bad)}.",)
+    if m.ratio == 1 and not m.replace and m.subclass is not None:
+        y = data[plan.outcome].to_numpy(float)
+        pairs = pd.DataFrame({"s": m.subclass, "t": m.treat, "y": y})[m.subclass > 0]
+        wide = pairs.pivot_table(index="s", columns="t", values="y")
+        if {0, 1} <= set(wide.columns) and len(wide) > 1:
+            diffs = sign * (wide[1] - wide[0]).to_numpy()
+            extras["rosenbaum"] = {
+                "gamma": rosenbaum_gamma(lambda g: rosenbaum_wilcoxon(diffs, gamma=g)),
+                "note": "smallest Gamma (odds of treatment differing within a matched pair) at which Wilcoxon's "
+                        "signed-rank test of the pair differences stops being significant at 0.05 (one-sided)"}
+    nd = data.loc[m.matched] if False else data
+    outcome_sd = float(np.std(data[plan.outcome].to_numpy(float), ddof=1))
+    del nd
+    notes = tuple(m.notes) + (f"{int((m.weights == 0).sum())} units unmatched (weight 0)",)
+    return FitOutput(effect, _naive(plan, frame, vc.level), (effect,), (plan.treatment,),
+                     [[float(row["std_error"]) ** 2]], int(me.nobs), (), notes, (), extras=extras,
+                     warnings=warnings, outcome_sd=outcome_sd)

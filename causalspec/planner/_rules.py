@@ -344,16 +344,27 @@ def build_formulas(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], ex
         return f"{y} ~ {x}, covariates = ~ {covs}", naive
     if estimator is Estimator.DIFFERENCE_IN_MEANS:
         return naive, naive
+    if estimator in (Estimator.IPW, Estimator.MATCHING):
+        # the outcome model is the weighted contrast; the adjustment enters through the propensity model
+        return f"{naive} (weighted by the propensity model in settings)", naive
     terms = [x] + [quote_name(v) for v in (*adjust, *extra)]
     return f"{y} ~ " + " + ".join(terms), naive
 
 
 def estimator_settings(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> dict:
     """Estimator-specific settings recorded in the plan (the propensity model's formula, matching options)."""
+    if spec.design.type == "experiment":
+        return {"planned_split": spec.design.planned_split, "srm_alpha": spec.design.srm_alpha}
     if estimator not in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
         return {}
     rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
-    return {"propensity_formula": f"{quote_name(spec.treatment)} ~ {rhs}", "propensity_model": "logistic"}
+    out = {"propensity_formula": f"{quote_name(spec.treatment)} ~ {rhs}", "propensity_model": "logistic"}
+    if estimator is Estimator.MATCHING:
+        m = spec.design.matching
+        out.update(ratio=m.ratio, replace=m.replace, caliper=m.caliper, algorithm=m.algorithm)
+    else:
+        out["trim"] = spec.design.trim
+    return out
 
 
 def column_fields(spec: Spec, fields: dict) -> tuple[tuple[str, str], ...]:
@@ -380,6 +391,9 @@ def choose_vcov(spec: Spec, estimator: Estimator) -> VcovPlan:
                 if estimator is Estimator.IPW else "the efficient influence function of AIPW")
         return VcovPlan("m_estimation" if estimator is Estimator.IPW else "influence_function", (), inf.level,
                         what)
+    if estimator is Estimator.MATCHING and spec.design.matching.replace:
+        return VcovPlan("HC3", (), inf.level, 'lm(weights = weights) on match.data(); sandwich::vcovHC(type = "HC3") '
+                        "(with replacement there are no pairs; MatchIt's advice)")
     if estimator is Estimator.MATCHING:
         return VcovPlan("CR1", ("subclass",), inf.level,
                         'lm(weights = weights) on match.data(); sandwich::vcovCL(cluster = ~subclass, '

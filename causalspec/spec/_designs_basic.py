@@ -8,7 +8,18 @@ from pydantic import Field
 
 from ._base import _Model
 
-__all__ = ["ObservationalDesign", "ExperimentDesign"]
+__all__ = ["ObservationalDesign", "ExperimentDesign", "MatchingOptions"]
+
+
+class MatchingOptions(_Model):
+    """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
+
+    ratio: int = Field(1, ge=1, le=20, description="Controls per treated unit (k:1 matching).")
+    replace: bool = Field(False, description="Match with replacement (a control may be reused).")
+    caliper: float | None = Field(None, gt=0, description="Caliper in standard deviations of the distance.")
+    algorithm: Literal["matchit-4.5.1", "exact"] = Field(
+        "matchit-4.5.1", description="matchit-4.5.1: MatchIt 4.5.1's matched sets exactly (including its integer "
+                                     "abs() on distances); exact: real distance differences (docs/propensity.md).")
 
 
 class ObservationalDesign(_Model):
@@ -23,6 +34,10 @@ class ObservationalDesign(_Model):
             "(MatchIt); auto: see docs/planner.md."
         ),
     )
+    matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")
+    trim: Literal["none", "crump"] = Field(
+        "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "
+                            "(counted in the dropped rows).")
 
 
 class ExperimentDesign(_Model):
@@ -37,3 +52,8 @@ class ExperimentDesign(_Model):
             "covariates are given, else difference_in_means."
         ),
     )
+    planned_split: float | None = Field(
+        0.5, gt=0, lt=1, description="Planned share of units in the treatment arm: the sample-ratio-mismatch "
+                                     "check tests the observed split against it (null: no check).")
+    srm_alpha: float = Field(0.001, gt=0, lt=1, description="p-value below which the split is a mismatch "
+                                                             "(a broken test).")

@@ -297,6 +297,8 @@ def _toml_dumps(data: dict[str, Any]) -> str:
             return json.dumps(v, ensure_ascii=False)
         if isinstance(v, (list, tuple)):
             return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):  # a nested model (design.matching): an inline table
+            return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items() if x is not None) + "}"
         raise TypeError(type(v))
 
     top, tables = [], []

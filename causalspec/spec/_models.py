@@ -43,7 +43,7 @@ VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stat
 CLUSTERED = frozenset({"CR0", "CR1", "CR2", "stata"})
 
 from ._base import _NAME, _Model
-from ._designs_basic import ExperimentDesign, ObservationalDesign
+from ._designs_basic import ExperimentDesign, MatchingOptions, ObservationalDesign
 from ._designs_panel import DiDDesign, EventStudyDesign, IVDesign, ModelSpec, PanelDesign
 from ._sensitivity import SensitivitySpec
 
