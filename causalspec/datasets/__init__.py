@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import DataError, Problem
 
-__all__ = ["feature_adoption", "ab_test", "ab_test_srm", "load", "names", "TRUE_EFFECT", "AB_TRUE_EFFECT"]
+__all__ = ["feature_adoption", "ab_test", "ab_test_srm", "churn_offer", "CHURN_ATE", "churn_att", "load", "names", "TRUE_EFFECT", "AB_TRUE_EFFECT"]
 
 TRUE_EFFECT = 10.0
 AB_TRUE_EFFECT = 2.0
@@ -94,7 +94,10 @@ def ab_test_srm(n: int = 10000, seed: int = 11) -> pd.DataFrame:
     return full.loc[~lost].reset_index(drop=True)
 
 
+from ._churn import CHURN_ATE, churn_att, churn_offer  # noqa: E402
+
 _BUNDLED: dict[str, Callable[[], pd.DataFrame]] = {
+    "churn_offer": churn_offer,
     "feature_adoption": feature_adoption,
     "ab_test": ab_test,
     "ab_test_srm": ab_test_srm,

@@ -52,7 +52,7 @@ def _naive(plan, frame: pd.DataFrame, level: float):
 def _overlap_warnings(ov, score) -> tuple[str, ...]:
     out = []
     n_out = sum(ov.outside_support.values())
-    if n_out:
+    if n_out > 0.01 * len(score):  # a handful at the edges is normal; more than 1% is not
         out.append(f"poor overlap: {n_out} units have propensity scores outside the common support "
                    f"[{ov.support_low:.3g}, {ov.support_high:.3g}]; consider design.trim: crump.")
     if score.min() < 0.01 or score.max() > 0.99:
