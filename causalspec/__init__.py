@@ -14,6 +14,8 @@ from .archive import archive, diff, verify
 from .errors import CausalSpecError
 from .estimators import Estimate, Result
 from .planner import Plan
+from .report import etable
+from . import refute
 from .spec import Spec, dump, dumps, json_schema, loads
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "archive",
     "verify",
     "diff",
+    "etable",
+    "refute",
     "json_schema",
     "datasets",
     "errors",

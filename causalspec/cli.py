@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     ve.add_argument("archive", metavar="ARCHIVE")
     ve.add_argument("--data", metavar="PATH", help="data file to use instead of the archived one")
 
+    pa = sub.add_parser("parity", help="run the R reference cases shipped with the package on this machine "
+                                       "(exit 0 when all pass)")
+    pa.add_argument("--json", action="store_true", help="print the report as JSON")
     df = sub.add_parser("diff", help="Markdown diff of two specs or two archives (spec, plan, results)")
     df.add_argument("a", metavar="A")
     df.add_argument("b", metavar="B")
@@ -191,7 +194,19 @@ def _cmd_schema(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "verify": _cmd_verify, "diff": _cmd_diff, "schema": _cmd_schema}
+def _cmd_parity(args) -> int:
+    from .parity import run_parity
+
+    report = run_parity(progress=not args.json and sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.table())
+    return EXIT_OK if report.passed else EXIT_ERROR
+
+
+_COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "verify": _cmd_verify, "diff": _cmd_diff,
+             "schema": _cmd_schema, "parity": _cmd_parity}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -31,12 +32,37 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def environment() -> dict[str, Any]:
-    """Python, OS and package versions (what can move numbers between machines)."""
+def _blas() -> dict[str, Any]:
+    """numpy's BLAS / LAPACK as numpy reports them (the library that can move the last digits)."""
+    import numpy as np
+
+    try:
+        cfg = np.show_config(mode="dicts")  # numpy >= 1.25
+        deps = cfg.get("Build Dependencies", {})
+        return {k: {f: v.get(f) for f in ("name", "version", "openblas configuration") if v.get(f)}
+                for k, v in deps.items() if k in ("blas", "lapack")}
+    except TypeError:  # older numpy: no dict mode
+        return {"info": str(getattr(np, "__config__", ""))[:200]}
+
+
+def environment(parity: bool = False) -> dict[str, Any]:
+    """Python, OS, package versions and numpy's BLAS (what can move numbers between machines); with
+    ``parity``, the summary line of the shipped R parity cases run on this machine."""
     from .. import __version__
 
-    return {"python": sys.version.split()[0], "os": platform.platform(), "machine": platform.machine(),
-            "causalspec": __version__, "packages": {n: _version(n) for n in _DEPENDENCIES}}
+    env = {"python": sys.version.split()[0], "os": platform.platform(), "machine": platform.machine(),
+           "causalspec": __version__, "packages": {n: _version(n) for n in _DEPENDENCIES}, "blas": _blas()}
+    if parity:
+        env["parity"] = _parity_line()
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def _parity_line() -> str:
+    """The shipped R cases run once per process (about a second), for every archive written."""
+    from ..parity import run_parity
+
+    return run_parity().summary_line()
 
 
 def _sha(path: Path) -> str:
@@ -57,7 +83,7 @@ def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -
     out.mkdir(parents=True, exist_ok=True)
     frame, source = read_data(the_spec.data, the_spec.origin)
     the_plan = api.plan(the_spec)
-    result = api.fit(the_plan, frame)
+    result = api.robustness(api.fit(the_plan, frame), frame)
     (out / "spec.yaml").write_text(dumps(the_spec, "yaml"))
     (out / "plan.json").write_text(the_plan.to_json())
     data_info = {"source": source.label, "sha256": source.sha256, "rows": source.rows,
@@ -69,7 +95,8 @@ def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -
     elif not source.label.startswith("bundled:") and source.label != "DataFrame":
         data_info["path"] = str(Path(the_spec.origin or ".").resolve() / source.label)
     (out / "data.json").write_text(json.dumps(data_info, indent=2) + "\n")
-    (out / "environment.json").write_text(json.dumps(environment(), indent=2) + "\n")
+    (out / "environment.json").write_text(json.dumps(environment(parity=True), indent=2) + "\n")
+    _write_tables(result, out)
     (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2, allow_nan=True) + "\n")
     _write_report(the_spec, the_plan, result, out)
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "manifest.json")
@@ -88,6 +115,13 @@ def unpack(zip_path: "str | Path", target: "str | Path") -> Path:
                                       fix="Do not use this zip: it was not written by causalspec.")
         zf.extractall(root)
     return root
+
+
+def _write_tables(result, out: Path) -> None:
+    from ..report._tables import etable
+
+    for fmt, ext in (("markdown", "md"), ("latex", "tex"), ("html", "html")):
+        (out / f"table.{ext}").write_text(etable([result], format=fmt))
 
 
 def _write_report(spec, plan, result, out: Path) -> None:
@@ -157,6 +191,7 @@ def verify(directory: "str | Path", *, data: "str | Path | None" = None, rtol: f
     if report.tampered:
         return report
     env = json.loads((folder / "environment.json").read_text())
+    env.pop("parity", None)  # a record of the archiving machine's check, not part of the environment's identity
     _compare(env, environment(), "environment", 0.0, report.environment_changed)
     info = json.loads((folder / "data.json").read_text())
     spec = loads((folder / "spec.yaml").read_text(), "yaml")
@@ -170,7 +205,7 @@ def verify(directory: "str | Path", *, data: "str | Path | None" = None, rtol: f
         frame, source = read_data(Path(info.get("path", info["source"])), None)
     if source.sha256 not in (info["sha256"], info.get("file_sha256")):
         report.data_changed = True
-    result = api.fit(api.plan(spec), frame)
+    result = api.robustness(api.fit(api.plan(spec), frame), frame)
     now = json.loads(json.dumps(result.to_dict(), allow_nan=True))
     before = json.loads((folder / "results.json").read_text())
     before.pop("data", None), now.pop("data", None)

@@ -181,6 +181,14 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
         if k in (VcovKind.HC2, VcovKind.HC3):
             # leverage of the weighted design: h_i = w_i x_i'(X'WX)^-1 x_i
             h = ww * np.einsum("ij,ji->i", X, fit.xtwx_solve(X.T))
+            if np.any(h > 1.0 - 1e-10):
+                from causalspec.errors import EstimationError, Problem
+
+                raise EstimationError(Problem(
+                    "inference.vcov", f"{k.value} divides by 1 - leverage, and {int((h > 1.0 - 1e-10).sum())} "
+                    "observation(s) have leverage 1 (each is fitted exactly, e.g. the only row of a factor "
+                    "level), so the variance is undefined.",
+                    fix="Use vcov HC1 or iid, or drop the factor levels with a single row.", code="leverage_one"))
             scale = 1.0 / np.sqrt(1.0 - h) if k is VcovKind.HC2 else 1.0 / (1.0 - h)
             scores = scores * scale[:, None]
         V = sandwich(score_meat(scores))
