@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, Problem
+from ..estimators._propensity import overlap
 from ..planner import Estimator
 from . import fitter
 
@@ -63,7 +64,13 @@ def _overlap_warnings(ov, score) -> tuple[str, ...]:
 
 @fitter(Estimator.IPW, Estimator.AIPW)
 def fit_weighting(plan, frame: pd.DataFrame, vc):
-    from ..estimators._propensity import aipw, crump_trim, fit_propensity, ipw, overlap
+    """IPW (ATE, ATT; normalised weights) or AIPW (ATE) with a logistic propensity model on the adjustment set.
+
+    IPW's variance stacks the logistic score equations with the weighted means (M-estimation; Lunceford &
+    Davidian 2004), as ``WeightIt::lm_weightit(vcov = "asympt")``; AIPW's is its influence function (Robins,
+    Rotnitzky & Zhao 1994).  ``trim: crump`` drops units outside Crump et al. (2009)'s overlap region.
+    """
+    from ..estimators._propensity import aipw, crump_trim, fit_propensity, ipw
     from ..estimators._result import FitOutput
 
     _binary(plan, frame)
@@ -81,6 +88,7 @@ def fit_weighting(plan, frame: pd.DataFrame, vc):
             model = fit_propensity(s["propensity_formula"], used)
         extras["trimming"] = {"rule": trim.rule, "alpha": trim.alpha, "dropped": trim.dropped}
     ov = overlap(model.score, model.treat)
+    extras["propensity_histogram"] = _histogram(model.score, model.treat)
     y = used[plan.outcome].to_numpy(float)
     res = (ipw(y, model, plan.estimand, level=vc.level) if plan.estimator is Estimator.IPW
            else aipw(y, model, level=vc.level))
@@ -94,8 +102,38 @@ def fit_weighting(plan, frame: pd.DataFrame, vc):
                      warnings=_overlap_warnings(ov, model.score), outcome_sd=float(np.std(y, ddof=1)))
 
 
+def _histogram(score: np.ndarray, treat: np.ndarray, weights: np.ndarray | None = None, bins: int = 25) -> dict:
+    """Propensity-score histograms by group on [0, 1] (JSON) for the overlap plot; weighted counts after matching."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    t = np.asarray(treat).astype(bool)
+    out = {"edges": edges.tolist(), "treated": np.histogram(score[t], edges)[0].tolist(),
+           "control": np.histogram(score[~t], edges)[0].tolist()}
+    if weights is not None:
+        out["treated_matched"] = np.histogram(score[t], edges, weights=weights[t])[0].tolist()
+        out["control_matched"] = np.histogram(score[~t], edges, weights=weights[~t])[0].tolist()
+    return out
+
+
+def _balance_records(table: pd.DataFrame) -> list[dict]:
+    """A MatchIt balance table as JSON records, the covariate named in each (``summary(m)$sum.all``)."""
+    rename = {"Means Treated": "mean_treated", "Means Control": "mean_control", "Std. Mean Diff.": "smd",
+              "Mean Diff.": "mean_diff", "Var. Ratio": "var_ratio", "eCDF Mean": "ecdf_mean", "eCDF Max": "ecdf_max",
+              "Std. Pair Dist.": "std_pair_dist"}
+    rows = []
+    for name, r in table.iterrows():
+        rows.append({"covariate": str(name), **{rename.get(k, k): (None if pd.isna(v) else float(v))
+                                                for k, v in r.items()}})
+    return rows
+
+
 @fitter(Estimator.MATCHING)
 def fit_matching(plan, frame: pd.DataFrame, vc):
+    """Nearest-neighbour propensity-score matching; the ATT by weighted regression on the matched data.
+
+    Matched sets match ``MatchIt::matchit(method = "nearest", distance = "glm")``; the effect and its variance
+    ``lm(y ~ treat, weights)`` with ``sandwich::vcovCL(cluster = ~subclass)`` (HC3 with replacement), as the
+    MatchIt vignette "Estimating Effects After Matching" recommends; Ho, Imai, King & Stuart (2007).
+    """
     from ..estimators._matching import match_nearest, matched_effect
     from ..estimators._result import FitOutput
     from ..sensitivity import rosenbaum_gamma, rosenbaum_wilcoxon
@@ -106,23 +144,32 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
     flip = plan.estimand == "ATC"  # the ATC is the ATT with the arms swapped
     if flip:
         data = data.assign(**{plan.treatment: 1 - data[plan.treatment].astype(float)})
+    distance = {"propensity": "glm", "logit": "linear.logit"}[s.get("distance", "propensity")]
     m = match_nearest(s["propensity_formula"], data, ratio=s["ratio"], replace=s["replace"], caliper=s["caliper"],
-                      algorithm=s["algorithm"])
+                      algorithm=s["algorithm"], distance=distance)
     me = matched_effect(m, data, plan.outcome, vcov=vc.kind, level=vc.level)
     row = me.table.set_index("term").loc["treat"]
     sign = -1.0 if flip else 1.0
     effect = _estimate(plan.treatment, sign * float(row["estimate"]), float(row["std_error"]), vc.level, me.df)
     before, after = m.balance()
     sizes = m.sample_sizes()
-    extras = {"matching": {"ratio": m.ratio, "replace": m.replace, "caliper": m.caliper,
+    treat = np.asarray(m.treat).astype(bool)
+    score = m.propensity.score if m.propensity is not None else np.asarray(m.distance, float)
+    extras = {"matching": {"ratio": m.ratio, "replace": m.replace, "caliper": m.caliper, "distance": distance,
                            "algorithm": s["algorithm"], "variance": me.description},
-              "sample_sizes": sizes, "balance_before": before, "balance_after": after}
+              "sample_sizes": {str(row_name): {str(k): float(v) for k, v in r.items()}
+                               for row_name, r in sizes.iterrows()},
+              "balance_before": _balance_records(before), "balance_after": _balance_records(after),
+              "propensity_histogram": _histogram(score, treat, np.asarray(m.weights, float))}
+    if m.propensity is not None:
+        ov = overlap(m.propensity.score, m.treat)
+        extras["overlap"] = {"treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
+                             "outside_support": ov.outside_support}
     warnings = ()
-    smd_col = next((c for c in after.columns if "Std. Mean Diff" in c or "std_mean_diff" in c), None)
-    if smd_col is not None:
-        bad = [str(i) for i, v in after[smd_col].items() if i != "distance" and abs(float(v)) > 0.1]
-        if bad:
-            warnings = (f"covariates still imbalanced after matching (|SMD| > 0.1): {', '.join(bad)}.",)
+    bad = [r["covariate"] for r in extras["balance_after"]
+           if r["covariate"] != "distance" and r.get("smd") is not None and abs(r["smd"]) > 0.1]
+    if bad:
+        warnings = (f"covariates still imbalanced after matching (|SMD| > 0.1): {', '.join(bad)}.",)
     if m.ratio == 1 and not m.replace and m.subclass is not None:
         y = data[plan.outcome].to_numpy(float)
         pairs = pd.DataFrame({"s": m.subclass, "t": m.treat, "y": y})[m.subclass > 0]
@@ -133,10 +180,17 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
                 "gamma": rosenbaum_gamma(lambda g: rosenbaum_wilcoxon(diffs, gamma=g)),
                 "note": "smallest Gamma (odds of treatment differing within a matched pair) at which Wilcoxon's "
                         "signed-rank test of the pair differences stops being significant at 0.05 (one-sided)"}
-    nd = data.loc[m.matched] if False else data
+    # Units left out of the matched sample change who the estimate describes: count them, as every drop is.
+    unused = np.asarray(m.weights) == 0
+    arm = ("control", "treated") if not flip else ("treated", "control")  # names in the data's own coding
+    dropped = []
+    if (unused & treat).any():
+        why = "no control within the caliper" if m.caliper is not None else "no control left to match"
+        dropped.append((f"{arm[1]} units unmatched ({why}); the {plan.estimand} is for the matched ones",
+                        int((unused & treat).sum())))
+    if (unused & ~treat).any():
+        dropped.append((f"{arm[0]} units not matched to any {arm[1]} unit (weight 0)", int((unused & ~treat).sum())))
     outcome_sd = float(np.std(data[plan.outcome].to_numpy(float), ddof=1))
-    del nd
-    notes = tuple(m.notes) + (f"{int((m.weights == 0).sum())} units unmatched (weight 0)",)
     return FitOutput(effect, _naive(plan, frame, vc.level), (effect,), (plan.treatment,),
-                     [[float(row["std_error"]) ** 2]], int(me.nobs), (), notes, (), extras=extras,
-                     warnings=warnings, outcome_sd=outcome_sd)
+                     [[float(row["std_error"]) ** 2]], int(me.nobs), tuple(dropped), tuple(m.notes), (),
+                     extras=extras, warnings=warnings, outcome_sd=outcome_sd)
