@@ -1,0 +1,97 @@
+"""Propensity-score figures drawn from a Result (no re-fitting): overlap of the scores and the love plot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import Problem, UnsupportedError
+
+__all__ = ["overlap_plot", "love_plot"]
+
+
+def _need(result, key: str, what: str, needs: tuple[str, ...] = ("ipw", "aipw", "matching")):
+    extras = getattr(result, "extras", None) or {}
+    if key not in extras:
+        estimator = getattr(getattr(result, "plan", None), "estimator", None)
+        name = getattr(estimator, "value", estimator)
+        raise UnsupportedError(Problem(
+            "design.estimator", f"the {what} needs a fit by {' or '.join(needs)}; this result's estimator is {name}.",
+            fix=f"Use design.estimator {' or '.join(needs)}.", code="plot_not_applicable"))
+    return extras[key]
+
+
+def overlap_plot(result):
+    """Propensity-score distributions of the treated and the controls (mirrored histograms), and after matching.
+
+    The common-support range is shaded; scores piled against 0 or 1 mean weights are unstable and
+    matches poor.  Like ``plot(m, type = "hist")`` in MatchIt or ``cobalt::bal.plot(which = "both")``.
+
+    Examples
+    --------
+    >>> import causalspec as cs
+    >>> r = cs.run("specs/feature_psm.yaml", refute=False)      # doctest: +SKIP
+    >>> overlap_plot(r).savefig("overlap.png")                   # doctest: +SKIP
+    """
+    from matplotlib.figure import Figure
+
+    h = _need(result, "propensity_histogram", "overlap plot")
+    edges = np.asarray(h["edges"], float)
+    width = np.diff(edges)
+    mids = edges[:-1]
+    panels = [("All units", np.asarray(h["treated"], float), np.asarray(h["control"], float))]
+    if "treated_matched" in h:
+        panels.append(("Matched (weighted)", np.asarray(h["treated_matched"], float),
+                       np.asarray(h["control_matched"], float)))
+    fig = Figure(figsize=(6.0 * len(panels), 4.0))
+    support = (result.extras.get("overlap") or {}).get("support")
+    for i, (title, tr, co) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        tr_share = tr / max(tr.sum(), 1.0)
+        co_share = co / max(co.sum(), 1.0)
+        ax.bar(mids, tr_share, width=width, align="edge", color="#1f77b4", alpha=0.8, label="treated")
+        ax.bar(mids, -co_share, width=width, align="edge", color="#ff7f0e", alpha=0.8, label="control")
+        if support is not None:
+            ax.axvspan(support[0], support[1], color="grey", alpha=0.12, label="common support")
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ticks = ax.get_yticks()
+        ax.set_yticks(ticks, [f"{abs(t):.2g}" for t in ticks])
+        ax.set_xlim(0.0, 1.0)
+        ax.set_xlabel("propensity score")
+        ax.set_ylabel("share of group (treated up, control down)")
+        ax.set_title(title)
+        if i == 0:
+            ax.legend(loc="upper right", frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def love_plot(result, *, threshold: float = 0.1):
+    """Absolute standardized mean differences before and after matching, one row per covariate.
+
+    As ``plot(summary(m))`` in MatchIt / ``cobalt::love.plot``: hollow points before, filled after; the
+    dashed line is the usual 0.1 balance threshold.
+    """
+    from matplotlib.figure import Figure
+
+    before = _need(result, "balance_before", "love plot", ("matching",))
+    after = {r["covariate"]: r for r in _need(result, "balance_after", "love plot", ("matching",))}
+    names = [r["covariate"] for r in before]
+
+    def smd(row):
+        v = row.get("smd", row.get("mean_diff")) if row else None
+        return np.nan if v is None else abs(float(v))
+
+    b = np.array([smd(r) for r in before])
+    a = np.array([smd(after.get(n)) for n in names])
+    fig = Figure(figsize=(6.0, 0.35 * len(names) + 1.4))
+    ax = fig.add_subplot(1, 1, 1)
+    ypos = np.arange(len(names))[::-1]
+    ax.scatter(b, ypos, marker="o", facecolors="none", edgecolors="black", label="All data")
+    ax.scatter(a, ypos, marker="o", color="black", label="Matched")
+    ax.set_yticks(ypos, names)
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("Absolute standardized mean difference")
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
