@@ -103,13 +103,15 @@ def metric_check(plan, frame: pd.DataFrame, out):
                                     fix="Recode the outcome as 0/1, or set design.metric.type to mean.",
                                     code="metric_not_binary"))
         x, n = [y[t == 1].sum(), y[t == 0].sum()], [int((t == 1).sum()), int((t == 0).sum())]
-        test = prop_test(x, n, conf_level=level)  # treatment first: the interval is for p1 - p0
+        correct = bool(metric.get("continuity_correction", True))
+        test = prop_test(x, n, correct=correct, conf_level=level)  # treatment first: the interval is for p1 - p0
         extras["proportion_test"] = {
             "successes": {"treatment": x[0], "control": x[1]}, "n": {"treatment": n[0], "control": n[1]},
             "proportion_treatment": test.estimate[0], "proportion_control": test.estimate[1],
             "difference": test.estimate[0] - test.estimate[1], "chi_square": test.statistic, "p_value": test.p_value,
             "conf_int": list(test.conf_int), "method": test.method,
-            "r_equivalent": "stats::prop.test(c(x_treatment, x_control), c(n_treatment, n_control))"}
+            "r_equivalent": f"stats::prop.test(c(x_treatment, x_control), c(n_treatment, n_control), "
+                            f"correct = {str(correct).upper()})"}
     elif metric["type"] == "ratio":
         num = _numeric(frame, metric["numerator"], "design.metric.numerator")
         den = _numeric(frame, metric["denominator"], "design.metric.denominator")

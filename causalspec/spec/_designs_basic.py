@@ -59,6 +59,8 @@ class MetricSpec(_Model):
                             "session) with a delta-method standard error.")
     numerator: _NAME | None = Field(None, description="ratio only: the numerator column (e.g. clicks).")
     denominator: _NAME | None = Field(None, description="ratio only: the denominator column (e.g. sessions).")
+    continuity_correction: bool = Field(
+        True, description="proportion only: Yates' continuity correction in prop.test (R's default correct = TRUE).")
 
     @model_validator(mode="after")
     def _ratio_columns(self) -> "MetricSpec":
