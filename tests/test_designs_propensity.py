@@ -104,3 +104,62 @@ def test_experiment_balance_table_is_reported():
     result = cs.run(SPECS / "ab_test.yaml")
     rows = {r["covariate"]: r for r in result.extras["balance"]}
     assert abs(rows["pre_spend"]["smd"]) < 0.1
+
+
+def test_bad_matching_options_and_treatments_are_located():
+    spec = cs.load(SPECS / "feature_psm.yaml")
+    base = spec.model_dump()
+    with pytest.raises(SpecError, match=r"design.matching.ratio"):
+        cs.Spec(**{**base, "design": {"type": "observational", "estimator": "matching", "matching": {"ratio": 0}}})
+    with pytest.raises(SpecError, match=r"design.matching.distance"):
+        cs.Spec(**{**base, "design": {"type": "observational", "estimator": "matching",
+                                      "matching": {"distance": "mahalanobis"}}})
+    ipw = cs.Spec(**{**base, "estimand": "ATE", "design": {"type": "observational", "estimator": "ipw"}})
+    three = cs.datasets.feature_adoption().assign(feature_usage=lambda d: d["feature_usage"] + (d.index % 3 == 0))
+    with pytest.raises(DataError, match=r"treatment: ipw needs a binary 0/1 treatment"):
+        cs.run(ipw, data=three, refute=False)
+
+
+def test_matching_accounts_for_every_unit_left_out_and_reports_json_balance():
+    result = cs.run(SPECS / "feature_psm.yaml", refute=False)
+    reasons = dict(result.dropped)
+    assert result.nobs + sum(reasons.values()) == result.n_input == 5000
+    assert any("no control within the caliper" in r for r in reasons)
+    import json
+
+    design = json.loads(result.to_json())["design"]
+    after = {r["covariate"]: r for r in design["balance_after"]}
+    assert {"distance", "account_age", "activity"} <= set(after)
+    assert all(abs(after[c]["smd"]) < 0.1 for c in ("account_age", "activity"))
+    assert sum(design["propensity_histogram"]["treated"]) == 1789
+
+
+def test_matching_on_the_logit_of_the_score():
+    from dataclasses import replace
+
+    from causalspec.estimators._matching import match_nearest
+
+    spec = cs.load(SPECS / "feature_psm.yaml")
+    data = cs.datasets.feature_adoption()
+    plan = cs.plan(spec)
+    plan = replace(plan, settings={**plan.settings, "distance": "logit"})
+    result = cs.fit(plan, data)
+    assert result.extras["matching"]["distance"] == "linear.logit"
+    m = match_nearest(plan.settings["propensity_formula"], data, caliper=0.2, algorithm="exact",
+                      distance="linear.logit")
+    assert result.nobs == int((m.weights > 0).sum())
+    assert result.effect.conf_low < TRUE_EFFECT < result.effect.conf_high
+
+
+def test_overlap_and_love_plots_are_drawn_from_the_result():
+    from causalspec.report._propensity_plots import love_plot, overlap_plot
+
+    matched = cs.run(SPECS / "feature_psm.yaml", refute=False)
+    assert len(overlap_plot(matched).axes) == 2  # before and after matching
+    assert len(love_plot(matched).axes[0].collections) == 2
+    spec = cs.load(SPECS / "feature_adoption.yaml")
+    weighted = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ipw"}}),
+                      data=cs.datasets.feature_adoption(), refute=False)
+    assert len(overlap_plot(weighted).axes) == 1
+    with pytest.raises(UnsupportedError, match=r"design.estimator: the love plot needs a fit by matching"):
+        love_plot(weighted)
