@@ -15,11 +15,14 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
              f"<h1>{e(str(spec.name))}</h1>",
              f"<p><strong>Question:</strong> {e(str(spec.description or ''))} "
              f"(effect of <code>{e(p['treatment'])}</code> on <code>{e(p['outcome'])}</code>)</p>"]
+    from ._text import headline
+
+    parts.append(f'<p style="font-size:1.15em"><strong>Answer:</strong> {e(headline(result))}</p>')
+    for warning in getattr(result, "warnings", ()):
+        parts.append(f'<p style="color:#a00"><strong>Warning:</strong> {e(str(warning))}</p>')
     if dag_png:
         uri = "data:image/png;base64," + base64.b64encode(dag_png).decode()
         parts.append(f'<h2>Causal graph</h2><img alt="DAG with roles coloured" src="{uri}">')
-    for warning in getattr(result, "warnings", ()):
-        parts.append(f'<p style="color:#a00"><strong>Warning:</strong> {e(str(warning))}</p>')
     parts.append(f"<h2>Plan</h2><pre>{e(plan.explain())}</pre>")
     rows = "".join(f"<tr><td>{lab}</td><td>{est.estimate:.6g}</td><td>{est.std_error:.6g}</td>"
                    f"<td>[{est.conf_low:.6g}, {est.conf_high:.6g}]</td></tr>"

@@ -1,0 +1,40 @@
+"""`causalspec parity`: the shipped R cases pass on this machine, and a wrong number is caught."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+import causalspec.parity as parity
+from causalspec.cli import main
+
+
+def test_every_shipped_case_passes_and_the_table_names_the_r_function(capsys):
+    assert main(["parity"]) == 0
+    out = capsys.readouterr().out
+    assert "estimatr::lm_robust(se_type = 'CR2')" in out and "fixest::feols" in out and "sensemakr" in out
+    assert "24/24 shipped R cases passed" in out
+
+
+def test_shipped_cases_keep_their_provenance():
+    for path in parity.CASES_DIR.glob("*.json"):
+        case = json.loads(path.read_text())
+        assert case["source_case"] and case["r_function"] and "tolerance" in case
+        assert case["r_versions"], path.name
+
+
+def test_a_perturbed_reference_value_fails(tmp_path, monkeypatch):
+    cases = tmp_path / "cases"
+    shutil.copytree(parity.CASES_DIR, cases)
+    path = cases / "ols_wage1_HC2.json"
+    case = json.loads(path.read_text())
+    case["checks"][1]["expected"] *= 1 + 1e-5  # 10x the tolerance
+    path.write_text(json.dumps(case))
+    monkeypatch.setattr(parity, "CASES_DIR", cases)
+    report = parity.run_parity()
+    bad = [r for r in report.results if not r.passed]
+    assert [r.case for r in bad] == ["ols_wage1_HC2"]
+    assert bad[0].worst_rel_error == pytest.approx(1e-5, rel=1e-3)
+    assert main(["parity"]) == 1
