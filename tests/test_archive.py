@@ -95,3 +95,16 @@ def test_report_html_parses_and_embeds_every_image(tmp_path):
     P().feed(text)
     assert text.startswith("<!DOCTYPE html>") and "Naive vs adjusted" in text
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+
+
+def test_archive_writes_estimate_sensitivity_and_event_study_figures(tmp_path):
+    import causalspec as cs
+
+    fa = cs.archive("specs/feature_adoption.yaml", tmp_path / "fa")
+    assert {"estimates.png", "estimates.svg", "sensitivity_contour.png", "sensitivity_contour.svg",
+            "table.md", "table.tex", "table.html"} <= {p.name for p in fa.iterdir()}
+    es = cs.archive("specs/mpdta_event_study.yaml", tmp_path / "es")
+    assert (es / "event_study.png").stat().st_size > 5000
+    assert "Event study" in (es / "report.html").read_text()
+    env = __import__("json").loads((fa / "environment.json").read_text())
+    assert env["parity"].startswith("parity: 24/24") and "blas" in env

@@ -125,8 +125,22 @@ def _write_tables(result, out: Path) -> None:
 
 
 def _write_report(spec, plan, result, out: Path) -> None:
-    from ..report._figures import dag_figure, to_bytes
+    import matplotlib.pyplot as plt
+
+    from ..report._event_study import event_study_plot
+    from ..report._figures import dag_figure, estimate_figure, to_bytes
     from ..report._html import report_html
+    from ..sensitivity import contour_plot
+
+    figures = {"estimates": estimate_figure(result)}
+    if hasattr(getattr(result.sensitivity, "ovb", None), "rv_q"):
+        figures["sensitivity_contour"] = contour_plot(result.sensitivity.ovb)
+    if result.extras.get("event_study"):
+        figures["event_study"] = event_study_plot(result)
+    for name, fig in figures.items():
+        (out / f"{name}.png").write_bytes(to_bytes(fig, "png"))
+        (out / f"{name}.svg").write_bytes(to_bytes(fig, "svg"))
+        plt.close(fig)
 
     png = None
     edges = getattr(getattr(spec, "dag", None), "edges", None)

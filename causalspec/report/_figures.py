@@ -65,3 +65,28 @@ def to_bytes(fig, fmt: str) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     return buf.getvalue()
+
+
+def estimate_figure(result):
+    """Naive and adjusted estimates with their confidence intervals (and every adjustment set, if computed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [("naive (unadjusted)", result.naive), (f"{result.plan.estimator.value} (the plan)", result.effect)]
+    curve = getattr(result, "specification_curve", None)
+    for r in getattr(curve, "rows", ()):
+        rows.append(("{" + ", ".join(r.adjustment_set) + "}", r))
+    fig, ax = plt.subplots(figsize=(6.5, 0.55 * len(rows) + 1.2))
+    for i, (label, e) in enumerate(rows):
+        colour = "#999999" if i == 0 else "#1f4e79"
+        ax.errorbar([e.estimate], [i], xerr=[[e.estimate - e.conf_low], [e.conf_high - e.estimate]], fmt="o",
+                    color=colour, capsize=3)
+    ax.axvline(0, color="#bbbbbb", lw=0.8, ls="--")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([label for label, _ in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"effect of {result.plan.treatment} on {result.plan.outcome} ({result.plan.vcov.level:.0%} CI)")
+    fig.tight_layout()
+    return fig

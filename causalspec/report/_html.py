@@ -29,6 +29,11 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
                    for lab, est in (("naive", result.naive), ("adjusted", result.effect)) if est is not None)
     parts.append("<h2>Naive vs adjusted</h2><table><tr><th></th><th>estimate</th><th>std. error</th>"
                  f"<th>95% CI</th></tr>{rows}</table>")
+    if getattr(result, "extras", {}).get("event_study"):
+        from ._event_study import event_study_plot
+
+        parts.append(f'<h2>Event study</h2><img alt="Effects by period relative to treatment" '
+                     f'src="{_png(event_study_plot(result))}">')
     parts += _sensitivity(result)
     items = "".join(f"<li>{e(str(a))}</li>" for a in list(p.get("assumptions", [])) + list(result.notes))
     parts.append(f"<h2>Assumptions and caveats</h2><ul>{items}</ul></body></html>")
