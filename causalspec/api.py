@@ -74,7 +74,7 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
             frame, source = _read(spec.data, spec.origin)
         else:
             frame, source = _read(data if isinstance(data, pd.DataFrame) else Path(data), None, loc="--data")
-        result = _fit(the_plan, frame, data_source=source.label)
+        result = _fit(the_plan, frame, data_source=source.label).replace(spec=spec)
         return robustness(result, frame, refute=refute, all_adjustment_sets=all_adjustment_sets,
                           progress=progress)
 

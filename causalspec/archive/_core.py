@@ -70,7 +70,8 @@ def _sha(path: Path) -> str:
 
 
 def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -> Path:
-    """Run ``spec`` (a Spec or spec path) and write its archive into ``directory`` (a .zip when it ends in .zip)."""
+    """Run ``spec`` (a Spec, a spec path, or a Result from ``cs.run``) and write its archive into ``directory``
+    (a .zip when it ends in .zip)."""
     if str(directory).endswith(".zip"):
         with tempfile.TemporaryDirectory() as tmp:
             folder = archive(spec, tmp, include_data=include_data)
@@ -78,6 +79,11 @@ def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -
                 for path in sorted(folder.iterdir()):
                     zf.write(path, path.name)
         return Path(directory)
+    if hasattr(spec, "plan") and hasattr(spec, "effect"):  # a Result from cs.run: archive the spec behind it
+        if spec.spec is None:
+            raise CausalSpecError("this result was not produced by causalspec.run from a spec, so there is no spec "
+                                  "to archive.", fix="Pass the spec (or spec file) to causalspec.archive.")
+        spec = spec.spec
     the_spec = api.load(spec) if not hasattr(spec, "model_dump") else spec
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

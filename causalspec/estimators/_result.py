@@ -116,6 +116,7 @@ class Result:
     warnings: tuple[str, ...] = ()
     data_source: str = ""
     _refit: Any = field(default=None, repr=False, compare=False)
+    spec: Any = field(default=None, repr=False, compare=False)  # the Spec, when produced by causalspec.run
 
     # ---------------------------------------------------------------- access
     def tidy(self) -> pd.DataFrame:
