@@ -16,25 +16,8 @@ from parity._cases import assert_close, case_data, load_case, tolerance
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
 
-def _planned(spec):
-    """The plan, with the experiment options the spec states recorded in its settings and columns.
-
-    ``causalspec.planner._rules`` records only ``planned_split`` and ``srm_alpha`` for experiments so far; this
-    adds what ``ExperimentDesign.plan_settings()`` / ``data_columns()`` give, exactly as the planner will once it
-    calls them (then this is a no-op).  ``test_planner_records_the_experiment_options`` tracks that change.
-    """
-    plan = cs.plan(spec)
-    if "metric" in plan.settings:
-        return plan
-    cols = spec.design.data_columns()
-    known = dict(plan.column_fields)
-    return replace(plan, settings={**plan.settings, **spec.design.plan_settings()},
-                   columns=tuple(dict.fromkeys((*plan.columns, *(c for c, _ in cols)))),
-                   column_fields=plan.column_fields + tuple((c, f) for c, f in cols if c not in known))
-
-
 def _run(spec, data):
-    return cs.fit(_planned(spec), data)
+    return cs.fit(cs.plan(spec), data)
 
 
 def _star():
@@ -200,9 +183,6 @@ def test_missing_guardrail_column_is_located():
         _run(spec, cs.datasets.ab_test())
 
 
-@pytest.mark.xfail(strict=True, reason="causalspec.planner._rules.estimator_settings records only planned_split and "
-                                       "srm_alpha for experiments (reported in issue 6); remove this mark and the "
-                                       "_planned() shim when the planner calls ExperimentDesign.plan_settings()")
 def test_planner_records_the_experiment_options():
     spec = _ab_spec(guardrails=[{"column": "pre_spend", "direction": "increase", "threshold": 2}],
                     decision={"goal": "increase"})

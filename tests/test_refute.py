@@ -103,3 +103,38 @@ def test_results_carry_refutations_in_json_and_the_summary():
     assert [t["name"] for t in data["tests"]] == ["placebo_treatment", "random_common_cause", "data_subsets"]
     assert "Refutation tests" in result.summary()
     assert cs.run(_spec(EDGES), data=_confounded(), refute=False).to_dict()["refutations"]["computed"] is False
+
+
+def test_placebo_date_on_an_event_study_finds_nothing_before_adoption():
+    spec = cs.load("specs/mpdta_event_study.yaml")
+    spec = cs.Spec(**{**spec.model_dump(), "sensitivity": {"refutations": ["placebo_date"]}})
+    spec._origin = cs.load("specs/mpdta_event_study.yaml").origin
+    test = cs.run(spec).refutations.tests[0]
+    assert test.name == "placebo_date" and test.verdict == "pass"
+    assert test.numbers["conf_low"] < 0 < test.numbers["conf_high"]
+
+
+def test_placebo_date_warns_when_treated_units_trend_apart_before_adoption():
+    rng = np.random.default_rng(5)
+    units, periods = 200, 8
+    unit = np.repeat(np.arange(units), periods)
+    time = np.tile(np.arange(1, periods + 1), units)
+    first = np.where(unit < 100, 6, 0)[:, None].repeat(1, 1).ravel()
+    treated = (first > 0)
+    # treated units drift upward from period 1 on: parallel trends fails, long before adoption
+    y = 0.5 * treated * time + rng.normal(size=units * periods) + unit * 0.01
+    data = pd.DataFrame({"unit": unit, "time": time, "first": first, "treat": treated.astype(float), "y": y})
+    spec = cs.Spec(name="trend", treatment="treat", outcome="y", dag={"edges": ["unit -> treat", "unit -> y",
+                                                                                "treat -> y"]},
+                   design={"type": "event_study", "unit": "unit", "time": "time", "first_treated": "first",
+                           "estimator": "twfe"}, sensitivity={"refutations": ["placebo_date"]})
+    test = cs.run(spec, data=data).refutations.tests[0]
+    assert test.verdict == "warn" and test.numbers["estimate"] > 0
+
+
+def test_placebo_date_is_not_run_for_a_2x2_design_and_says_why():
+    spec = cs.load("specs/injury_did.yaml")
+    spec = cs.Spec(**{**spec.model_dump(), "sensitivity": {"refutations": ["placebo_date"]}})
+    spec._origin = cs.load("specs/injury_did.yaml").origin
+    test = cs.run(spec).refutations.tests[0]
+    assert test.verdict == "not run" and "one period before" in test.reason

@@ -354,14 +354,14 @@ def build_formulas(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], ex
 def estimator_settings(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> dict:
     """Estimator-specific settings recorded in the plan (the propensity model's formula, matching options)."""
     if spec.design.type == "experiment":
-        return {"planned_split": spec.design.planned_split, "srm_alpha": spec.design.srm_alpha}
+        return spec.design.plan_settings()
     if estimator not in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
         return {}
     rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
     out = {"propensity_formula": f"{quote_name(spec.treatment)} ~ {rhs}", "propensity_model": "logistic"}
     if estimator is Estimator.MATCHING:
         m = spec.design.matching
-        out.update(ratio=m.ratio, replace=m.replace, caliper=m.caliper, algorithm=m.algorithm)
+        out.update(m.plan_settings())
     else:
         out["trim"] = spec.design.trim
     return out
@@ -377,6 +377,9 @@ def column_fields(spec: Spec, fields: dict) -> tuple[tuple[str, str], ...]:
         out.setdefault(v, f"covariates[{i}]")
     for i, v in enumerate(spec.inference.cluster):
         out.setdefault(v, f"inference.cluster[{i}]")
+    if spec.design.type == "experiment":  # metric columns, CUPED covariate, guardrails
+        for v, where in spec.design.data_columns():
+            out.setdefault(v, where)
     return tuple(out.items())
 
 
@@ -483,12 +486,17 @@ def plan_sensitivity(spec: Spec, fields: dict) -> SensitivityPlan:
                     "confounder strength.",
                     fix=f"Use a variable of the adjustment set or covariates: {sorted(adjusted) or 'none'}.",
                     code="benchmark_not_in_model"))
-    if "placebo_outcome" in sens.refutations and sens.placebo_outcome is None:
+    refutations = sens.refutations
+    if refutations is None:  # the design's default suite
+        refutations = ("placebo_treatment", "random_common_cause", "data_subsets")
+        if spec.design.type in ("did", "event_study"):
+            refutations += ("placebo_date",)
+    if "placebo_outcome" in refutations and sens.placebo_outcome is None:
         raise AdjustmentError(Problem(
             "sensitivity.refutations", "placebo_outcome is listed but no placebo outcome column is named.",
             fix="Set sensitivity.placebo_outcome to a column the treatment cannot affect, or drop the test.",
             code="placebo_outcome_missing"))
-    if "placebo_date" in sens.refutations and spec.design.type not in ("did", "event_study"):
+    if "placebo_date" in refutations and spec.design.type not in ("did", "event_study"):
         raise AdjustmentError(Problem(
             "sensitivity.refutations", "placebo_date applies to difference-in-differences designs.",
             fix="Remove placebo_date, or use design.type did.", code="placebo_date_not_did"))
@@ -505,8 +513,9 @@ def plan_sensitivity(spec: Spec, fields: dict) -> SensitivityPlan:
         raise AdjustmentError(Problem(
             "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "
             "observational design.", fix="Remove all_adjustment_sets.", code="spec_curve_not_observational"))
+    refutations = tuple(refutations)
     return SensitivityPlan(
         enabled=True, reason=reason, benchmarks=benchmarks, benchmark_rule=rule, kd=tuple(sens.kd),
         ky=tuple(sens.ky) if sens.ky is not None else None, q=sens.q, alpha=sens.alpha,
-        refutations=tuple(sens.refutations), placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
+        refutations=refutations, placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
         subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets)

@@ -224,6 +224,58 @@ def _placebo_outcome(result, data: pd.DataFrame, column: str) -> Refutation:
                        "conf_high": eff.conf_high, "p_value": eff.p_value})
 
 
+def _timing(plan, frame: pd.DataFrame):
+    """(unit, time, first treated period per row or NaN for never treated) for panel DiD designs, else None."""
+    s = plan.settings
+    if plan.estimator in (Estimator.EVENT_STUDY, Estimator.SUN_ABRAHAM) and s.get("first_treated"):
+        ft = frame[s["first_treated"]].astype(float)
+        return s["unit"], s["time"], ft.where(ft > 0)
+    if plan.estimator is Estimator.TWFE and len(s.get("fixed_effects", ())) >= 2:
+        unit, time = s["fixed_effects"][:2]
+        treated_time = frame[time].where(frame[plan.treatment].astype(float) == 1)
+        return unit, time, treated_time.groupby(frame[unit]).transform("min").astype(float)
+    return None
+
+
+def _placebo_date(result, data: pd.DataFrame, shift: int = 2) -> Refutation:
+    """Move each treated unit's adoption `shift` periods earlier and keep only the periods before the real one:
+    a difference in differences on pre-treatment data only, which should find nothing."""
+    from ..estimators.fixest import feols
+    from ..inference._fixest import coeftable, fixest_vcov
+
+    plan = result.plan
+    rule = RULES["placebo_date"]
+    if plan.design not in ("did", "event_study"):
+        return Refutation("placebo_date", "", "not run", rule, reason="a placebo date needs a DiD design")
+    frame = data.loc[:, list(dict.fromkeys(plan.columns))].dropna(subset=[plan.outcome])
+    timing = _timing(plan, frame)
+    if timing is None:
+        return Refutation("placebo_date", "", "not run", rule,
+                          reason="a 2x2 design has one period before the change, so no earlier date can be tested")
+    unit, time, first = timing
+    periods = np.sort(frame[time].unique())
+    rank = {t: i for i, t in enumerate(periods)}
+    t_rank = frame[time].map(rank).to_numpy(float)
+    f_rank = first.map(lambda v: rank.get(v, np.nan) if v == v else np.nan).to_numpy(float)
+    keep = np.isnan(f_rank) | (t_rank < f_rank)  # never treated, or before the real adoption
+    fake = (~np.isnan(f_rank)) & (t_rank >= f_rank - shift)
+    sub = frame.loc[keep]
+    d_fake = fake[keep].astype(float)
+    if d_fake.sum() == 0 or d_fake.sum() == len(d_fake):
+        return Refutation("placebo_date", "", "not run", rule, reason=f"no pre-treatment periods {shift} or more "
+                          "before adoption to build a placebo from")
+    fit = feols(sub[plan.outcome].to_numpy(float), d_fake[:, None], ["placebo"], sub[[unit, time]])
+    V = fixest_vcov(fit, "cluster", sub.loc[fit.sample.mask, [unit]] if not fit.sample.mask.all() else sub[[unit]])
+    row = coeftable(fit, V, plan.vcov.level).iloc[0]
+    ok = row["conf_low"] <= 0 <= row["conf_high"]
+    return Refutation("placebo_date", f"adoption moved {shift} periods earlier, on the periods before the real "
+                      "adoption only (two-way fixed effects, clustered by unit); the effect should be zero",
+                      "pass" if ok else "warn", rule,
+                      {"estimate": float(row["estimate"]), "std_error": float(row["std_error"]),
+                       "conf_low": float(row["conf_low"]), "conf_high": float(row["conf_high"]),
+                       "p_value": float(row["p_value"]), "shift_periods": shift, "rows": int(len(sub))})
+
+
 def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[str, ...] | None = None
            ) -> RefutationReport:
     """Run the refutation tests the plan lists (``plan.sensitivity.refutations``) on the fitted result.
@@ -259,9 +311,7 @@ def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[s
                 elif name == "placebo_outcome":
                     out.append(_placebo_outcome(result, data, sp.placebo_outcome))
                 else:
-                    out.append(Refutation(name, "", "not run", RULES.get(name, ""),
-                                          reason="a placebo treatment date needs a difference-in-differences "
-                                                 "design, which this version does not fit from a spec"))
+                    out.append(_placebo_date(result, data))
             except CausalSpecError as exc:
                 out.append(Refutation(name, "", "not run", RULES.get(name, ""), reason=str(exc)))
     finally:

@@ -26,9 +26,10 @@ class SensitivitySpec(_Model):
     ky: tuple[float, ...] | None = Field(None, description="Multipliers with the outcome (default: kd).")
     q: float = Field(1.0, gt=0, description="Fraction of the estimate to be explained away (1: to zero).")
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level for RV_q,alpha.")
-    refutations: tuple[Refutation, ...] = Field(
-        ("placebo_treatment", "random_common_cause", "data_subsets"),
-        description="Refutation tests to run; placebo_outcome needs placebo_outcome; placebo_date is for DiD.")
+    refutations: tuple[Refutation, ...] | None = Field(
+        None, description="Refutation tests to run; left out: placebo_treatment, random_common_cause and data_subsets "
+                          "(plus placebo_date for did and event_study designs); [] runs none; placebo_outcome needs "
+                          "placebo_outcome.")
     placebo_outcome: _NAME | None = Field(
         None, description="A column the treatment cannot affect (e.g. measured before it), for placebo_outcome.")
     simulations: int = Field(100, ge=1, le=100_000, description="Replications of each random refutation.")
