@@ -75,6 +75,8 @@ def fit_weighting(plan, frame: pd.DataFrame, vc):
 
     _binary(plan, frame)
     s = plan.settings
+    if s.get("learner"):
+        return _crossfit_aipw(plan, frame, vc)
     model = fit_propensity(s["propensity_formula"], frame)
     dropped = tuple(model.dropped.items())
     extras = {}
@@ -194,3 +196,64 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
     return FitOutput(effect, _naive(plan, frame, vc.level), (effect,), (plan.treatment,),
                      [[float(row["std_error"]) ** 2]], int(me.nobs), tuple(dropped), tuple(m.notes), (),
                      extras=extras, warnings=warnings, outcome_sd=outcome_sd)
+
+
+_LEARNERS = {
+    "gradient_boosting": ("sklearn.ensemble", "HistGradientBoostingRegressor", "HistGradientBoostingClassifier"),
+    "random_forest": ("sklearn.ensemble", "RandomForestRegressor", "RandomForestClassifier"),
+}
+
+
+def _crossfit_aipw(plan, frame: pd.DataFrame, vc):
+    """AIPW with scikit-learn nuisance models and K-fold cross-fitting (Chernozhukov et al. 2018).
+
+    Each unit's outcome predictions (under treatment and control) and propensity score come from models fitted
+    on the other folds; folds are drawn from the spec's seed.  Scores are clipped to [0.01, 0.99] (counted in
+    the notes).  The SE is that of the efficient influence function, SD / sqrt(n).
+    """
+    import importlib
+
+    from ..errors import UnsupportedError
+    from ..estimators._design import materialize
+    from ..estimators._result import FitOutput
+
+    s = plan.settings
+    try:
+        module = importlib.import_module(_LEARNERS[s["learner"]][0])
+    except ImportError:
+        raise UnsupportedError(Problem(
+            "design.learner", f"the {s['learner']} learner needs scikit-learn, which is not installed.",
+            fix="pip install 'causalspec[ml]', or use learner glm.", code="sklearn_missing")) from None
+    reg_cls, clf_cls = (getattr(module, name) for name in _LEARNERS[s["learner"]][1:])
+    design = materialize(s["propensity_formula"], frame)
+    used = frame.loc[design.rows]
+    X = np.asarray(design.X[:, [i for i, t in enumerate(design.terms) if t != "(Intercept)"]], dtype=float)
+    t = used[plan.treatment].to_numpy(float)
+    y = used[plan.outcome].to_numpy(float)
+    n = len(y)
+    rng = np.random.default_rng(plan.seed)
+    fold = rng.permutation(np.arange(n) % int(s["folds"]))
+    mu1, mu0, e = np.empty(n), np.empty(n), np.empty(n)
+    for k in range(int(s["folds"])):
+        test, train = fold == k, fold != k
+        seed = int(rng.integers(2**31 - 1))
+        clf = clf_cls(random_state=seed).fit(X[train], t[train])
+        e[test] = clf.predict_proba(X[test])[:, 1]
+        for arm, out in ((1.0, mu1), (0.0, mu0)):
+            sel = train & (t == arm)
+            out[test] = reg_cls(random_state=seed).fit(X[sel], y[sel]).predict(X[test])
+    clipped = int(((e < 0.01) | (e > 0.99)).sum())
+    e = np.clip(e, 0.01, 0.99)
+    phi = mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
+    est = float(phi.mean())
+    se = float(phi.std(ddof=1) / np.sqrt(n))
+    effect = _estimate(plan.treatment, est, se, vc.level)
+    notes = (f"aipw with {s['learner']} nuisance models, {s['folds']}-fold cross-fitting (folds from seed "
+             f"{plan.seed})",) + ((f"{clipped} propensity scores clipped to [0.01, 0.99]",) if clipped else ())
+    ov = overlap(e, t)
+    extras = {"learner": s["learner"], "folds": int(s["folds"]), "overlap": {
+        "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
+        "outside_support": ov.outside_support}, "propensity_histogram": _histogram(e, t)}
+    return FitOutput(effect, _naive(plan, used, vc.level), (effect,), (plan.treatment,), [[se ** 2]], n,
+                     tuple(design.dropped.items()), notes, (), extras=extras,
+                     warnings=_overlap_warnings(ov, e), outcome_sd=float(np.std(y, ddof=1)))

@@ -364,6 +364,12 @@ def estimator_settings(spec: Spec, estimator: Estimator, adjust: tuple[str, ...]
         out.update(m.plan_settings())
     else:
         out["trim"] = spec.design.trim
+    if estimator is Estimator.AIPW and spec.design.learner != "glm":
+        out.update(learner=spec.design.learner, folds=spec.design.folds)
+    elif spec.design.learner != "glm":
+        raise UnsupportedError(Problem(
+            "design.learner", f"flexible learners are used by aipw only, not {estimator.value}.",
+            fix="Use design.estimator aipw, or learner glm.", code="learner_unsupported"))
     return out
 
 

@@ -45,6 +45,11 @@ class ObservationalDesign(_Model):
         ),
     )
     matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")
+    learner: Literal["glm", "gradient_boosting", "random_forest"] = Field(
+        "glm", description="aipw only: the outcome and propensity models. glm: linear and logistic regressions on "
+                           "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "
+                           "cross-fitting (pip install 'causalspec[ml]').")
+    folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
     trim: Literal["none", "crump"] = Field(
         "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "
                             "(counted in the dropped rows).")
