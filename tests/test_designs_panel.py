@@ -130,12 +130,27 @@ def test_sun_abraham_spec_matches_fixest_sunab():
         assert_close({r.term: r.estimate for r in result.coefficients}[term], value, rel=rel, abs_=abs_, what=term)
 
 
+@pytest.mark.parametrize("control, case_id", [("never_treated", "cs_mpdta_nevertreated_lpop"),
+                                              ("not_yet_treated", "cs_mpdta_notyettreated_lpop")])
+@pytest.mark.parametrize("est_method", ["dr", "ipw", "reg"])
+def test_callaway_santanna_spec_matches_did(control, case_id, est_method):
+    case = load_case(case_id)
+    rel, abs_ = tolerance(case)
+    spec = cs.load(SPECS / "mpdta_callaway_santanna.yaml")
+    spec = cs.Spec(**{**spec.model_dump(), "design": {**spec.design.model_dump(), "control_group": control,
+                                                      "est_method": est_method}})
+    spec._origin = SPECS
+    result = cs.run(spec, refute=False)
+    agg = case["expected"]["est_method_variants"][est_method]["aggte"]
+    assert_close([result.effect.estimate, result.effect.std_error],
+                 [agg["simple"]["overall_att"], agg["simple"]["overall_se"]], rel=rel, abs_=abs_, what="simple")
+    event = [r for r in result.coefficients if r.term.startswith("event::")]
+    assert_close([r.estimate for r in event], agg["dynamic"]["att_egt"], rel=rel, abs_=abs_, what="dynamic")
+    assert_close([r.std_error for r in event], agg["dynamic"]["se_egt"], rel=rel, abs_=abs_, what="dynamic se")
+
+
 def test_unsupported_parts_say_so_at_the_field():
     spec = cs.load(SPECS / "mpdta_sun_abraham.yaml")
-    cs_spec = cs.Spec(**{**spec.model_dump(), "design": {**spec.design.model_dump(),
-                                                         "estimator": "callaway_santanna"}})
-    with pytest.raises(UnsupportedError, match="design.estimator: callaway_santanna is not yet fitted"):
-        cs.plan(cs_spec)
     with pytest.raises(UnsupportedError, match="model.formula"):
         cs.plan(cs.Spec(**{**spec.model_dump(), "model": {"formula": "lemp ~ treat | countyreal"}}))
     with pytest.raises(UnsupportedError, match="inference.vcov: HC3 is not available with fixed effects"):

@@ -318,18 +318,24 @@ def plan_event_study(spec, dag: DAG) -> dict:
         raise UnsupportedError(Problem("design.first_treated", "an event study needs relative time: "
                                        "first_treated, or relative_time with treated.",
                                        fix="Set design.first_treated.", code="relative_time_missing"))
-    if estimator == "callaway_santanna":
-        raise UnsupportedError(Problem(
-            "design.estimator", "callaway_santanna is not yet fitted from a spec in this version (the estimator "
-            "itself, causalspec.estimators._cs.att_gt / aggte, matches did 2.5.1).",
-            fix="Use estimator sun_abraham, or call att_gt directly.", code="unsupported_estimator"))
     fes = (d.unit, d.time)
     ident = _rules.Identification(True, Strategy.PARALLEL_TRENDS, (), "design",
                                   "event study: units compared with not-yet or never-treated units over time",
                                   (), None)
     vcov = _fixest_vcov_plan(spec, fes)
     y = quote_name(spec.outcome)
-    if estimator == "sun_abraham":
+    if estimator == "callaway_santanna":
+        covs = " + ".join(quote_name(c) for c in spec.covariates) or "1"
+        formula = (f"did::att_gt(yname = {y}, tname = {d.time}, idname = {d.unit}, gname = {d.first_treated}, "
+                   f"xformla = ~{covs}, control_group = {d.control_group.replace('_', '')}, "
+                   f"est_method = {d.est_method})")
+        est, why = Estimator.CALLAWAY_SANTANNA, (
+            "Callaway & Sant'Anna (2021) group-time ATTs (did::att_gt), aggregated to one ATT (simple) and by "
+            f"event time (dynamic); comparison group: {d.control_group.replace('_', ' ')} units, "
+            f"{d.est_method} estimation")
+        vcov = VcovPlan("influence_function", (d.unit,), spec.inference.level,
+                        "did::att_gt / aggte analytical SEs (influence function, clustered by unit)")
+    elif estimator == "sun_abraham":
         formula = f"{y} ~ sunab({quote_name(d.first_treated)}, {quote_name(d.time)}) | {d.unit} + {d.time}"
         est, why = Estimator.SUN_ABRAHAM, ("Sun & Abraham (2021) interaction-weighted estimator (fixest::sunab): "
                                           "cohort-by-period effects aggregated by relative period; robust to "
@@ -340,7 +346,8 @@ def plan_event_study(spec, dag: DAG) -> dict:
         est, why = Estimator.EVENT_STUDY, ("two-way fixed-effects event study (fixest i(relative time, treated, "
                                            "ref)): one coefficient per period relative to treatment")
     settings = {"unit": d.unit, "time": d.time, "first_treated": d.first_treated, "relative_time": d.relative_time,
-                "treated": d.treated, "reference": d.reference,
+                "treated": d.treated, "reference": d.reference, "control_group": d.control_group.replace("_", ""),
+                "est_method": d.est_method, "anticipation": d.anticipation, "covariates": list(spec.covariates),
                 "window": list(d.window) if d.window else None, "bin_endpoints": d.bin_endpoints}
     cols = _columns(spec, [(d.unit, "design.unit"), (d.time, "design.time"), (d.first_treated, "design.first_treated"),
                            (d.relative_time, "design.relative_time"), (d.treated, "design.treated")]
@@ -669,3 +676,43 @@ def _naive_event(plan, frame, treat_now, vc):
     fit = feols(frame[plan.outcome].to_numpy(float), X, ["(Intercept)", "treated_now"])
     V = _fixest_vcov(fit, vc, frame)
     return _find(_estimates(coeftable(fit, V, vc.level), V.df_t), "treated_now")
+
+
+@fitter(Estimator.CALLAWAY_SANTANNA)
+def fit_callaway_santanna(plan, frame: pd.DataFrame, vc: VcovPlan):
+    """did::att_gt + aggte: the simple overall ATT is the effect; the dynamic aggregation is the event study."""
+    from ..estimators._cs import aggte, att_gt
+    from ..estimators._result import Estimate, FitOutput
+
+    s = plan.settings
+    data = frame.copy()
+    data[s["first_treated"]] = data[s["first_treated"]].fillna(0)
+    xformla = "~" + " + ".join(s["covariates"]) if s["covariates"] else None
+    res = att_gt(data, yname=plan.outcome, tname=s["time"], idname=s["unit"], gname=s["first_treated"],
+                 xformla=xformla, control_group=s["control_group"], est_method=s["est_method"],
+                 anticipation=s["anticipation"], alp=1 - vc.level)
+    z = stats.norm.ppf(0.5 + vc.level / 2)
+
+    def est(term, value, se):
+        t = value / se if se > 0 else math.nan
+        return Estimate(term, float(value), float(se), float(t), float(2 * stats.norm.sf(abs(t))),
+                        float(value - z * se), float(value + z * se), math.inf)
+
+    simple = aggte(res, "simple")
+    dynamic = aggte(res, "dynamic")
+    effect = est("ATT (simple)", simple.overall_att, simple.overall_se)
+    rows = tuple(est(f"event::{int(e)}", a, se) for e, a, se in zip(dynamic.egt, dynamic.att_egt, dynamic.se_egt))
+    gt = [{"group": float(g), "time": float(t), "att": float(a), "se": float(se)}
+          for g, t, a, se in zip(res.group, res.time, res.att, res.se)]
+    event = [{"relative_time": int(e), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
+              "conf_low": r.conf_low, "conf_high": r.conf_high} for e, r in zip(dynamic.egt, rows)]
+    naive = _naive_event(plan, frame, _treated_now(plan, frame), VcovPlan("CR1", (s["unit"],), vc.level, ""))
+    notes = (f"Callaway & Sant'Anna: {len(gt)} group-time ATTs on {res.n_units} units; "
+             f"pre-test of parallel trends W = {res.pretest_W}, p = {res.pretest_Wpval}"
+             if res.pretest_W is not None else res.pretest_note,)
+    return FitOutput(effect, naive, (effect, *rows), (effect.term,), [[effect.std_error ** 2]], len(frame), (),
+                     tuple(n for n in notes if n), (), extras={"event_study": event, "att_gt": gt,
+                                                              "reference": -1, "dynamic_overall": {
+                                                                  "att": float(dynamic.overall_att),
+                                                                  "se": float(dynamic.overall_se)}},
+                     outcome_sd=float(np.std(frame[plan.outcome].to_numpy(float), ddof=1)))

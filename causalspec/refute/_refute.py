@@ -187,8 +187,18 @@ def _data_subsets(engine, actual, se, rng, B, fraction, progress) -> Refutation:
     n = len(engine.frame)
     k = max(2, int(round(fraction * n)))
     est = np.empty(B)
+    unit = engine.plan.settings.get("unit") if engine.plan.estimator in _COHORT_BASED else None
+    if unit:  # panels: keep whole units, so every kept unit keeps all its periods
+        codes, uniques = pd.factorize(engine.frame[unit])
+        m = max(2, int(round(fraction * len(uniques))))
     for b in range(B):
-        est[b] = engine.estimate(rows=np.sort(rng.choice(n, size=k, replace=False)))
+        if unit:
+            chosen = np.zeros(len(uniques), bool)
+            chosen[rng.choice(len(uniques), size=m, replace=False)] = True
+            rows = np.flatnonzero(chosen[codes])
+        else:
+            rows = np.sort(rng.choice(n, size=k, replace=False))
+        est[b] = engine.estimate(rows=rows)
         progress.step()
     expected = se * math.sqrt((1 - fraction) / fraction)
     sd = float(est.std(ddof=1)) if B > 1 else 0.0
@@ -227,7 +237,7 @@ def _placebo_outcome(result, data: pd.DataFrame, column: str) -> Refutation:
 def _timing(plan, frame: pd.DataFrame):
     """(unit, time, first treated period per row or NaN for never treated) for panel DiD designs, else None."""
     s = plan.settings
-    if plan.estimator in (Estimator.EVENT_STUDY, Estimator.SUN_ABRAHAM) and s.get("first_treated"):
+    if plan.estimator in _COHORT_BASED and s.get("first_treated"):
         ft = frame[s["first_treated"]].astype(float)
         return s["unit"], s["time"], ft.where(ft > 0)
     if plan.estimator is Estimator.TWFE and len(s.get("fixed_effects", ())) >= 2:
