@@ -85,10 +85,15 @@ def _fixest_vcov_plan(spec, fes: tuple[str, ...]) -> VcovPlan:
     if kind == "CR1":
         return VcovPlan("CR1", tuple(inf.cluster), inf.level,
                         f"fixest::feols(vcov = ~{' + '.join(inf.cluster)})")
+    if kind in ("CR0", "CR2", "stata") and len(inf.cluster) == 1:
+        return VcovPlan(kind, tuple(inf.cluster), inf.level,
+                        f"estimatr::lm_robust(fixed_effects = ~{' + '.join(fes)}, clusters = {inf.cluster[0]}, "
+                        f'se_type = "{kind}")')
     raise UnsupportedError(Problem(
-        "inference.vcov", f"{kind} is not available with fixed effects in this version.",
-        fix='Use iid, HC1 (fixest "hetero") or CR1 with cluster (fixest ~cluster, two-way with two columns); '
-            "leave vcov out for fixest's default (clustered by the first fixed effect).",
+        "inference.vcov", f"{kind} is not available with fixed effects in this version"
+        + (" (CR0, CR2 and stata take one cluster column)" if kind in ("CR0", "CR2", "stata") else "") + ".",
+        fix='Use iid, HC1 (fixest "hetero"), CR1 with cluster (fixest ~cluster, two-way with two columns), or '
+            "CR0 / CR2 / stata with one cluster column (estimatr); leave vcov out for fixest's default.",
         code="unsupported_vcov"))
 
 
@@ -472,15 +477,81 @@ def fit_feols(plan, frame: pd.DataFrame, vc: VcovPlan):
     rows_frame = frame.loc[design.rows]
     fit = feols(design.y, X, names, _fe_frame(rows_frame, s["fixed_effects"]), fixef_rm=s["fixef_rm"])
     kept = rows_frame.loc[fit.sample.mask]
-    V = _fixest_vcov(fit, vc, kept)
-    rows = _estimates(coeftable(fit, V, vc.level), V.df_t)
+    if vc.kind in ("CR0", "CR2", "stata"):
+        V, rows = _estimatr_fe(fit, X[fit.sample.mask], names, kept, s["fixed_effects"], vc)
+    else:
+        V = _fixest_vcov(fit, vc, kept)
+        rows = _estimates(coeftable(fit, V, vc.level), V.df_t)
     effect = _find(rows, *_treatment_terms(plan.treatment))
-    naive = _naive(plan, kept, vc)
+    naive = _naive(plan, kept, vc if vc.kind not in ("CR0", "CR2", "stata") else
+                   VcovPlan("CR1", vc.cluster, vc.level, ""))
     notes = tuple(fit.notes) + tuple(f"{c} removed: collinear with the fixed effects" for c in fit.collinear)
     regs = _fixest_regressions(fit, effect.term, plan.outcome) if plan.sensitivity.enabled else None
     return FitOutput(effect, naive, rows, tuple(V.names), V.matrix, fit.nobs, _dropped(fit), notes, _stats(fit),
                      extras={"fixed_effects": fit.fixef_sizes, "vcov_type": V.label},
                      regressions=regs, outcome_sd=float(np.std(fit.y, ddof=1)))
+
+
+_MAX_FE_LEVELS = 5000
+
+
+def _estimatr_fe(fit, X, names, frame: pd.DataFrame, fes, vc: VcovPlan):
+    """CR0 / CR2 / stata with fixed effects, as ``estimatr::lm_robust(fixed_effects = )``.
+
+    estimatr's fixed-effects variances equal those of the regression with the fixed effects as dummy columns
+    (its own tests assert it).  CR0 and stata follow from the demeaned regressors (Frisch-Waugh-Lovell), with
+    stata's G/(G-1) (N-1)/(N-K) counting the dummies in K; CR2 needs the full hat matrix, so it is computed on
+    [1, X, dummies] with the Bell-McCaffrey degrees of freedom of the regressors only.
+    """
+    from ..estimators._result import Estimate
+    from ..inference._clusters import make_clusters
+    from ..inference._cr2 import cr2_vcov
+
+    keep = [names.index(n) for n in fit.names]
+    Xk = np.asarray(X, dtype=float)[:, keep]
+    cl = make_clusters(frame[list(vc.cluster)].to_numpy().ravel(), len(frame))
+    G = int(cl.codes.max()) + 1
+    dummies = []
+    for fe in _fe_frame(frame, fes).to_numpy().T:
+        codes = pd.factorize(fe)[0]
+        dummies.append((codes, int(codes.max()) + 1))
+    n_levels = sum(m for _, m in dummies)
+    K = len(fit.names) + n_levels - len(dummies) + 1  # regressors + intercept + (levels - 1) per fixed effect
+    n = len(frame)
+    if vc.kind == "CR2":
+        if n_levels > _MAX_FE_LEVELS:
+            raise UnsupportedError(Problem(
+                "inference.vcov", f"CR2 with fixed effects needs the full hat matrix; {n_levels:,} fixed-effect "
+                f"levels is more than this version handles ({_MAX_FE_LEVELS:,}).",
+                fix="Use CR1 (fixest's clustered variance) or the wild cluster bootstrap.", code="cr2_fe_too_large"))
+        cols = [np.ones(n), *Xk.T]
+        for codes, m in dummies:
+            D = np.zeros((n, m))
+            D[np.arange(n), codes] = 1.0
+            cols += list(D[:, 1:].T)
+        W = np.column_stack(cols)
+        Vfull, dffull = cr2_vcov(W, fit.resid, cl, only=range(1, 1 + len(fit.names)))
+        idx = np.arange(1, 1 + len(fit.names))
+        V, df = Vfull[np.ix_(idx, idx)], dffull[idx]
+    else:
+        Xd = fit.X  # demeaned regressors (FWL)
+        bread = np.linalg.inv(Xd.T @ Xd)
+        scores = np.zeros((G, Xd.shape[1]))
+        np.add.at(scores, cl.codes, Xd * fit.resid[:, None])
+        V = bread @ (scores.T @ scores) @ bread
+        if vc.kind == "stata":
+            V = V * (G / (G - 1)) * ((n - 1) / (n - K))
+        df = np.full(len(fit.names), G - 1.0)
+    se = np.sqrt(np.diag(V))
+    rows = []
+    for name, b, s_, d in zip(fit.names, fit.coef, se, df):
+        t = b / s_
+        q = stats.t.ppf(0.5 + vc.level / 2, d)
+        rows.append(Estimate(name, float(b), float(s_), float(t), float(2 * stats.t.sf(abs(t), d)),
+                             float(b - q * s_), float(b + q * s_), float(d)))
+    from types import SimpleNamespace
+
+    return SimpleNamespace(names=fit.names, matrix=V, label=f"{vc.kind} (estimatr)"), tuple(rows)
 
 
 @fitter(Estimator.DID_2X2)

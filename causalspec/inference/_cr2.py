@@ -45,7 +45,7 @@ def _satterthwaite_df(S1: np.ndarray, S2: np.ndarray, S3: np.ndarray, d: np.ndar
 
 
 def cr2_vcov(X: np.ndarray, resid: np.ndarray, clusters: Clusters,
-             weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             weights: np.ndarray | None = None, only=None) -> tuple[np.ndarray, np.ndarray]:
     """CR2 covariance and per-coefficient Bell-McCaffrey degrees of freedom.
 
     Parameters
@@ -54,6 +54,8 @@ def cr2_vcov(X: np.ndarray, resid: np.ndarray, clusters: Clusters,
     resid : (n,) unweighted residuals ``y - X b``
     clusters : cluster codes
     weights : optional analytic weights (normalised to mean 1, as estimatr does)
+    only : optional column indices whose degrees of freedom are wanted (the others are NaN); with fixed
+        effects as dummy columns, the dummies need none, and skipping them is most of the work
 
     Returns
     -------
@@ -91,8 +93,8 @@ def cr2_vcov(X: np.ndarray, resid: np.ndarray, clusters: Clusters,
     half = np.add.reduceat(A * e[:, None], starts, axis=0)
     V = M @ (half.T @ half) @ M
     ME = A @ (M / wmean)  # column j: the j-th row of M A_g' for every cluster, stacked
-    df = np.empty(k)
-    for j in range(k):
+    df = np.full(k, np.nan)
+    for j in (range(k) if only is None else only):
         m = ME[:, j]
         u = np.add.reduceat(Xo * m[:, None], starts, axis=0)
         t = np.add.reduceat(Xt * m[:, None], starts, axis=0)
