@@ -71,10 +71,6 @@ def _fixest_vcov_plan(spec, fes: tuple[str, ...]) -> VcovPlan:
     inf = spec.inference
     explicit = inf.vcov is not None
     kind = inf.vcov if explicit else ("CR1" if inf.cluster else None)
-    if inf.wild_bootstrap is not None:
-        raise UnsupportedError(Problem(
-            "inference.wild_bootstrap", "the wild cluster bootstrap is not available for fixed-effects designs in "
-            "this version.", fix="Remove wild_bootstrap; use vcov CR1 with cluster.", code="wild_unsupported"))
     if kind is None and fes:
         first = _fe_columns(fes[:1])
         return VcovPlan("CR1", first, inf.level, f"fixest::feols() default: vcov = ~{'^'.join(first)}")
@@ -159,6 +155,9 @@ def plan_panel(spec, dag: DAG) -> dict:
     vcov = _fixest_vcov_plan(spec, fes)
     settings = {"regressors": list(regressors + extra), "fixed_effects": list(fes),
                 "fixef_rm": "singleton" if d.singletons == "drop" else "none"}
+    if spec.inference.wild_bootstrap is not None:
+        settings["wild_bootstrap"] = {"weights": spec.inference.wild_bootstrap.weights,
+                                      "draws": spec.inference.wild_bootstrap.draws}
     assumptions = [_STRICT_EXOGENEITY,
                    f"Given {', '.join(fes)} fixed effects and {', '.join(regressors) or 'no other regressor'}, the "
                    "DAG has no open backdoor path (DAG nodes that are fixed-effect columns stand for everything "
@@ -487,8 +486,18 @@ def fit_feols(plan, frame: pd.DataFrame, vc: VcovPlan):
                    VcovPlan("CR1", vc.cluster, vc.level, ""))
     notes = tuple(fit.notes) + tuple(f"{c} removed: collinear with the fixed effects" for c in fit.collinear)
     regs = _fixest_regressions(fit, effect.term, plan.outcome) if plan.sensitivity.enabled else None
+    extras = {"fixed_effects": fit.fixef_sizes, "vcov_type": V.label}
+    if s.get("wild_bootstrap"):
+        from ..inference._wild import wild_cluster_bootstrap
+
+        y_dm = fit.resid + fit.X @ fit.coef
+        wb = s["wild_bootstrap"]
+        extras["wild_bootstrap"] = wild_cluster_bootstrap(
+            fit.X, y_dm, fit.names, _fe_frame(kept, vc.cluster).astype(str).agg("|".join, axis=1).to_numpy(),
+            effect.term, draws=wb["draws"], weights=wb["weights"], seed=plan.seed, level=vc.level,
+            extra_params=fit.nparams - len(fit.names)).to_dict()
     return FitOutput(effect, naive, rows, tuple(V.names), V.matrix, fit.nobs, _dropped(fit), notes, _stats(fit),
-                     extras={"fixed_effects": fit.fixef_sizes, "vcov_type": V.label},
+                     extras=extras,
                      regressions=regs, outcome_sd=float(np.std(fit.y, ddof=1)))
 
 

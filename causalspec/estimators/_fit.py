@@ -86,10 +86,24 @@ def _ols(plan: Plan, frame: pd.DataFrame, vc: VcovPlan):
         stats += [("fstat", fit.fstat.value), ("fstat_p_value", fit.fstat.p_value)]
     notes = tuple(design.notes) + tuple(fit.notes) if hasattr(design, "notes") else tuple(fit.notes)
     effect = _effect_row(rows, plan.treatment)
+    extras = {}
+    if plan.settings.get("wild_bootstrap"):
+        extras["wild_bootstrap"] = _wild(plan, design, fit, frame, effect.term, vc)
     return FitOutput(effect, _effect_row(naive_rows, plan.treatment), rows, tuple(V.terms), V.matrix, fit.nobs,
                      tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
-                     notes, tuple(stats), regressions=_regressions(plan, frame, effect.term),
+                     notes, tuple(stats), extras=extras, regressions=_regressions(plan, frame, effect.term),
                      outcome_sd=float(np.std(design.y, ddof=1)))
+
+
+def _wild(plan: Plan, design, fit, frame: pd.DataFrame, term: str, vc: VcovPlan) -> dict:
+    """The restricted wild cluster bootstrap of the treatment coefficient, beside the analytical SE."""
+    from ..inference._wild import wild_cluster_bootstrap
+
+    wb = plan.settings["wild_bootstrap"]
+    X, names = fit.X_kept, [fit.terms[i] for i in fit.kept]  # aliased columns dropped, as in the fit
+    cluster = frame.loc[:, list(vc.cluster)].astype(str).agg("|".join, axis=1).to_numpy()
+    return wild_cluster_bootstrap(X, design.y, names, cluster, term, draws=wb["draws"], weights=wb["weights"],
+                                  seed=plan.seed, level=vc.level).to_dict()
 
 
 def _regressions(plan: Plan, frame: pd.DataFrame, term: str):

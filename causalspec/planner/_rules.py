@@ -353,6 +353,14 @@ def build_formulas(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], ex
 
 def estimator_settings(spec: Spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> dict:
     """Estimator-specific settings recorded in the plan (the propensity model's formula, matching options)."""
+    wild = spec.inference.wild_bootstrap
+    if wild is not None and estimator is not Estimator.OLS:
+        raise UnsupportedError(Problem(
+            "inference.wild_bootstrap", f"the wild cluster bootstrap is available for OLS regression adjustment and "
+            f"fixed-effects regressions, not {estimator.value}.", fix="Remove wild_bootstrap.",
+            code="wild_unsupported"))
+    if wild is not None:
+        return {"wild_bootstrap": {"weights": wild.weights, "draws": wild.draws}}
     if spec.design.type == "experiment":
         return spec.design.plan_settings()
     if estimator not in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):

@@ -86,6 +86,12 @@ def summary(result: "Result") -> str:
         out.append(f"NOTE: {count:,} observation{'s' if count != 1 else ''} removed because of {reason}.")
     for note in result.notes:
         out.append(f"NOTE: {note}")
+    wb = result.extras.get("wild_bootstrap") if hasattr(result, "extras") else None
+    if wb:
+        how = (f"all {wb['draws']:,} {wb['weights']} weight vectors (exact)" if wb["enumerated"]
+               else f"{wb['draws']:,} {wb['weights']} draws, seed {wb['seed']}")
+        out.append(f"Wild cluster bootstrap (restricted, {wb['n_clusters']} clusters, {how}): "
+                   f"p = {wb['p_value']:.4g}, {wb['level']:.0%} CI {wb['conf_low']:.4g} to {wb['conf_high']:.4g}")
     sens = result.sensitivity
     if hasattr(sens, "summary_lines"):
         out += ["", "Sensitivity to unobserved confounding:"]
