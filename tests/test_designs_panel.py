@@ -151,8 +151,8 @@ def test_callaway_santanna_spec_matches_did(control, case_id, est_method):
 
 def test_unsupported_parts_say_so_at_the_field():
     spec = cs.load(SPECS / "mpdta_sun_abraham.yaml")
-    with pytest.raises(UnsupportedError, match="model.formula"):
-        cs.plan(cs.Spec(**{**spec.model_dump(), "model": {"formula": "lemp ~ treat | countyreal"}}))
+    with pytest.raises(cs.errors.SpecError, match=r"model.formula: cannot read 'log\(treat\)'"):
+        cs.plan(cs.Spec(**{**spec.model_dump(), "model": {"formula": "lemp ~ log(treat) | countyreal + year"}}))
     with pytest.raises(UnsupportedError, match="inference.vcov: HC3 is not available with fixed effects"):
         cs.plan(cs.Spec(**{**cs.load(SPECS / "wagepan_fe.yaml").model_dump(), "inference": {"vcov": "HC3"}}))
 
@@ -166,3 +166,40 @@ def test_event_study_plot_renders(tmp_path):
     assert list(ax.lines[-1].get_xdata()) == [-1] and list(ax.lines[-1].get_ydata()) == [0.0]  # the reference
     fig.savefig(tmp_path / "es.png")
     assert (tmp_path / "es.png").stat().st_size > 5000
+
+
+def _with_formula(name, formula):
+    spec = cs.load(SPECS / name)
+    out = cs.Spec(**{**spec.model_dump(), "model": {"formula": formula}})
+    out._origin = SPECS
+    return out
+
+
+def test_fixest_formula_panel_matches_feols_and_is_checked_against_the_dag():
+    case = load_case("fe_wagepan_feols_vcov")
+    rel, abs_ = tolerance(case)
+    result = cs.run(_with_formula("wagepan_fe.yaml", "lwage ~ expersq + married + union | nr + year"), refute=False)
+    _check(result, case["expected"]["vcov_variants"]["default"], "union", "union", rel, abs_)
+    assert result.plan.formula == "lwage ~ expersq + married + union | nr + year"
+    with pytest.raises(AdjustmentError, match=r"model.formula: the backdoor path union <- expersq -> lwage stays "
+                                              r"open.*Add 'expersq' to the formula's regressors"):
+        cs.plan(_with_formula("wagepan_fe.yaml", "lwage ~ union + married | nr + year"))
+
+
+def test_fixest_formula_iv_with_fixed_effects_matches_feols():
+    case = load_case("iv_mroz_fe_age")
+    rel, abs_ = tolerance(case)
+    result = cs.run(_with_formula("mroz_iv.yaml", "lwage ~ exper + expersq | age | educ ~ motheduc + fatheduc"),
+                    refute=False)
+    block = case["expected"]["vcov_variants"]["default"]
+    _check(result, block, "fit_educ", "fit_educ", rel, abs_)
+
+
+def test_fixest_formula_sunab_matches_fixest():
+    case = load_case("sunab_mpdta")
+    rel, abs_ = tolerance(case)
+    result = cs.run(_with_formula("mpdta_sun_abraham.yaml", "lemp ~ sunab(`first.treat`, year) | countyreal + year"),
+                    refute=False)
+    att = case["expected"]["vcov_variants"]["cluster_countyreal"]["att"]
+    assert_close([result.effect.estimate, result.effect.std_error], [att["coef"]["ATT"], att["se"]["ATT"]],
+                 rel=rel, abs_=abs_, what="ATT")

@@ -138,6 +138,9 @@ def wild_cluster_bootstrap(X, y, names, cluster, term: str, *, draws: int = 9999
         return prob.p_value(b0, V)[0] > alpha
 
     def bound(direction: int) -> float:
+        if enumerated and 2.0 / V.shape[1] > alpha:
+            # v and -v give the same |t*|, so no p-value falls below 2 / 2^G: no null value is ever rejected
+            return direction * math.inf
         inside = estimate
         step = max(se, 1e-12)
         if crosses(estimate + direction * 1e4 * step):
