@@ -203,3 +203,13 @@ def test_fixest_formula_sunab_matches_fixest():
     att = case["expected"]["vcov_variants"]["cluster_countyreal"]["att"]
     assert_close([result.effect.estimate, result.effect.std_error], [att["coef"]["ATT"], att["se"]["ATT"]],
                  rel=rel, abs_=abs_, what="ATT")
+
+
+def test_iv_summary_reports_the_first_stage_and_diagnostics():
+    case = load_case("iv_mroz_fixest")
+    rel, abs_ = tolerance(case)
+    result = _run("mroz_iv.yaml")
+    fs = result.extras["fitstat"]
+    assert_close(fs["ivf1::educ"]["stat"], case["expected"]["fitstat"]["ivf1::educ"]["stat"], rel=rel, abs_=abs_,
+                 what="first-stage F")
+    assert "IV diagnostics (fixest::fitstat): first-stage F (educ) = 55.4" in result.summary()

@@ -86,6 +86,14 @@ def summary(result: "Result") -> str:
         out.append(f"NOTE: {count:,} observation{'s' if count != 1 else ''} removed because of {reason}.")
     for note in result.notes:
         out.append(f"NOTE: {note}")
+    fitstat = result.extras.get("fitstat") if hasattr(result, "extras") else None
+    if isinstance(fitstat, dict):
+        labels = [(k, f"first-stage F ({k.split('::', 1)[1]})") for k in fitstat if k.startswith("ivf1::")]
+        labels += [("wh", "Wu-Hausman"), ("sargan", "Sargan")]
+        parts = [f"{label} = {fitstat[k]['stat']:.4g} (p = {fitstat[k]['p']:.3g})" for k, label in labels
+                 if isinstance(fitstat.get(k), dict) and fitstat[k].get("stat") is not None]
+        if parts:
+            out.append("IV diagnostics (fixest::fitstat): " + "; ".join(parts))
     wb = result.extras.get("wild_bootstrap") if hasattr(result, "extras") else None
     if wb:
         how = (f"all {wb['draws']:,} {wb['weights']} weight vectors (exact)" if wb["enumerated"]
