@@ -108,3 +108,11 @@ def test_archive_writes_estimate_sensitivity_and_event_study_figures(tmp_path):
     assert "Event study" in (es / "report.html").read_text()
     env = __import__("json").loads((fa / "environment.json").read_text())
     assert env["parity"].startswith("parity: 24/24") and "blas" in env
+
+
+def test_propensity_archives_carry_overlap_and_love_plots(tmp_path):
+    import causalspec as cs
+
+    out = cs.archive("specs/feature_psm.yaml", tmp_path / "psm")
+    assert (out / "overlap.png").exists() and (out / "love_plot.svg").exists()
+    assert "Overlap and balance" in (out / "report.html").read_text()

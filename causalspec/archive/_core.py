@@ -143,6 +143,12 @@ def _write_report(spec, plan, result, out: Path) -> None:
         figures["sensitivity_contour"] = contour_plot(result.sensitivity.ovb)
     if result.extras.get("event_study"):
         figures["event_study"] = event_study_plot(result)
+    if result.extras.get("propensity_histogram"):
+        from ..report import love_plot, overlap_plot
+
+        figures["overlap"] = overlap_plot(result)
+        if result.extras.get("balance_after"):
+            figures["love_plot"] = love_plot(result)
     for name, fig in figures.items():
         (out / f"{name}.png").write_bytes(to_bytes(fig, "png"))
         (out / f"{name}.svg").write_bytes(to_bytes(fig, "svg"))

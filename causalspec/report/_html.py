@@ -34,6 +34,14 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
 
         parts.append(f'<h2>Event study</h2><img alt="Effects by period relative to treatment" '
                      f'src="{_png(event_study_plot(result))}">')
+    if getattr(result, "extras", {}).get("propensity_histogram"):
+        from ._propensity_plots import love_plot, overlap_plot
+
+        parts.append(f'<h2>Overlap and balance</h2><img alt="Propensity scores by group" '
+                     f'src="{_png(overlap_plot(result))}">')
+        if result.extras.get("balance_after"):
+            parts.append(f'<img alt="Love plot: standardized mean differences before and after matching" '
+                         f'src="{_png(love_plot(result))}">')
     parts += _sensitivity(result)
     items = "".join(f"<li>{e(str(a))}</li>" for a in list(p.get("assumptions", [])) + list(result.notes))
     parts.append(f"<h2>Assumptions and caveats</h2><ul>{items}</ul></body></html>")
