@@ -35,8 +35,12 @@ def _stars(p: float) -> str:
 
 def coefficient_table(rows: Sequence["Estimate"], level: float) -> str:
     """R-style table: Estimate, Std. Error, t value, Pr(>|t|), and the confidence interval."""
+    import math
+
     pct = f"{level:.0%}"
-    header = ["", "Estimate", "Std. Error", "t value", "Pr(>|t|)", "", f"{pct} CI low", f"{pct} CI high"]
+    z = bool(rows) and all(math.isinf(r.df) for r in rows)  # a normal reference (IPW, AIPW, did): R says z
+    stat, prob = ("z value", "Pr(>|z|)") if z else ("t value", "Pr(>|t|)")
+    header = ["", "Estimate", "Std. Error", stat, prob, "", f"{pct} CI low", f"{pct} CI high"]
     body = [[r.term, _fmt(r.estimate), _fmt(r.std_error), _fmt(r.statistic), _p(r.p_value), _stars(r.p_value),
              _fmt(r.conf_low), _fmt(r.conf_high)] for r in rows]
     widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
