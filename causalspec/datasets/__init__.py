@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, Problem
+from causalspec.errors import DataError, Problem
 
 __all__ = ["feature_adoption", "ab_test", "ab_test_srm", "churn_offer", "CHURN_ATE", "churn_att", "load", "names", "TRUE_EFFECT", "AB_TRUE_EFFECT"]
 
@@ -94,7 +94,8 @@ def ab_test_srm(n: int = 10000, seed: int = 11) -> pd.DataFrame:
     return full.loc[~lost].reset_index(drop=True)
 
 
-from ._churn import CHURN_ATE, churn_att, churn_offer  # noqa: E402
+from causalspec.datasets._churn import CHURN_ATE, churn_att, churn_offer  # noqa: E402
+import difflib
 
 _BUNDLED: dict[str, Callable[[], pd.DataFrame]] = {
     "churn_offer": churn_offer,
@@ -114,7 +115,6 @@ def load(name: str) -> pd.DataFrame:
     try:
         return _BUNDLED[name]()
     except KeyError:
-        import difflib
 
         close = difflib.get_close_matches(name, names(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -16,10 +16,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from causalspec.errors import DataError, EstimationError
-from causalspec.estimators._design import Design, materialize
+from causalspec.formula._materialize import Design, materialize
 from causalspec.estimators._linear import LinearFit, fit_ols
 from causalspec.inference import Vcov, coef_table, vcov
-from causalspec.spec._formula import quote_name
+from causalspec.formula._parse import quote_name
 
 __all__ = ["DiffInMeans", "WelchTest", "LinFit", "difference_in_means", "welch_t_test", "lm_lin"]
 

@@ -22,10 +22,10 @@ from typing import Mapping
 import numpy as np
 from scipy import linalg, stats
 
-from ..errors import DataError, EstimationError
-from ..inference._fixest import SSC, FixestVcov, fixest_vcov, wald_test
-from .fixest._demean import demean
-from .fixest._feols import FixestFit, assemble_fit, fit_on_sample, ols_fit, prepare_sample, wssq
+from causalspec.errors import DataError, EstimationError
+from causalspec.inference._fixest import SSC, FixestVcov, fixest_vcov, wald_test
+from causalspec.estimators.fixest._demean import demean
+from causalspec.estimators.fixest._feols import FixestFit, assemble_fit, fit_on_sample, ols_fit, prepare_sample, wssq
 
 __all__ = ["IVFit", "iv2sls", "iv_fitstat", "IVRegFit", "ivreg", "ivreg_vcov", "ivreg_diagnostics"]
 

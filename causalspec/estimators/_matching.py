@@ -15,17 +15,17 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from causalspec.estimators._balance import BALANCE_COLUMNS, balance_table, love_plot, sample_sizes  # noqa: F401
 from causalspec.errors import DataError, SpecError, UnsupportedError
-from causalspec.estimators._linear import fit_ols
-from causalspec.estimators._evaluate import Factor, evaluate
+from causalspec.formula._evaluate import Factor, evaluate
 from causalspec.estimators._propensity import PropensityModel, fit_propensity, r_summary
-from causalspec.estimators._terms import variable_nodes
-from causalspec.spec._formula import parse_formula
+from causalspec.formula._terms import variable_nodes
+from causalspec.formula._parse import parse_formula
 
 __all__ = [
     "Matching",
@@ -35,10 +35,8 @@ __all__ = [
     "mm_subclass",
     "balance_table",
     "sample_sizes",
-    "matched_effect",
     "love_plot",
     "distance_summaries",
-    "MatchedEffect",
     "BALANCE_COLUMNS",
 ]
 
@@ -386,138 +384,6 @@ def _discard(dist: np.ndarray, treat: np.ndarray, rule: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ balance
-def _wvar(x: np.ndarray, binary: bool, w: np.ndarray) -> float:
-    w = w / w.sum()
-    mx = float(np.sum(w * x))
-    if binary:
-        return mx * (1.0 - mx)
-    # reliability-weights variance, as cov.wt()
-    return float(np.sum(w * (x - mx) ** 2) / (1.0 - np.sum(w**2)))
-
-
-def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    w = w.astype(float).copy()
-    for g in (0, 1):
-        s = w[t == g].sum()
-        if s > 0:
-            w[t == g] /= s
-    o = np.argsort(x, kind="stable")
-    xs, ws, ts = x[o], w[o], t[o]
-    ws = np.where(ts == ts[0], -ws, ws)
-    cum = np.abs(np.cumsum(ws))
-    last = np.append(np.diff(xs) != 0, True)
-    e = cum[last]
-    return float(np.mean(e)), float(np.max(e))
-
-
-def _pair_dist(x: np.ndarray, t: np.ndarray, subclass: np.ndarray | None, mm: np.ndarray | None) -> float:
-    if subclass is not None:
-        diffs = []
-        for s in np.unique(subclass[subclass > 0]):
-            idx = np.flatnonzero(subclass == s)
-            xt, xc = x[idx][t[idx] == 1], x[idx][t[idx] == 0]
-            diffs.append(np.abs(xt[:, None] - xc[None, :]).ravel())
-        return float(np.mean(np.concatenate(diffs))) if diffs else math.nan
-    if mm is not None:
-        tr = np.flatnonzero(t == 1)
-        ok = mm >= 0
-        return float(np.mean(np.abs(x[tr][:, None] - x[np.where(ok, mm, 0)])[ok]))
-    return math.nan
-
-
-def _bal1var(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, std_denom: float | None, *,
-             subclass: np.ndarray | None = None, mm: np.ndarray | None = None, pair_dist: bool = True,
-             standardize: bool = True) -> list[float]:
-    un = w is None
-    ww = np.ones(len(x)) if un else w
-    binary = bool(np.all((x == 0) | (x == 1)))
-    i1, i0 = t == 1, t == 0
-    too_small = np.count_nonzero(ww[i1]) < 2 and np.count_nonzero(ww[i0]) < 2
-    m1 = float(np.sum(x[i1] * ww[i1]) / np.sum(ww[i1]))
-    m0 = float(np.sum(x[i0] * ww[i0]) / np.sum(ww[i0]))
-    mdiff = m1 - m0
-    out = [m1, m0, math.nan, math.nan, math.nan, math.nan, math.nan]
-    if standardize and abs(mdiff) > _SQRT_EPS:
-        if not too_small:
-            out[2] = mdiff / std_denom
-            if not un and pair_dist:
-                pdist = _pair_dist(x, t, subclass, mm)
-                out[6] = pdist / std_denom if abs(pdist) > 1e-8 else pdist
-    else:
-        out[2] = mdiff
-        if not un and pair_dist:
-            out[6] = _pair_dist(x, t, subclass, mm)
-    if binary:
-        out[4] = out[5] = abs(mdiff)
-    elif not too_small:
-        out[3] = _wvar(x[i1], False, ww[i1]) / _wvar(x[i0], False, ww[i0])
-        out[4], out[5] = _ecdf_stats(x, t, ww)
-    return out
-
-
-BALANCE_COLUMNS = ("Means Treated", "Means Control", "Std. Mean Diff.", "Var. Ratio", "eCDF Mean", "eCDF Max",
-                   "Std. Pair Dist.")
-
-
-def balance_table(X: pd.DataFrame, treat: np.ndarray, weights: np.ndarray | None = None, *,
-                  subclass: np.ndarray | None = None, mm: np.ndarray | None = None, standardize: bool = True,
-                  pair_dist: bool = True, estimand: Literal["ATT", "ATC", "ATE"] = "ATT") -> pd.DataFrame:
-    """Balance statistics per covariate, as ``summary.matchit()`` (``sum.all`` without weights,
-    ``sum.matched`` with them).
-
-    The SMD denominator is computed in the full, unweighted sample: the treated SD for the
-    ATT (binary variables: sqrt(p(1-p))); eCDF statistics are the mean and max
-    differences of the weighted eCDFs; the pair distance is the mean absolute
-    within-pair difference (Stuart & Green 2008).  NaN where MatchIt prints ".".
-    """
-    t = np.asarray(treat).astype(int)
-    rows = []
-    for name in X.columns:
-        x = np.asarray(X[name], dtype=float)
-        binary = bool(np.all((x == 0) | (x == 1)))
-        ones = np.ones(len(x))
-        if estimand == "ATT":
-            sd = math.sqrt(_wvar(x[t == 1], binary, ones[t == 1]))
-        elif estimand == "ATC":
-            sd = math.sqrt(_wvar(x[t == 0], binary, ones[t == 0]))
-        else:
-            sd = math.sqrt((_wvar(x[t == 1], binary, ones[t == 1]) + _wvar(x[t == 0], binary, ones[t == 0])) / 2)
-        if not math.isfinite(sd) or sd < _SQRT_EPS:
-            sd = _pooled_sd(x, t, binary)
-        rows.append(_bal1var(x, t, None if weights is None else np.asarray(weights, dtype=float), sd,
-                             subclass=subclass, mm=mm, pair_dist=pair_dist, standardize=standardize))
-    cols = list(BALANCE_COLUMNS) if standardize else ["Means Treated", "Means Control", "Mean Diff.", "Var. Ratio",
-                                                      "eCDF Mean", "eCDF Max", "Pair Dist."]
-    return pd.DataFrame(rows, index=list(X.columns), columns=cols)
-
-
-def _pooled_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
-    # MatchIt's pooled_sd(contribution = "proportional") fallback when the group SD is ~0
-    n = len(x)
-    if binary:
-        return math.sqrt(sum(x[t == g].sum() * (1 - x[t == g].sum() / (t == g).sum()) / n for g in (0, 1)))
-    r = x.copy()
-    for g in (0, 1):
-        r[t == g] -= r[t == g].mean()
-    return math.sqrt(float(np.sum(r**2) / (n - 2)))
-
-
-def sample_sizes(treat: np.ndarray, weights: np.ndarray, discarded: np.ndarray | None = None) -> pd.DataFrame:
-    """``summary(m)$nn``: all, matched, unmatched and discarded counts, and effective sample sizes."""
-    t = np.asarray(treat).astype(int)
-    w = np.asarray(weights, dtype=float)
-    disc = np.zeros(len(t), dtype=bool) if discarded is None else discarded
-
-    def ess(v: np.ndarray) -> float:
-        return float(v.sum() ** 2 / np.sum(v**2)) if np.sum(v**2) > 0 else 0.0
-
-    rows = {}
-    for g, name in ((0, "Control"), (1, "Treated")):
-        s = t == g
-        rows[name] = {"All (ESS)": ess(np.ones(s.sum())), "All": int(s.sum()), "Matched (ESS)": ess(w[s]),
-                      "Matched": int((s & (w > 0)).sum()), "Unmatched": int((s & (w == 0) & ~disc).sum()),
-                      "Discarded": int((s & disc).sum())}
-    return pd.DataFrame(rows)
 
 
 def distance_summaries(m: Matching) -> dict[str, dict[str, float]]:
@@ -527,73 +393,3 @@ def distance_summaries(m: Matching) -> dict[str, dict[str, float]]:
 
 
 # ------------------------------------------------------------------ effect
-@dataclass(frozen=True)
-class MatchedEffect:
-    """The weighted regression on the matched sample: the coefficient table and its variance."""
-
-    table: pd.DataFrame
-    vcov_kind: str
-    nobs: int
-    df: float
-    description: str
-
-
-def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str | None = None,
-                   covariates: Sequence[str] = (), level: float = 0.95) -> MatchedEffect:
-    """ATT by weighted least squares of the outcome on treatment in the matched data.
-
-    Matches ``lm(y ~ treat, data = match.data(m), weights = weights)`` with
-    ``sandwich::vcovCL(fit, cluster = ~subclass)`` (default without replacement: pairs
-    as clusters, CR1 = HC1 with cluster adjustment) or ``sandwich::vcovHC(type = "HC3")``
-    (default with replacement, MatchIt's vignette advice); Abadie & Spiess (2022), JASA 117:1.
-    """
-    from causalspec.inference import coef_table, vcov as vcov_fn
-
-    if outcome not in data.columns:
-        raise DataError(f"outcome column {outcome!r} is not in the data.", loc="outcome",
-                        fix="Fix the outcome name.")
-    keep = m.matched
-    y = np.asarray(data[outcome], dtype=float)[keep]
-    cols = [np.ones(keep.sum()), m.treat[keep].astype(float)]
-    terms = ["(Intercept)", "treat"]
-    for c in covariates:
-        cols.append(np.asarray(data[c], dtype=float)[keep])
-        terms.append(c)
-    fit = fit_ols(y, np.column_stack(cols), terms, weights=m.weights[keep])
-    kind = vcov or ("HC3" if m.subclass is None else "CR1")
-    clustered = kind.upper() in ("CR0", "CR1", "CR2", "STATA")
-    if clustered and m.subclass is None:
-        raise UnsupportedError("pair-clustered SEs need pairs; matching with replacement has none.",
-                               loc="inference.vcov", fix="Use HC3 after matching with replacement.")
-    cluster = m.subclass[keep] if clustered else None
-    V = vcov_fn(fit, kind, cluster=cluster)
-    table = coef_table(fit.coef, V, level=level)
-    return MatchedEffect(table, V.kind, fit.nobs, float(fit.df_resid), V.description)
-
-
-def love_plot(before: pd.DataFrame, after: pd.DataFrame, *, threshold: float = 0.1, absolute: bool = True):
-    """A love plot: standardized mean differences before and after matching, one row per covariate.
-
-    Returns a matplotlib Figure (as ``plot(summary(m))`` in MatchIt / ``cobalt::love.plot``).
-    """
-    from matplotlib.figure import Figure
-
-    col = "Std. Mean Diff." if "Std. Mean Diff." in before.columns else "Mean Diff."
-    names = list(before.index)
-    b = before[col].to_numpy(dtype=float)
-    a = after.reindex(names)[col].to_numpy(dtype=float)
-    if absolute:
-        b, a = np.abs(b), np.abs(a)
-    fig = Figure(figsize=(6, 0.35 * len(names) + 1.2))
-    ax = fig.add_subplot(1, 1, 1)
-    ypos = np.arange(len(names))[::-1]
-    ax.scatter(b, ypos, marker="o", facecolors="none", edgecolors="black", label="All data")
-    ax.scatter(a, ypos, marker="o", color="black", label="Matched")
-    ax.set_yticks(ypos, names)
-    ax.axvline(0.0, color="grey", linewidth=0.8)
-    for v in (threshold, -threshold) if not absolute else (threshold,):
-        ax.axvline(v, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xlabel(("Absolute " if absolute else "") + "standardized mean difference")
-    ax.legend(loc="lower right", frameon=False)
-    fig.tight_layout()
-    return fig

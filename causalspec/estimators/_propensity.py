@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from causalspec.errors import DataError, EstimationError, SpecError, UnsupportedError
-from causalspec.estimators._design import Design, materialize
+from causalspec.formula._materialize import Design, materialize
 from causalspec.estimators._linear import r_pivot
 
 __all__ = [

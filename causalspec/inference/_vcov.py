@@ -18,6 +18,7 @@ import pandas as pd
 from causalspec.errors import SpecError
 from causalspec.inference._clusters import Clusters, cluster_meat, make_clusters, score_meat
 from causalspec.inference._cr2 import cr2_vcov
+from causalspec.errors import EstimationError, Problem
 
 if TYPE_CHECKING:  # the fit type lives with the estimators; only its attributes are used here
     from causalspec.estimators._linear import LinearFit
@@ -182,7 +183,6 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
             # leverage of the weighted design: h_i = w_i x_i'(X'WX)^-1 x_i
             h = ww * np.einsum("ij,ji->i", X, fit.xtwx_solve(X.T))
             if np.any(h > 1.0 - 1e-10):
-                from causalspec.errors import EstimationError, Problem
 
                 raise EstimationError(Problem(
                     "inference.vcov", f"{k.value} divides by 1 - leverage, and {int((h > 1.0 - 1e-10).sum())} "

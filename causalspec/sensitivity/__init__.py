@@ -14,9 +14,9 @@ Every function takes numbers (or small arrays) and returns numbers or frozen dat
 plots return a matplotlib Figure and never show it.
 """
 
-from ._bounds import Benchmark, PartialR2Bound, ovb_partial_r2_bound
-from ._contour import ContourGrid, ExtremeGrid, contour_grid, contour_grid_for, extreme_grid, extreme_grid_for
-from ._evalue import (
+from causalspec.sensitivity._bounds import Benchmark, PartialR2Bound, ovb_partial_r2_bound
+from causalspec.sensitivity._contour import ContourGrid, ExtremeGrid, contour_grid, contour_grid_for, extreme_grid, extreme_grid_for
+from causalspec.sensitivity._evalue import (
     EValueResult,
     RDEValueResult,
     evalue,
@@ -27,7 +27,7 @@ from ._evalue import (
     evalue_rd,
     evalue_rr,
 )
-from ._from_data import (
+from causalspec.sensitivity._from_data import (
     Regressions,
     regressions_from_data,
     regressions_from_formula,
@@ -35,8 +35,8 @@ from ._from_data import (
     sensemakr_from_formula,
     sensemakr_from_regressions,
 )
-from ._oster import OsterInputs, OsterResult, oster_beta, oster_beta_approx, oster_delta, oster_from_data
-from ._ovb import (
+from causalspec.sensitivity._oster import OsterInputs, OsterResult, oster_beta, oster_beta_approx, oster_delta, oster_from_data
+from causalspec.sensitivity._ovb import (
     adjusted_ci,
     adjusted_estimate,
     adjusted_se,
@@ -48,9 +48,9 @@ from ._ovb import (
     partial_r2,
     robustness_value,
 )
-from ._plots import contour_plot, extreme_plot
-from ._rosenbaum import RosenbaumResult, rosenbaum_gamma, rosenbaum_sign, rosenbaum_wilcoxon
-from ._sensemakr import BoundRow, SensitivityResult, sensemakr
+from causalspec.sensitivity._plots import contour_plot, extreme_plot
+from causalspec.sensitivity._rosenbaum import RosenbaumResult, rosenbaum_gamma, rosenbaum_sign, rosenbaum_wilcoxon
+from causalspec.sensitivity._sensemakr import BoundRow, SensitivityResult, sensemakr
 
 __all__ = [
     # Cinelli-Hazlett omitted-variable bias

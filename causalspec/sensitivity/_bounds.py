@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import Problem, SpecError
-from ._ovb import floats
+from causalspec.errors import Problem, SpecError
+from causalspec.sensitivity._ovb import floats
 
 __all__ = ["Benchmark", "PartialR2Bound", "ovb_partial_r2_bound", "bound_label", "multipliers"]
 

@@ -16,8 +16,8 @@ from typing import Literal, Sequence
 import numpy as np
 from scipy import stats
 
-from ..errors import Problem, SpecError
-from . import _ovb
+from causalspec.errors import Problem, SpecError
+from causalspec.sensitivity import _ovb
 
 __all__ = ["ContourGrid", "ExtremeGrid", "contour_grid", "contour_grid_for", "extreme_grid",
            "extreme_grid_for", "r_pretty", "r_seq_by", "r_seq_length_out"]

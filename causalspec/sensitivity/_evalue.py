@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from ..errors import Problem, SpecError
+from causalspec.errors import Problem, SpecError
+from causalspec.sensitivity._contour import r_seq_by
 
 __all__ = ["EValueResult", "RDEValueResult", "evalue", "evalue_rr", "evalue_or", "evalue_hr",
            "evalue_md", "evalue_ols", "evalue_rd"]
@@ -282,7 +283,6 @@ def evalue_rd(n11: float, n10: float, n01: float, n00: float, true: float = 0.0,
     lower_ci = p1 - p0 - z * math.sqrt(s2_p1 + s2_p0)
     if lower_ci <= true:
         return RDEValueResult(est_e, 1.0)
-    from ._contour import r_seq_by
 
     bf = r_seq_by(1.0, est_bf, grid)  # R's seq(1, est.BF, grid)
     rd = p1 - p0 * bf

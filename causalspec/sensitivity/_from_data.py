@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from ..errors import DataError, EstimationError, Problem, SpecError
-from ._bounds import Benchmark
-from ._ovb import group_partial_r2, partial_r2
-from ._sensemakr import SensitivityResult, sensemakr
+from causalspec.errors import DataError, EstimationError, Problem, SpecError
+from causalspec.sensitivity._bounds import Benchmark
+from causalspec.sensitivity._ovb import group_partial_r2, partial_r2
+from causalspec.sensitivity._sensemakr import SensitivityResult, sensemakr
+from causalspec.formula._evaluate import r_levels  # R's factor() level order (locale collation)
+from causalspec.formula._materialize import materialize
 
 __all__ = ["sensemakr_from_data", "sensemakr_from_formula", "Regressions", "regressions_from_data",
            "regressions_from_formula", "sensemakr_from_regressions", "LinearFit", "fit_linear", "design_matrix"]
@@ -45,7 +47,6 @@ def design_matrix(data: pd.DataFrame, columns: Sequence[str], *, intercept: bool
         elif pd.api.types.is_numeric_dtype(s):
             parts[col] = s.to_numpy(dtype=float)
         else:
-            from ..estimators._evaluate import r_levels  # R's factor() level order (locale collation)
 
             levels = r_levels(s)
             values = s.astype(str).to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else s.to_numpy()
@@ -190,7 +191,7 @@ def sensemakr_from_formula(data: pd.DataFrame, formula: str, treatment: str, ben
     """Like :func:`sensemakr_from_data`, for an R formula (``log(wage) ~ d + I(age^2) + factor(year)``).
 
     The model matrix is built with R's ``model.matrix`` semantics and column names by
-    :func:`causalspec.estimators._design.materialize`; ``treatment`` and the benchmarks are
+    :func:`causalspec.formula._materialize.materialize`; ``treatment`` and the benchmarks are
     R column names.  Matches ``sensemakr::sensemakr(lm(formula, data), ...)`` (0.1.6).
     """
     reg = regressions_from_formula(data, formula, treatment)
@@ -238,7 +239,6 @@ def regressions_from_data(data: pd.DataFrame, outcome: str, treatment: str, cova
 
 def regressions_from_formula(data: pd.DataFrame, formula: str, treatment: str) -> Regressions:
     """Outcome and treatment regressions for an R formula (see :func:`sensemakr_from_formula`)."""
-    from ..estimators._design import materialize
 
     design = materialize(formula, data)
     x = pd.DataFrame(design.X, columns=list(design.terms))

@@ -18,8 +18,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, Problem, SpecError
-from ._ovb import floats
+from causalspec.errors import DataError, Problem, SpecError
+from causalspec.sensitivity._ovb import floats
+from causalspec.sensitivity._from_data import design_matrix, fit_linear
 
 __all__ = ["OsterInputs", "OsterResult", "oster_delta", "oster_beta", "oster_beta_approx", "oster_from_data"]
 
@@ -162,7 +163,6 @@ def oster_beta(inputs: OsterInputs, r2_max: float, delta: float = 1.0) -> OsterR
 def oster_from_data(data: pd.DataFrame, outcome: str, treatment: str, controls: Sequence[str]) -> OsterInputs:
     """Fit ``outcome ~ treatment`` and ``outcome ~ treatment + controls`` (and the treatment on the
     controls) by least squares and return the :class:`OsterInputs` (variances with n - 1)."""
-    from ._from_data import design_matrix, fit_linear
 
     cols = [outcome, treatment, *controls]
     missing = [c for c in cols if c not in data.columns]

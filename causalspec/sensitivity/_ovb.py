@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from ..errors import Problem, SpecError
+from causalspec.errors import Problem, SpecError
 
 __all__ = [
     "partial_r2",

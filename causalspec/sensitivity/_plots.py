@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._contour import ContourGrid, ExtremeGrid, contour_grid_for, extreme_grid_for
+from causalspec.sensitivity._contour import ContourGrid, ExtremeGrid, contour_grid_for, extreme_grid_for
 
 __all__ = ["contour_plot", "extreme_plot"]
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import Problem, SpecError
+from causalspec.errors import Problem, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._sensemakr import SensitivityResult
+    from causalspec.sensitivity._sensemakr import SensitivityResult
 
 __all__ = ["minimal_reporting", "interpretation", "r_num"]
 

@@ -21,8 +21,9 @@ from typing import Sequence
 import numpy as np
 from scipy import optimize, stats
 
-from ..errors import DataError, Problem, SpecError
-from ._ovb import floats
+from causalspec.errors import DataError, Problem, SpecError
+from causalspec.sensitivity._ovb import floats
+import pandas as pd
 
 __all__ = ["RosenbaumResult", "rosenbaum_wilcoxon", "rosenbaum_sign", "rosenbaum_gamma"]
 
@@ -43,7 +44,6 @@ class RosenbaumResult:
         return asdict(self)
 
     def table(self):
-        import pandas as pd
 
         return pd.DataFrame({"gamma": self.gamma, "p_lower": self.p_lower, "p_upper": self.p_upper})
 

@@ -13,9 +13,12 @@ from typing import Iterable, Literal
 import numpy as np
 from scipy import stats
 
-from ..errors import Problem, SpecError
-from . import _ovb
-from ._bounds import Benchmark, ovb_partial_r2_bound
+from causalspec.errors import Problem, SpecError
+from causalspec.sensitivity import _ovb
+from causalspec.sensitivity._bounds import Benchmark, ovb_partial_r2_bound
+from causalspec.sensitivity._reporting import interpretation
+from causalspec.sensitivity._reporting import minimal_reporting
+import pandas as pd
 
 __all__ = ["BoundRow", "SensitivityResult", "sensemakr", "h0_of"]
 
@@ -78,7 +81,6 @@ class SensitivityResult:
 
     def bounds_table(self):
         """The bounds as a pandas DataFrame (one row per hypothetical confounder)."""
-        import pandas as pd
 
         columns = ["label", "r2dz_x", "r2yz_dx", "adjusted_estimate", "adjusted_se", "adjusted_t",
                    "adjusted_lower_ci", "adjusted_upper_ci"]
@@ -86,13 +88,11 @@ class SensitivityResult:
 
     def minimal_reporting(self, format: Literal["latex", "pure_html"] = "latex", digits: int = 3) -> str:
         """Cinelli & Hazlett's minimal sensitivity reporting table (``sensemakr::ovb_minimal_reporting``)."""
-        from ._reporting import minimal_reporting
 
         return minimal_reporting(self, format=format, digits=digits)
 
     def interpretation(self) -> str:
         """Plain-language reading of the robustness values and of each bound."""
-        from ._reporting import interpretation
 
         return interpretation(self)
 

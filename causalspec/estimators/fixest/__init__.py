@@ -7,9 +7,9 @@ Public entry points: :func:`feols` (OLS with absorbed fixed effects),
 ``causalspec.inference`` (``fixest_vcov``); IV in ``causalspec.estimators._iv``.
 """
 
-from ._demean import FixedEffects, demean, interact
-from ._eventstudy import SunabDesign, i_dummies, sunab, sunab_aggregate
-from ._feols import FixestFit, Sample, feols, fit_stats
+from causalspec.estimators.fixest._demean import FixedEffects, demean, interact
+from causalspec.estimators.fixest._eventstudy import SunabDesign, i_dummies, sunab, sunab_aggregate
+from causalspec.estimators.fixest._feols import FixestFit, Sample, feols, fit_stats
 
 __all__ = ["FixedEffects", "FixestFit", "Sample", "SunabDesign", "demean", "feols", "fit_stats", "i_dummies",
            "interact", "sunab", "sunab_aggregate"]

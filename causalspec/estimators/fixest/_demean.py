@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...errors import DataError
+from causalspec.errors import DataError
 
 __all__ = ["FixedEffects", "encode_fixed_effects", "interact", "singleton_mask", "demean", "demean_columns"]
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ...errors import DataError
+from causalspec.errors import DataError
 
 __all__ = ["r_number", "i_dummies", "SunabDesign", "sunab", "sunab_aggregate"]
 

@@ -17,8 +17,8 @@ from typing import Mapping
 import numpy as np
 from scipy import linalg
 
-from ...errors import DataError, EstimationError, UnsupportedError
-from ._demean import FixedEffects, demean_columns, encode_fixed_effects, singleton_mask
+from causalspec.errors import DataError, EstimationError, UnsupportedError
+from causalspec.estimators.fixest._demean import FixedEffects, demean_columns, encode_fixed_effects, singleton_mask
 
 __all__ = ["FixestFit", "Sample", "feols", "fit_on_sample", "prepare_sample", "ols_fit", "fit_stats",
            "collinear_cholesky", "assemble_fit", "wssq"]

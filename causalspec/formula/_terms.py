@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from causalspec.errors import SpecError
-from causalspec.spec._formula import Call, Neg, Node, Num, Op, Var, r_label
+from causalspec.formula._deparse import r_label
+from causalspec.formula._parse import Call, Neg, Node, Num, Op, Var
 
 __all__ = ["TermList", "expand_terms", "coding", "variable_nodes"]
 

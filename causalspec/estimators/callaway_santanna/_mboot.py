@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ...errors import Problem, SpecError
+from causalspec.errors import Problem, SpecError
 
 __all__ = ["BootstrapResult", "multiplier_bootstrap"]
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ...errors import EstimationError, Problem, SpecError
-from ._attgt import AttGtResult, _frozen
-from ._mboot import multiplier_bootstrap
+from causalspec.errors import EstimationError, Problem, SpecError
+from causalspec.estimators.callaway_santanna._attgt import AttGtResult, _frozen
+from causalspec.estimators.callaway_santanna._mboot import multiplier_bootstrap
 
 __all__ = ["AggteResult", "aggte"]
 

@@ -1,7 +1,7 @@
 """Evaluate formula variables on a DataFrame without ``eval``.
 
 Each variable is a column or a whitelisted call, already checked by
-:mod:`causalspec.spec._formula`.  Calls are *interpreted* node by node (only
+:mod:`causalspec.formula._parse`.  Calls are *interpreted* node by node (only
 names, numbers, + - * / ^ and the whitelisted functions exist here), so no user
 text ever reaches Python's ``eval``.  Values follow R's ``model.frame``: text
 and logical columns become factors, missing values stay missing (NaN / code -1)
@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from causalspec.errors import DataError
-from causalspec.spec._formula import Call, Node, Var, r_label, r_number
+from causalspec.formula._deparse import r_label, r_number
+from causalspec.formula._parse import Call, Node, Var
 
 __all__ = ["Numeric", "Factor", "evaluate", "r_levels", "as_factor"]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ...errors import Problem, SpecError
-from ._drdid import Cell2x2, CellFailure, drdid_panel, fit_logit, reg_did_panel, std_ipw_did_panel, _rcond
-from ._mboot import multiplier_bootstrap
-from ._panel import PanelData, prepare_panel
+from causalspec.errors import Problem, SpecError
+from causalspec.estimators.callaway_santanna._drdid import Cell2x2, CellFailure, drdid_panel, fit_logit, reg_did_panel, std_ipw_did_panel, _rcond
+from causalspec.estimators.callaway_santanna._mboot import multiplier_bootstrap
+from causalspec.estimators.callaway_santanna._panel import PanelData, prepare_panel
 
 __all__ = ["AttGtResult", "att_gt"]
 

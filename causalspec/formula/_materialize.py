@@ -1,6 +1,6 @@
 """Design matrices with R's semantics: names, factor coding, missing values.
 
-``materialize(formula, data)`` parses the formula safely (:mod:`causalspec.spec._formula`),
+``materialize(formula, data)`` parses the formula safely (:mod:`causalspec.formula._parse`),
 evaluates each variable by interpreting the checked call tree (never ``eval``;
 :mod:`._evaluate`), converts text and logical columns to factors the way R's
 ``model.frame`` does (sorted levels, unused levels dropped, ``TRUE``/``FALSE``),
@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from causalspec.errors import DataError, SpecError
-from causalspec.estimators._evaluate import Factor, Numeric, evaluate
-from causalspec.estimators._terms import coding, expand_terms, variable_nodes
-from causalspec.spec._formula import Call, Var, parse_formula, r_label
+from causalspec.formula._evaluate import Factor, Numeric, evaluate
+from causalspec.formula._terms import coding, expand_terms, variable_nodes
+from causalspec.formula._deparse import r_label
+from causalspec.formula._parse import Call, Var, parse_formula
 
 __all__ = ["Design", "materialize"]
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...errors import DataError, Problem, SpecError
+from causalspec.formula import materialize, parse_formula, quote_name
+from causalspec.formula._terms import expand_terms, variable_nodes
+from causalspec.errors import DataError, Problem, SpecError
 
 __all__ = ["PanelData", "prepare_panel"]
 
@@ -85,43 +87,51 @@ def _require_numeric(data: pd.DataFrame, names: dict[str, str]) -> None:
         raise DataError(problems)
 
 
-def _covariate_design(formula: str, data: pd.DataFrame):
-    """Materialise ``formula`` (one-sided, R style) on ``data`` with formulaic.
+_ONE = "causalspec_constant_outcome"
 
-    Returns the design (numpy, rows aligned with ``data``) and its column names.
-    The context is an empty mapping so a formula can only see the data's columns
-    and formulaic's own transforms, never the caller's variables.
-    """
-    import formulaic
 
+def _one_sided(formula: str):
     text = formula.strip()
     if not text.startswith("~"):
         raise SpecError(Problem("xformla", f"{formula!r} must be one-sided, like '~ x1 + x2'.",
                                 fix="Remove the outcome from the formula; the outcome is yname."))
-    try:
-        mm = formulaic.model_matrix(text, data, context={}, na_action="ignore")
-    except Exception as exc:  # formulaic raises many types; report them as one located error
-        raise DataError(Problem("xformla", f"cannot build the covariates of {formula!r}: {exc}",
-                                fix="Check the variable names and transforms in xformla.")) from None
-    return np.asarray(mm, dtype=float), tuple(str(c) for c in mm.columns)
+    parsed = parse_formula(text, loc="xformla")
+    return text, parsed
+
+
+def _covariate_design(formula: str, data: pd.DataFrame):
+    """Materialise ``formula`` (one-sided, R style) on ``data`` with the project's own formula kernel.
+
+    The formula is parsed, never evaluated: only column names, numbers, operators and allow-listed transforms
+    are accepted (:mod:`causalspec.formula`).  Returns the design (numpy, rows aligned with ``data``) and its
+    column names, R's ``model.matrix`` names.  A missing covariate value is a located error: att_gt never drops
+    rows silently.
+    """
+    text, _ = _one_sided(formula)
+    name = _ONE
+    while name in data.columns:
+        name += "_"
+    design = materialize(f"{quote_name(name)} {text}", data.assign(**{name: 0.0}))
+    if len(design.rows) != len(data):
+        raise DataError(Problem("xformla", f"the covariates of {formula!r} have missing values in "
+                                f"{len(data) - len(design.rows)} rows ({', '.join(design.dropped)}).",
+                                fix="Remove or impute those rows before fitting."))
+    return np.asarray(design.X, dtype=float), tuple(design.terms)
 
 
 def _formula_variables(formula: str) -> set[str]:
-    import formulaic
-
-    try:
-        return set(formulaic.Formula(formula.strip()).required_variables)
-    except Exception as exc:
-        raise SpecError(Problem("xformla", f"cannot parse {formula!r}: {exc}",
-                                fix="Write the covariates as an R-style one-sided formula, e.g. '~ x1 + x2'.")) from None
+    _, parsed = _one_sided(formula)
+    return set(parsed.variables)
 
 
 def _check_group_sizes(unit_group: np.ndarray, xformla: str | None, gname: str, control_group: str,
                        notes: list[str]) -> None:
     """did's small-group rule: fewer units than (covariate terms + 5) is flagged, fatal for the never treated."""
-    import formulaic
-
-    n_terms = 0 if xformla is None else sum(str(t) != "1" for t in formulaic.Formula(xformla.strip()))
+    if xformla is None:
+        n_terms = 0
+    else:
+        _, parsed = _one_sided(xformla)
+        n_terms = len(expand_terms(parsed.rhs, list(variable_nodes(parsed.rhs, {}))).terms)
     required = n_terms + 5
     values, counts = np.unique(unit_group, return_counts=True)
     small = [(v, c) for v, c in zip(values, counts) if c < required]

@@ -7,7 +7,7 @@ function calls are parsed with Python's :mod:`ast` and checked against a fixed
 whitelist.  Names follow R: ``first.treat`` is one name (R has no attribute
 access), and any column name can be written in backticks (`` `a b` ``, with
 ``\\``` for a literal backtick).  The checked tree is interpreted node by node
-when the design is built (``causalspec.estimators._evaluate``), so user text
+when the design is built (``causalspec.formula._evaluate``), so user text
 never reaches Python's ``eval``.
 """
 
@@ -20,124 +20,29 @@ from dataclasses import dataclass
 from typing import Union
 
 from causalspec.errors import SpecError
+from causalspec.formula._nodes import (  # noqa: F401  (re-exported: the parser's public vocabulary)
+    _FIX,
+    _LEVEL_FUNCTIONS,
+    _NAME_RE,
+    _R_RESERVED,
+    ALLOWED_FUNCTIONS,
+    Call,
+    Formula,
+    Neg,
+    Node,
+    Num,
+    Op,
+    Var,
+    _collect,
+    quote_name,
+    r_display,
+)
 
 __all__ = [
     "quote_name", "check_term", "parse_formula", "Formula", "Var", "Num", "Op", "Neg", "Call",
-    "ALLOWED_FUNCTIONS", "r_deparse", "r_label", "r_display", "r_number",
+    "ALLOWED_FUNCTIONS", "r_display",
 ]
 
-#: Functions a term may call, and the keyword arguments each accepts.
-ALLOWED_FUNCTIONS: dict[str, frozenset[str]] = {
-    "I": frozenset(), "log": frozenset(), "log1p": frozenset(), "log2": frozenset(), "log10": frozenset(),
-    "exp": frozenset(), "sqrt": frozenset(), "abs": frozenset(),
-    "factor": frozenset({"levels"}), "C": frozenset({"levels"}), "relevel": frozenset({"ref"}),
-    "center": frozenset(), "scale": frozenset(), "poly": frozenset({"degree", "raw"}),
-}
-# Only these calls may carry text (factor levels / reference level).
-_LEVEL_FUNCTIONS = frozenset({"factor", "C", "relevel"})
-_FIX = ("Write a term from column names, numbers, + - * / ^ : and the functions "
-        f"{', '.join(sorted(ALLOWED_FUNCTIONS))}; quote unusual column names with backticks.")
-_R_RESERVED = frozenset("if else repeat while function for next break TRUE FALSE NULL Inf NaN NA "
-                        "NA_integer_ NA_real_ NA_character_ in".split())
-_NAME_RE = re.compile(r"[^\W\d]|\.(?![0-9])", re.UNICODE)
-
-
-# ----------------------------------------------------------------------------------------- quoting
-def quote_name(name: str) -> str:
-    """Quote a column name so a formula takes it literally (never evaluated).
-
-    Names that are plain R names are returned unchanged; anything else is put in
-    backticks, with backslashes and backticks escaped.
-
-    >>> quote_name("educ"), quote_name("a b"), quote_name("a+b")
-    ('educ', '`a b`', '`a+b`')
-    """
-    if _is_plain_name(name) and name not in ALLOWED_FUNCTIONS:
-        return name
-    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
-
-
-def _is_plain_name(name: str) -> bool:
-    if not name or name in _R_RESERVED or keyword.iskeyword(name) or "__" in name:
-        return False
-    if not _NAME_RE.match(name):
-        return False
-    return all(ch.isalnum() or ch in "._" for ch in name)
-
-
-def r_display(name: str) -> str:
-    """How R's deparse shows a variable name: as is when syntactic, else in backticks."""
-    if name and name not in _R_RESERVED and _NAME_RE.match(name) and all(c.isalnum() or c in "._" for c in name):
-        return name
-    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
-
-
-# ------------------------------------------------------------------------------------------- nodes
-@dataclass(frozen=True)
-class Var:
-    name: str
-
-
-@dataclass(frozen=True)
-class Num:
-    text: str
-
-
-@dataclass(frozen=True)
-class Op:
-    op: str  # one of + - * / : ^
-    left: "Node"
-    right: "Node"
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: "Node"
-
-
-@dataclass(frozen=True)
-class Call:
-    """A whitelisted call; ``tree`` is its checked ast with names replaced by ``_v{i}`` slots."""
-
-    source: str
-    tree: ast.expr
-    names: tuple[str, ...]  # slot i -> column name
-
-
-Node = Union[Var, Num, Op, Neg, Call]
-
-
-@dataclass(frozen=True)
-class Formula:
-    lhs: Node | None
-    rhs: Node
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        """Column names used, in order of first appearance (outcome first)."""
-        out: list[str] = []
-        for side in (self.lhs, self.rhs):
-            if side is not None:
-                _collect(side, out)
-        return tuple(out)
-
-
-def _collect(node: Node, out: list[str]) -> None:
-    if isinstance(node, Var):
-        if node.name not in out:
-            out.append(node.name)
-    elif isinstance(node, Call):
-        for n in node.names:
-            if n not in out:
-                out.append(n)
-    elif isinstance(node, Op):
-        _collect(node.left, out)
-        _collect(node.right, out)
-    elif isinstance(node, Neg):
-        _collect(node.operand, out)
-
-
-# --------------------------------------------------------------------------------------- tokenizer
 def _fail(loc: str, message: str) -> SpecError:
     return SpecError(message, loc=loc, fix=_FIX)
 
@@ -431,63 +336,3 @@ def parse_formula(formula: str, loc: str = "formula") -> Formula:
 
 
 # ------------------------------------------------------------------------------------- rendering
-_PREC = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
-_SYM = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-
-
-def r_number(value: float | int) -> str:
-    """R's ``as.character`` of a number (15 significant digits, no trailing ``.0``)."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    v = float(value)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    text = f"{v:.15g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{'-' if exp.startswith('-') else '+'}{int(exp.lstrip('+-')):02d}"
-    return text
-
-
-def r_deparse(node: ast.AST, names: dict[str, str]) -> str:
-    """Deparse a checked Python ast the way R prints the same call (``I(age^2)``, ``log(x + 1)``)."""
-    if isinstance(node, ast.Name):
-        return r_display(names[node.id]) if node.id in names else node.id
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            return '"' + node.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return r_number(node.value)
-    if isinstance(node, ast.UnaryOp):
-        return ("-" if isinstance(node.op, ast.USub) else "+") + _wrap(node.operand, 3, names)
-    if isinstance(node, ast.BinOp):
-        prec = _PREC[type(node.op)]
-        if isinstance(node.op, ast.Pow):
-            return f"{_wrap(node.left, prec + 1, names)}^{_wrap(node.right, prec, names)}"
-        sym = _SYM[type(node.op)]
-        sep = "" if sym == "/" else " "  # R deparses a/b without spaces, a * b and a + b with
-        return f"{_wrap(node.left, prec, names)}{sep}{sym}{sep}{_wrap(node.right, prec + 1, names)}"
-    if isinstance(node, ast.Call):
-        args = [r_deparse(a, names) for a in node.args]
-        args += [f"{k.arg} = {r_deparse(k.value, names)}" for k in node.keywords]
-        return f"{r_deparse(node.func, {})}({', '.join(args)})"
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return "c(" + ", ".join(r_deparse(e, names) for e in node.elts) + ")"
-    return ast.unparse(node)
-
-
-def _wrap(node: ast.AST, min_prec: int, names: dict[str, str]) -> str:
-    text = r_deparse(node, names)
-    if isinstance(node, ast.BinOp) and _PREC[type(node.op)] < min_prec:
-        return f"({text})"
-    if isinstance(node, ast.UnaryOp) and min_prec > 3:
-        return f"({text})"
-    return text
-
-
-def r_label(node: Node) -> str:
-    """R's label for a formula variable: ``educ``, `` `a b` ``, ``log(dist_km)``, ``I(age^2)``."""
-    if isinstance(node, Var):
-        return r_display(node.name)
-    if isinstance(node, Call):
-        return r_deparse(node.tree, {f"_v{i}": n for i, n in enumerate(node.names)})
-    raise TypeError(f"not a variable: {node!r}")
