@@ -1,7 +1,7 @@
 """The analysis spec: typed models, safe loading of YAML / TOML / JSON files, and the JSON Schema."""
 
-from ._load import dump, dumps, from_dict, load, loads
-from ._models import (
+from causalspec.spec._load import dump, dumps, from_dict, load, loads
+from causalspec.spec._models import (
     VCOV_KINDS,
     DagSpec,
     Design,

@@ -15,10 +15,10 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..errors import GraphError, Problem, SpecError
-from ..graph import DAG
+from causalspec.errors import GraphError, Problem, SpecError
+from causalspec.graph import DAG
 
 __all__ = [
     "Spec",
@@ -42,10 +42,17 @@ VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata")
 VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata"]
 CLUSTERED = frozenset({"CR0", "CR1", "CR2", "stata"})
 
-from ._base import _NAME, _Model
-from ._designs_basic import ExperimentDesign, MatchingOptions, ObservationalDesign
-from ._designs_panel import DiDDesign, EventStudyDesign, IVDesign, ModelSpec, PanelDesign
-from ._sensitivity import SensitivitySpec
+from causalspec.spec._base import _NAME, _Model
+from causalspec.spec._checks import check_names as _check_names, did_you_mean as _did_you_mean, role_column_problems
+from causalspec.spec._model_formula import ModelSpec
+from causalspec.spec._sensitivity import SensitivitySpec
+from causalspec.spec.did import DiDDesign
+from causalspec.spec.event_study import EventStudyDesign
+from causalspec.spec.experiment import ExperimentDesign
+from causalspec.spec.iv import IVDesign
+from causalspec.spec.observational import ObservationalDesign
+from causalspec.spec.panel import PanelDesign
+import typing
 
 
 class DagSpec(_Model):
@@ -112,8 +119,9 @@ class Inference(_Model):
         return self
 
 
-# Adding a design is a local change: a model in a _designs_* module, one member of this union, one planner
-# (causalspec.designs) and the fitters it names.
+# One schema module per design family (spec/<family>.py), one member of this union; the family's planning and
+# fitting live in causalspec/designs/<family>/ and its record in causalspec.designs.FAMILIES (a test checks that
+# this union and FAMILIES correspond one to one).  See docs/architecture.md.
 DESIGN_MODELS = (ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign)
 Design = Annotated[
     Union[ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign],
@@ -246,37 +254,8 @@ class Spec(_Model):
         if isinstance(self.adjustment, tuple):
             problems += _check_names(self.adjustment, "adjustment", nodes, latent, self)
         problems += _check_names(self.covariates, "covariates", nodes, latent, self)
+        problems += role_column_problems(self, graph)
         return problems
-
-
-def _check_names(names, field: str, nodes: set[str], latent: set[str], spec: Spec) -> list[Problem]:
-    problems = []
-    seen: set[str] = set()
-    for i, name in enumerate(names):
-        loc = f"{field}[{i}]"
-        if name in seen:
-            problems.append(Problem(loc, f"{name!r} is listed twice.", fix="Remove the duplicate.", code="duplicate"))
-        seen.add(name)
-        if name in (spec.treatment, spec.outcome):
-            problems.append(Problem(loc, f"{name!r} is the {'treatment' if name == spec.treatment else 'outcome'}.",
-                                    fix=f"Remove it from {field}.", code="self_adjustment"))
-        elif name not in nodes:
-            problems.append(Problem(
-                loc, f"{name!r} is not a node of the DAG{_did_you_mean(name, nodes)}.",
-                fix=f"Add {name!r} to dag.edges (with its causes and effects) or remove it from {field}.",
-                code="unknown_node"))
-        elif name in latent:
-            problems.append(Problem(loc, f"{name!r} is latent (unmeasured), so it cannot be {field[:-1] if field.endswith('s') else 'adjusted for'}.",
-                                    fix=f"Remove it from {field}, or from dag.latent if it is measured.",
-                                    code="latent_adjustment"))
-    return problems
-
-
-def _did_you_mean(name: str, candidates) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _build_graph(spec: Spec) -> DAG:
@@ -363,7 +342,6 @@ def _lookup_field(model: type[BaseModel], loc: str):
 
 
 def _model_of(annotation: Any) -> Any:
-    import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation

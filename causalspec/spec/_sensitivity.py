@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ._base import _NAME, _Model
+from causalspec.spec._base import _NAME, _Model
 
 __all__ = ["SensitivitySpec", "REFUTATIONS"]
 
@@ -37,6 +37,13 @@ class SensitivitySpec(_Model):
     all_adjustment_sets: bool = Field(
         False, description="Also estimate under every minimal adjustment set and the optimal set "
                            "(specification curve; same as run --all-adjustment-sets).")
+
+    @field_validator("kd", "ky")
+    @classmethod
+    def _positive_multipliers(cls, value):
+        if value is not None and any(v <= 0 for v in value):
+            raise ValueError("every multiplier must be greater than 0 (1 means as strong as the benchmark)")
+        return value
 
     @field_validator("benchmarks", "refutations", "kd", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Designs identified from the DAG by adjustment (observational) or by randomization (experiment)."""
+"""The ``experiment`` design's schema: metric, CUPED, guardrails and decision rule (planned by ``causalspec.designs.experiment``)."""
 
 from __future__ import annotations
 
@@ -6,54 +6,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..errors import Problem, SpecError
-from ._base import _NAME, _Model
+from causalspec.errors import Problem, SpecError
+from causalspec.spec._base import _NAME, _DesignModel, _Model
 
-__all__ = ["ObservationalDesign", "ExperimentDesign", "MatchingOptions", "MetricSpec", "Guardrail", "DecisionRule"]
-
-
-class MatchingOptions(_Model):
-    """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
-
-    ratio: int = Field(1, ge=1, le=20, description="Controls per treated unit (k:1 matching).")
-    replace: bool = Field(False, description="Match with replacement (a control may be reused).")
-    caliper: float | None = Field(None, gt=0, description="Caliper in standard deviations of the distance.")
-    algorithm: Literal["matchit-4.5.1", "exact"] = Field(
-        "matchit-4.5.1", description="matchit-4.5.1: MatchIt 4.5.1's matched sets exactly (including its integer "
-                                     "abs() on distances); exact: real distance differences (docs/propensity.md).")
-    distance: Literal["propensity", "logit"] = Field(
-        "propensity", description="propensity: match on the fitted probability (MatchIt distance = \"glm\"); logit: on "
-                                  "its logit, the linear predictor (link = \"linear.logit\"), where a caliper is in "
-                                  "SDs of the logit as Rosenbaum & Rubin (1985) recommend.")
-
-    def plan_settings(self) -> dict:
-        """The options as the plan records them (``plan.settings``) for the matching fitter."""
-        return {"ratio": self.ratio, "replace": self.replace, "caliper": self.caliper, "algorithm": self.algorithm,
-                "distance": self.distance}
-
-
-class ObservationalDesign(_Model):
-    """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
-
-    type: Literal["observational"] = "observational"
-    estimator: Literal["auto", "ols", "ipw", "aipw", "matching"] = Field(
-        "auto",
-        description=(
-            "ols: regression adjustment on the planner's adjustment set; ipw: inverse probability weighting; "
-            "aipw: augmented IPW (doubly robust); matching: nearest-neighbour matching on the propensity score "
-            "(MatchIt); auto: see docs/planner.md."
-        ),
-    )
-    matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")
-    learner: Literal["glm", "gradient_boosting", "random_forest"] = Field(
-        "glm", description="aipw only: the outcome and propensity models. glm: linear and logistic regressions on "
-                           "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "
-                           "cross-fitting (pip install 'causalspec[ml]').")
-    folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
-    trim: Literal["none", "crump"] = Field(
-        "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "
-                            "(counted in the dropped rows).")
-
+__all__ = ["ExperimentDesign", "MetricSpec", "Guardrail", "DecisionRule"]
 
 class MetricSpec(_Model):
     """What the experiment's primary metric is: a per-unit mean, a proportion, or a ratio of two sums."""
@@ -108,7 +64,7 @@ class DecisionRule(_Model):
                                "confidence interval beyond it in the goal direction.")
 
 
-class ExperimentDesign(_Model):
+class ExperimentDesign(_DesignModel):
     """A randomised experiment: treatment assigned at random, so no adjustment is needed for identification."""
 
     type: Literal["experiment"] = "experiment"
@@ -151,16 +107,10 @@ class ExperimentDesign(_Model):
             raise SpecError(problems)
         return self
 
-    def plan_settings(self) -> dict:
-        """The options as the plan records them (``plan.settings``) for the experiment checks."""
-        return {"planned_split": self.planned_split, "srm_alpha": self.srm_alpha,
-                "metric": self.metric.model_dump(mode="json"), "cuped": self.cuped,
-                "guardrails": [g.model_dump(mode="json") for g in self.guardrails],
-                "decision": None if self.decision is None else self.decision.model_dump(mode="json")}
-
     def data_columns(self) -> tuple[tuple[str, str], ...]:
         """The data columns these options read, each with the spec field that names it (error locations)."""
         out = [(self.metric.numerator, "design.metric.numerator"), (self.metric.denominator, "design.metric.denominator"),
                (self.cuped, "design.cuped")]
         out += [(g.column, f"design.guardrails[{i}].column") for i, g in enumerate(self.guardrails)]
         return tuple((c, f) for c, f in out if c is not None)
+

@@ -1,0 +1,35 @@
+"""The ``event_study`` design's schema: planned by ``causalspec.designs.event_study``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from causalspec.spec._base import _NAME, _DesignModel
+
+__all__ = ["EventStudyDesign"]
+
+
+
+class EventStudyDesign(_DesignModel):
+    """Effects by time relative to treatment, with leads as a check of parallel trends."""
+
+    type: Literal["event_study"] = "event_study"
+    unit: _NAME = Field(..., description="The unit identifier column.")
+    time: _NAME = Field(..., description="The period column.")
+    first_treated: _NAME | None = Field(
+        None, description="The period a unit was first treated (its cohort); never-treated units 0 or missing.")
+    relative_time: _NAME | None = Field(None, description="Time relative to treatment, when already a column.")
+    treated: _NAME | None = Field(None, description="1 for ever-treated units (with relative_time).")
+    window: tuple[int, int] | None = Field(None, description="[first lead, last lag] kept, e.g. [-5, 5].")
+    reference: int = Field(-1, description="The reference period (left out), usually -1.")
+    bin_endpoints: bool = Field(False, description="Bin periods outside the window into its end points.")
+    estimator: Literal["auto", "twfe", "sun_abraham", "callaway_santanna"] = Field(
+        "auto", description="twfe: i(relative_time, treated, ref); sun_abraham: fixest sunab(); "
+                            "callaway_santanna: did::att_gt with aggte.")
+    control_group: Literal["never_treated", "not_yet_treated"] = Field(
+        "never_treated", description="Callaway & Sant'Anna comparison group.")
+    est_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Callaway & Sant'Anna estimation method.")
+    anticipation: int = Field(0, ge=0, description="Periods of anticipation allowed before treatment.")
+

@@ -1,0 +1,49 @@
+"""The ``observational`` design's schema: estimators, matching and weighting options (planned by ``causalspec.designs.observational``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from causalspec.spec._base import _DesignModel, _Model
+
+__all__ = ["ObservationalDesign", "MatchingOptions"]
+
+class MatchingOptions(_Model):
+    """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
+
+    ratio: int = Field(1, ge=1, le=20, description="Controls per treated unit (k:1 matching).")
+    replace: bool = Field(False, description="Match with replacement (a control may be reused).")
+    caliper: float | None = Field(None, gt=0, description="Caliper in standard deviations of the distance.")
+    algorithm: Literal["matchit-4.5.1", "exact"] = Field(
+        "matchit-4.5.1", description="matchit-4.5.1: MatchIt 4.5.1's matched sets exactly (including its integer "
+                                     "abs() on distances); exact: real distance differences (docs/propensity.md).")
+    distance: Literal["propensity", "logit"] = Field(
+        "propensity", description="propensity: match on the fitted probability (MatchIt distance = \"glm\"); logit: on "
+                                  "its logit, the linear predictor (link = \"linear.logit\"), where a caliper is in "
+                                  "SDs of the logit as Rosenbaum & Rubin (1985) recommend.")
+
+
+class ObservationalDesign(_DesignModel):
+    """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
+
+    type: Literal["observational"] = "observational"
+    estimator: Literal["auto", "ols", "ipw", "aipw", "matching"] = Field(
+        "auto",
+        description=(
+            "ols: regression adjustment on the planner's adjustment set; ipw: inverse probability weighting; "
+            "aipw: augmented IPW (doubly robust); matching: nearest-neighbour matching on the propensity score "
+            "(MatchIt); auto: see docs/planner.md."
+        ),
+    )
+    matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")
+    learner: Literal["glm", "gradient_boosting", "random_forest"] = Field(
+        "glm", description="aipw only: the outcome and propensity models. glm: linear and logistic regressions on "
+                           "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "
+                           "cross-fitting (pip install 'causalspec[ml]').")
+    folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
+    trim: Literal["none", "crump"] = Field(
+        "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "
+                            "(counted in the dropped rows).")
+
