@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
-from ._plan import Plan, Strategy
+from typing import TYPE_CHECKING
+
+from causalspec.planner._records import Strategy
+
+if TYPE_CHECKING:
+    from causalspec.planner._plan import Plan
 
 _WIDTH = 88
 

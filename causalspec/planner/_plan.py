@@ -12,80 +12,19 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+from causalspec.errors import IdentificationError, Problem
+from causalspec.planner._explain import explain as _explain
+from causalspec.planner._records import (
+    LINEAR_ESTIMATORS,
+    Estimator,
+    NodeDecision,
+    SensitivityPlan,
+    Strategy,
+    VcovPlan,
+)
+from causalspec.planner._settings import NoSettings, Settings
+
 __all__ = ["Plan", "NodeDecision", "VcovPlan", "SensitivityPlan", "Estimator", "Strategy", "LINEAR_ESTIMATORS"]
-
-
-class Estimator(str, Enum):
-    """The estimators the planner can choose (a typed registry key, never a free string)."""
-
-    OLS = "ols"
-    DIFFERENCE_IN_MEANS = "difference_in_means"
-    LIN = "lin"
-    IPW = "ipw"
-    AIPW = "aipw"
-    MATCHING = "matching"
-    FEOLS = "feols"
-    IV_2SLS = "2sls"
-    DID_2X2 = "did_2x2"
-    TWFE = "twfe"
-    EVENT_STUDY = "event_study_twfe"
-    SUN_ABRAHAM = "sun_abraham"
-    CALLAWAY_SANTANNA = "callaway_santanna"
-
-
-# Estimators whose effect is a coefficient of one linear model: omitted-variable-bias bounds
-# (Cinelli & Hazlett 2020) apply to them directly.
-LINEAR_ESTIMATORS = frozenset({Estimator.OLS, Estimator.FEOLS, Estimator.DID_2X2, Estimator.TWFE})
-
-
-class Strategy(str, Enum):
-    """How the effect is identified."""
-
-    BACKDOOR = "backdoor adjustment"
-    RANDOMIZATION = "randomization"
-    INSTRUMENTAL_VARIABLES = "instrumental variables"
-    FIXED_EFFECTS = "fixed effects (within-unit comparison)"
-    PARALLEL_TRENDS = "difference in differences (parallel trends)"
-    NOT_IDENTIFIED = "not identified"
-
-
-@dataclass(frozen=True)
-class NodeDecision:
-    """One DAG node: its role relative to (treatment, outcome), whether it is adjusted for, and why."""
-
-    node: str
-    role: str
-    adjusted: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class VcovPlan:
-    """The variance estimator and the R call whose numbers it reproduces."""
-
-    kind: str
-    cluster: tuple[str, ...]
-    level: float
-    r_equivalent: str
-
-
-@dataclass(frozen=True)
-class SensitivityPlan:
-    """Which sensitivity steps run after the fit, and why (or why not)."""
-
-    enabled: bool
-    reason: str
-    benchmarks: tuple[tuple[str, ...], ...] = ()
-    benchmark_rule: str = ""
-    kd: tuple[float, ...] = (1.0, 2.0, 3.0)
-    ky: tuple[float, ...] | None = None
-    q: float = 1.0
-    alpha: float = 0.05
-    refutations: tuple[str, ...] = ()
-    placebo_outcome: str | None = None
-    simulations: int = 100
-    subset_fraction: float = 0.8
-    all_adjustment_sets: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,13 +71,14 @@ class Plan:
     spec_hash: str = ""
     columns: tuple[str, ...] = field(default=())
     column_fields: tuple[tuple[str, str], ...] = ()
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=NoSettings)
     sensitivity: SensitivityPlan = field(default_factory=lambda: SensitivityPlan(False, "not planned"))
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON types only), keys in a fixed order."""
         data = asdict(self)
+        data["settings"] = self.settings.to_dict()
         data["strategy"] = self.strategy.value
         data["estimator"] = self.estimator.value
         data["adjustment_set"] = list(self.adjustment_set)
@@ -153,17 +93,13 @@ class Plan:
 
     def explain(self) -> str:
         """The plan in words, for a person: estimand, assumptions, each node's role, formula, variance."""
-        from ._explain import explain
-
-        return explain(self)
+        return _explain(self)
 
     def __str__(self) -> str:
         return self.explain()
 
     def identification_error(self) -> "IdentificationError":
         """The error that fitting a non-identified plan raises: the open paths and what the DAG offers."""
-        from ..errors import IdentificationError, Problem
-
         fix = "Alternatives the DAG offers: " + "; ".join(self.alternatives) + "."
         if not self.obstacles:
             return IdentificationError(Problem(

@@ -1,0 +1,77 @@
+"""Which sensitivity steps run after the fit, and with which options (``plan.sensitivity``)."""
+
+from __future__ import annotations
+
+from causalspec.errors import AdjustmentError, Problem
+from causalspec.planner._records import LINEAR_ESTIMATORS, SensitivityPlan
+
+__all__ = ["BENCHMARK_RULE", "plan_sensitivity"]
+
+# ------------------------------------------------------------ 8. sensitivity
+BENCHMARK_RULE = (
+    "when the spec names no benchmark, the variable of the adjustment set with the largest partial R² with the "
+    "treatment (given the rest of the model) is the benchmark: the strongest observed confounder calibrates "
+    "how strong an unobserved one would have to be"
+)
+
+
+_NO_OVB = "omitted-variable-bias bounds need a linear outcome model; the E-value is reported instead"
+
+
+def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...], off_reason: str = "",
+                     compares_adjustment_sets: bool = False) -> SensitivityPlan:
+    """Which sensitivity steps run: on by default for designs that rely on no unmeasured confounding.
+
+    The family says which refutations it runs by default, why sensitivity bounds do not apply to it
+    (``off_reason``, e.g. randomization) and whether it can compare adjustment sets (specification curve).
+    """
+    sens = spec.sensitivity
+    estimator = fields["estimator"]
+    if not sens.enabled:
+        return SensitivityPlan(False, "turned off in the spec (sensitivity.enabled: false)")
+    if not fields.get("identified", True):
+        return SensitivityPlan(False, "the effect is not identified, so there is no estimate to stress")
+    if off_reason:
+        return SensitivityPlan(False, off_reason)
+    benchmarks = tuple(b if isinstance(b, tuple) else (b,) for b in sens.benchmarks)
+    adjusted = set(fields.get("adjustment_set", ())) | set(fields.get("covariates", ()))
+    for i, group in enumerate(benchmarks):
+        for name in group:
+            if name not in adjusted:
+                raise AdjustmentError(Problem(
+                    f"sensitivity.benchmarks[{i}]", f"{name!r} is not in the model, so it cannot calibrate "
+                    "confounder strength.",
+                    fix=f"Use a variable of the adjustment set or covariates: {sorted(adjusted) or 'none'}.",
+                    code="benchmark_not_in_model"))
+    refutations = sens.refutations
+    if refutations is None:  # the design's default suite
+        refutations = default_refutations
+    if "placebo_outcome" in refutations and sens.placebo_outcome is None:
+        raise AdjustmentError(Problem(
+            "sensitivity.refutations", "placebo_outcome is listed but no placebo outcome column is named.",
+            fix="Set sensitivity.placebo_outcome to a column the treatment cannot affect, or drop the test.",
+            code="placebo_outcome_missing"))
+    if "placebo_date" in refutations and "placebo_date" not in default_refutations:
+        raise AdjustmentError(Problem(
+            "sensitivity.refutations", "placebo_date applies to difference-in-differences designs.",
+            fix="Remove placebo_date, or use design.type did.", code="placebo_date_not_did"))
+    linear = estimator in LINEAR_ESTIMATORS
+    if linear:
+        rule = "named in the spec" if benchmarks else (BENCHMARK_RULE if adjusted else
+                                                       "no observed covariate in the model, so no benchmark")
+        reason = ("the estimate relies on no unmeasured confounding given the adjustment set, so how strong an "
+                  "unmeasured confounder would have to be is measured by default")
+    else:
+        rule = ""
+        reason = f"the estimate relies on no unmeasured confounding, so its fragility is measured by default ({_NO_OVB})"
+    if sens.all_adjustment_sets and not compares_adjustment_sets:
+        raise AdjustmentError(Problem(
+            "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "
+            "observational design.", fix="Remove all_adjustment_sets.", code="spec_curve_not_observational"))
+    refutations = tuple(refutations)
+    return SensitivityPlan(
+        enabled=True, reason=reason, benchmarks=benchmarks, benchmark_rule=rule, kd=tuple(sens.kd),
+        ky=tuple(sens.ky) if sens.ky is not None else None, q=sens.q, alpha=sens.alpha,
+        refutations=refutations, placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
+        subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets)
+
