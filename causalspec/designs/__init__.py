@@ -1,70 +1,116 @@
-"""Design plug-ins: how each study design is planned, fitted and checked.
+"""Stage 3 of the flow: the design families, and the two spine steps that dispatch to them.
 
-The spine (``spec -> plan -> fit``) is design-agnostic.  A design type registers here:
-
-* a **planner** ``(spec, dag) -> dict`` returning the design-specific :class:`~causalspec.planner.Plan`
-  fields (identification, estimator and why, formulas, variance, assumptions, settings, columns), for design
-  types other than ``observational`` and ``experiment`` (those are planned by ``causalspec.planner._rules``);
-* **fitters** ``(plan, frame) -> FitOutput`` for the :class:`~causalspec.planner.Estimator` members it uses;
-* optional **checks** ``(plan, frame, output) -> FitOutput`` run after the fit (an experiment's
-  sample-ratio-mismatch test, balance tables), which may add warnings and extras.
-
-Modules register with the decorators below at import; :func:`load` imports them once.
+``FAMILIES`` is the only registry: an explicit tuple of :class:`Family` records, one per ``design.type``, each
+defined in its own folder (``designs/<family>/``) next to the schema module of the same name in ``spec/``.
+Nothing registers itself at import.  :func:`plan` turns a Spec into a Plan through its family; :func:`fit`
+estimates a Plan on a DataFrame through the family's fitter and checks and returns a :class:`Fit`.
+See docs/architecture.md for the four places a new family touches.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import replace
 
-__all__ = ["planner", "fitter", "check", "planner_for", "fitter_for", "checks_for", "load"]
+import numpy as np
+import pandas as pd
 
-_PLANNERS: dict[str, Callable] = {}
-_FITTERS: dict = {}
-_CHECKS: dict[str, list[Callable]] = {}
-_LOADED = False
+from causalspec._data import check_columns
+from causalspec.designs import did, event_study, experiment, iv, observational, panel
+from causalspec.designs._family import Family, Fit
+from causalspec.designs._model_formula import plan_from_formula
+from causalspec.errors import EstimationError, Problem, UnsupportedError
+from causalspec.planner import Plan, assemble
 
+__all__ = ["FAMILIES", "Family", "Fit", "family_for", "plan", "fit", "complete_cases", "used_columns"]
 
-def planner(design_type: str):
-    def register(fn: Callable) -> Callable:
-        _PLANNERS[design_type] = fn
-        return fn
-    return register
+FAMILIES: tuple[Family, ...] = (
+    observational.FAMILY,
+    experiment.FAMILY,
+    panel.FAMILY,
+    iv.FAMILY,
+    did.FAMILY,
+    event_study.FAMILY,
+)
 
-
-def fitter(*estimators):
-    def register(fn: Callable) -> Callable:
-        for e in estimators:
-            _FITTERS[e] = fn
-        return fn
-    return register
-
-
-def check(design_type: str):
-    def register(fn: Callable) -> Callable:
-        _CHECKS.setdefault(design_type, []).append(fn)
-        return fn
-    return register
+_BY_TYPE = {f.type: f for f in FAMILIES}
 
 
-def load() -> None:
-    """Import the design modules (each registers itself).  Idempotent."""
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    from . import experiment, panel, propensity  # noqa: F401
+def family_for(design_type: str) -> Family:
+    """The family record of a design type (the spec's ``design.type``)."""
+    found = _BY_TYPE.get(design_type)
+    if found is None:
+        raise UnsupportedError(Problem(
+            "design.type", f"the {design_type} design is not implemented in this version.",
+            fix=f"Use one of {', '.join(_BY_TYPE)}.", code="unsupported_design"))
+    return found
 
 
-def planner_for(design_type: str) -> Callable | None:
-    load()
-    return _PLANNERS.get(design_type)
+def plan(spec) -> Plan:
+    """Plan an analysis through its design family; needs no data.  See :func:`causalspec.plan`."""
+    family = family_for(spec.design.type)
+    dag = spec.graph
+    if spec.model is not None and family.model_formula:
+        fields = plan_from_formula(spec, dag)
+    else:
+        fields = family.plan(spec, dag)
+    return assemble(spec, fields, default_refutations=family.default_refutations,
+                    sensitivity_off=family.sensitivity_off,
+                    compares_adjustment_sets=family.compares_adjustment_sets)
 
 
-def fitter_for(estimator) -> Callable | None:
-    load()
-    return _FITTERS.get(estimator)
+def complete_cases(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[tuple[str, int], ...]]:
+    """Drop rows with a missing value in ``columns``; count each by the first missing column (R's na.omit)."""
+    sub = frame.loc[:, list(columns)]
+    missing = sub.isna().to_numpy()
+    bad = missing.any(axis=1)
+    if not bad.any():
+        return sub, ()
+    first = missing[bad].argmax(axis=1)
+    counts = np.bincount(first, minlength=len(columns))
+    dropped = tuple((f"missing values in {columns[i]!r}", int(c)) for i, c in enumerate(counts) if c)
+    return sub.loc[~bad], dropped
 
 
-def checks_for(design_type: str) -> list[Callable]:
-    load()
-    return list(_CHECKS.get(design_type, ()))
+def used_columns(plan: Plan) -> dict[str, str]:
+    """Every column the plan reads, mapped to the spec field that names it (for error locations)."""
+    columns = dict(plan.column_fields)
+    for v in plan.columns:
+        columns.setdefault(v, "data")
+    return columns
+
+
+def fit(plan: Plan, data: pd.DataFrame) -> Fit:
+    """Estimate a plan: the same complete-case sample for every estimator, the family's fitter, its checks.
+
+    Every estimator sees the same sample: rows with a missing value in any column the plan uses (outcome,
+    treatment, adjustment set, covariates, cluster) are removed first, counted by the first column that is
+    missing, as R's ``na.omit`` removes them.
+    """
+    if not plan.identified:
+        raise plan.identification_error()
+    family = family_for(plan.design)
+    fitter = family.fitters.get(plan.estimator)
+    if fitter is None:
+        raise UnsupportedError(Problem("design.estimator", f"the {plan.estimator.value} estimator is not "
+                                       f"available for the {plan.design} design.",
+                                       fix=f"Choose one of {', '.join(e.value for e in family.fitters)}.",
+                                       code="unsupported_estimator"))
+    check_columns(data, used_columns(plan), outcome=plan.outcome, treatment=plan.treatment)
+    frame, dropped = complete_cases(data, plan.columns)
+    if len(frame) == 0:
+        raise EstimationError(Problem("data", "no rows are left after removing rows with missing values "
+                                      f"({', '.join(f'{n} for {r}' for r, n in dropped)}).",
+                                      fix="Check the columns the plan uses for missing values."))
+    if frame[plan.treatment].nunique() < 2:
+        raise EstimationError(Problem("treatment", f"the treatment {plan.treatment!r} is constant in the rows "
+                                      "left after removing missing values.", fix="Check the data."))
+    outcome = frame[plan.outcome]
+    if pd.api.types.is_numeric_dtype(outcome) and outcome.nunique() < 2:
+        raise EstimationError(Problem("outcome", f"the outcome {plan.outcome!r} is constant in the rows analysed "
+                                      f"({outcome.iloc[0]!r}): there is no variation to attribute to the treatment, "
+                                      "and any confidence interval would be meaningless.",
+                                      fix="Check the outcome column and the rows kept.", code="constant_outcome"))
+    out = fitter(plan, frame)
+    for check in family.checks:
+        out = check(plan, frame, out)
+    return replace(out, dropped=dropped + tuple(out.dropped), n_input=len(data))

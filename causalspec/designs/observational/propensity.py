@@ -1,21 +1,24 @@
-"""Design plug-in: propensity-score estimators for an observational design (IPW, AIPW, matching).
-
-The planner (``causalspec.planner._rules``) chooses the estimator and records the propensity model's
-formula, ``treatment ~ adjustment set + covariates``, in ``plan.settings``; these fitters estimate it.
-"""
+"""Fitting the propensity-score estimators of the observational design: IPW, AIPW (also with cross-fitted
+scikit-learn learners) and nearest-neighbour matching.  The planner records the propensity model's formula,
+``treatment ~ adjustment set + covariates``, in ``plan.settings.propensity``."""
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ..errors import DataError, Problem
-from ..estimators._propensity import overlap
-from ..planner import Estimator
-from . import fitter
+from causalspec.designs._common import estimate as _estimate
+from causalspec.designs._family import Fit
+from causalspec.errors import DataError, Problem, UnsupportedError
+from causalspec.estimators._experiment import difference_in_means
+from causalspec.estimators._matched_effect import matched_effect
+from causalspec.estimators._matching import match_nearest
+from causalspec.estimators._propensity import aipw, crump_trim, fit_propensity, ipw, overlap
+from causalspec.formula import materialize
+from causalspec.planner import Estimator
 
 __all__ = ["fit_weighting", "fit_matching"]
 
@@ -29,19 +32,8 @@ def _binary(plan, frame: pd.DataFrame) -> None:
                                 code="treatment_not_binary"))
 
 
-def _estimate(term, est, se, level, df=math.inf):
-    from ..estimators._result import Estimate
-
-    z = est / se if se > 0 else math.nan
-    q = stats.norm.ppf(0.5 + level / 2) if not math.isfinite(df) else stats.t.ppf(0.5 + level / 2, df)
-    p = 2 * (stats.norm.sf(abs(z)) if not math.isfinite(df) else stats.t.sf(abs(z), df))
-    return Estimate(term, float(est), float(se), float(z), float(p), float(est - q * se), float(est + q * se),
-                    float(df))
-
-
-def _naive(plan, frame: pd.DataFrame, level: float):
+def naive_contrast(plan, frame: pd.DataFrame, level: float):
     """The difference in means (Welch), treated minus control, on the same rows."""
-    from ..estimators._experiment import difference_in_means
 
     res = difference_in_means(frame[plan.outcome].to_numpy(float), frame[plan.treatment].to_numpy(float),
                               level=level, term=plan.treatment)
@@ -62,32 +54,30 @@ def _overlap_warnings(ov, score) -> tuple[str, ...]:
     return tuple(out)
 
 
-@fitter(Estimator.IPW, Estimator.AIPW)
-def fit_weighting(plan, frame: pd.DataFrame, vc):
+def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
     """IPW (ATE, ATT; normalised weights) or AIPW (ATE) with a logistic propensity model on the adjustment set.
 
     IPW's variance stacks the logistic score equations with the weighted means (M-estimation; Lunceford &
     Davidian 2004), as ``WeightIt::lm_weightit(vcov = "asympt")``; AIPW's is its influence function (Robins,
     Rotnitzky & Zhao 1994).  ``trim: crump`` drops units outside Crump et al. (2009)'s overlap region.
     """
-    from ..estimators._propensity import aipw, crump_trim, fit_propensity, ipw
-    from ..estimators._result import FitOutput
+    vc = plan.vcov
 
     _binary(plan, frame)
     s = plan.settings
-    if s.get("learner"):
+    if s.learner:
         return _crossfit_aipw(plan, frame, vc)
-    model = fit_propensity(s["propensity_formula"], frame)
+    model = fit_propensity(s.propensity.propensity_formula, frame)
     dropped = tuple(model.dropped.items())
     extras = {}
     used = frame.loc[model.index]
-    if s.get("trim") == "crump":
+    if s.trim == "crump":
         trim = crump_trim(model.score, model.treat)
         if not trim.keep.all():
             used = used.loc[trim.keep]
             dropped += ((f"outside Crump et al. (2009) overlap region [{trim.alpha:.3g}, {1 - trim.alpha:.3g}]",
                          int((~trim.keep).sum())),)
-            model = fit_propensity(s["propensity_formula"], used)
+            model = fit_propensity(s.propensity.propensity_formula, used)
         extras["trimming"] = {"rule": trim.rule, "alpha": trim.alpha, "dropped": trim.dropped}
     ov = overlap(model.score, model.treat)
     extras["propensity_histogram"] = _histogram(model.score, model.treat)
@@ -98,7 +88,7 @@ def fit_weighting(plan, frame: pd.DataFrame, vc):
     extras.update({"propensity_model": model.coef_dict(), "overlap": {
         "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
         "outside_support": ov.outside_support}, "variance": vc.r_equivalent})
-    return FitOutput(effect, _naive(plan, used, vc.level), (effect,), (plan.treatment,),
+    return Fit(effect, naive_contrast(plan, used, vc.level), (effect,), (plan.treatment,),
                      [[res.std_error ** 2]], int(res.nobs), dropped, tuple(model.notes),
                      (("propensity_converged", float(model.converged)),), extras=extras,
                      warnings=_overlap_warnings(ov, model.score), outcome_sd=float(np.std(y, ddof=1)))
@@ -128,17 +118,14 @@ def _balance_records(table: pd.DataFrame) -> list[dict]:
     return rows
 
 
-@fitter(Estimator.MATCHING)
-def fit_matching(plan, frame: pd.DataFrame, vc):
+def fit_matching(plan, frame: pd.DataFrame) -> Fit:
     """Nearest-neighbour propensity-score matching; the ATT by weighted regression on the matched data.
 
     Matched sets match ``MatchIt::matchit(method = "nearest", distance = "glm")``; the effect and its variance
     ``lm(y ~ treat, weights)`` with ``sandwich::vcovCL(cluster = ~subclass)`` (HC3 with replacement), as the
     MatchIt vignette "Estimating Effects After Matching" recommends; Ho, Imai, King & Stuart (2007).
     """
-    from ..estimators._matching import match_nearest, matched_effect
-    from ..estimators._result import FitOutput
-    from ..sensitivity import rosenbaum_gamma, rosenbaum_wilcoxon
+    vc = plan.vcov
 
     _binary(plan, frame)
     s = plan.settings
@@ -146,9 +133,9 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
     flip = plan.estimand == "ATC"  # the ATC is the ATT with the arms swapped
     if flip:
         data = data.assign(**{plan.treatment: 1 - data[plan.treatment].astype(float)})
-    distance = {"propensity": "glm", "logit": "linear.logit"}[s.get("distance", "propensity")]
-    m = match_nearest(s["propensity_formula"], data, ratio=s["ratio"], replace=s["replace"], caliper=s["caliper"],
-                      algorithm=s["algorithm"], distance=distance)
+    distance = {"propensity": "glm", "logit": "linear.logit"}[s.matching.distance]
+    m = match_nearest(s.propensity.propensity_formula, data, ratio=s.matching.ratio, replace=s.matching.replace,
+                      caliper=s.matching.caliper, algorithm=s.matching.algorithm, distance=distance)
     me = matched_effect(m, data, plan.outcome, vcov=vc.kind, level=vc.level)
     row = me.table.set_index("term").loc["treat"]
     sign = -1.0 if flip else 1.0
@@ -158,7 +145,7 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
     treat = np.asarray(m.treat).astype(bool)
     score = m.propensity.score if m.propensity is not None else np.asarray(m.distance, float)
     extras = {"matching": {"ratio": m.ratio, "replace": m.replace, "caliper": m.caliper, "distance": distance,
-                           "algorithm": s["algorithm"], "variance": me.description},
+                           "algorithm": s.matching.algorithm, "variance": me.description},
               "sample_sizes": {str(row_name): {str(k): float(v) for k, v in r.items()}
                                for row_name, r in sizes.iterrows()},
               "balance_before": _balance_records(before), "balance_after": _balance_records(after),
@@ -172,16 +159,13 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
            if r["covariate"] != "distance" and r.get("smd") is not None and abs(r["smd"]) > 0.1]
     if bad:
         warnings = (f"covariates still imbalanced after matching (|SMD| > 0.1): {', '.join(bad)}.",)
-    if m.ratio == 1 and not m.replace and m.subclass is not None:
+    pair_differences = None
+    if m.ratio == 1 and not m.replace and m.subclass is not None:  # matched pairs: Rosenbaum bounds apply
         y = data[plan.outcome].to_numpy(float)
         pairs = pd.DataFrame({"s": m.subclass, "t": m.treat, "y": y})[m.subclass > 0]
         wide = pairs.pivot_table(index="s", columns="t", values="y")
         if {0, 1} <= set(wide.columns) and len(wide) > 1:
-            diffs = sign * (wide[1] - wide[0]).to_numpy()
-            extras["rosenbaum"] = {
-                "gamma": rosenbaum_gamma(lambda g: rosenbaum_wilcoxon(diffs, gamma=g)),
-                "note": "smallest Gamma (odds of treatment differing within a matched pair) at which Wilcoxon's "
-                        "signed-rank test of the pair differences stops being significant at 0.05 (one-sided)"}
+            pair_differences = tuple(float(v) for v in sign * (wide[1] - wide[0]).to_numpy())
     # Units left out of the matched sample change who the estimate describes: count them, as every drop is.
     unused = np.asarray(m.weights) == 0
     arm = ("control", "treated") if not flip else ("treated", "control")  # names in the data's own coding
@@ -193,9 +177,10 @@ def fit_matching(plan, frame: pd.DataFrame, vc):
     if (unused & ~treat).any():
         dropped.append((f"{arm[0]} units not matched to any {arm[1]} unit (weight 0)", int((unused & ~treat).sum())))
     outcome_sd = float(np.std(data[plan.outcome].to_numpy(float), ddof=1))
-    return FitOutput(effect, _naive(plan, frame, vc.level), (effect,), (plan.treatment,),
+    return Fit(effect, naive_contrast(plan, frame, vc.level), (effect,), (plan.treatment,),
                      [[float(row["std_error"]) ** 2]], int(me.nobs), tuple(dropped), tuple(m.notes), (),
-                     extras=extras, warnings=warnings, outcome_sd=outcome_sd)
+                     extras=extras, warnings=warnings, outcome_sd=outcome_sd,
+               pair_differences=pair_differences)
 
 
 _LEARNERS = {
@@ -204,37 +189,33 @@ _LEARNERS = {
 }
 
 
-def _crossfit_aipw(plan, frame: pd.DataFrame, vc):
+def _crossfit_aipw(plan, frame: pd.DataFrame, vc) -> Fit:
     """AIPW with scikit-learn nuisance models and K-fold cross-fitting (Chernozhukov et al. 2018).
 
     Each unit's outcome predictions (under treatment and control) and propensity score come from models fitted
     on the other folds; folds are drawn from the spec's seed.  Scores are clipped to [0.01, 0.99] (counted in
     the notes).  The SE is that of the efficient influence function, SD / sqrt(n).
     """
-    import importlib
 
-    from ..errors import UnsupportedError
-    from ..estimators._design import materialize
-    from ..estimators._result import FitOutput
 
     s = plan.settings
     try:
-        module = importlib.import_module(_LEARNERS[s["learner"]][0])
+        module = importlib.import_module(_LEARNERS[s.learner][0])
     except ImportError:
         raise UnsupportedError(Problem(
-            "design.learner", f"the {s['learner']} learner needs scikit-learn, which is not installed.",
+            "design.learner", f"the {s.learner} learner needs scikit-learn, which is not installed.",
             fix="pip install 'causalspec[ml]', or use learner glm.", code="sklearn_missing")) from None
-    reg_cls, clf_cls = (getattr(module, name) for name in _LEARNERS[s["learner"]][1:])
-    design = materialize(s["propensity_formula"], frame)
+    reg_cls, clf_cls = (getattr(module, name) for name in _LEARNERS[s.learner][1:])
+    design = materialize(s.propensity.propensity_formula, frame)
     used = frame.loc[design.rows]
     X = np.asarray(design.X[:, [i for i, t in enumerate(design.terms) if t != "(Intercept)"]], dtype=float)
     t = used[plan.treatment].to_numpy(float)
     y = used[plan.outcome].to_numpy(float)
     n = len(y)
     rng = np.random.default_rng(plan.seed)
-    fold = rng.permutation(np.arange(n) % int(s["folds"]))
+    fold = rng.permutation(np.arange(n) % int(s.folds))
     mu1, mu0, e = np.empty(n), np.empty(n), np.empty(n)
-    for k in range(int(s["folds"])):
+    for k in range(int(s.folds)):
         test, train = fold == k, fold != k
         seed = int(rng.integers(2**31 - 1))
         clf = clf_cls(random_state=seed).fit(X[train], t[train])
@@ -248,12 +229,13 @@ def _crossfit_aipw(plan, frame: pd.DataFrame, vc):
     est = float(phi.mean())
     se = float(phi.std(ddof=1) / np.sqrt(n))
     effect = _estimate(plan.treatment, est, se, vc.level)
-    notes = (f"aipw with {s['learner']} nuisance models, {s['folds']}-fold cross-fitting (folds from seed "
+    notes = (f"aipw with {s.learner} nuisance models, {s.folds}-fold cross-fitting (folds from seed "
              f"{plan.seed})",) + ((f"{clipped} propensity scores clipped to [0.01, 0.99]",) if clipped else ())
     ov = overlap(e, t)
-    extras = {"learner": s["learner"], "folds": int(s["folds"]), "overlap": {
+    extras = {"learner": s.learner, "folds": int(s.folds), "overlap": {
         "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
         "outside_support": ov.outside_support}, "propensity_histogram": _histogram(e, t)}
-    return FitOutput(effect, _naive(plan, used, vc.level), (effect,), (plan.treatment,), [[se ** 2]], n,
+    return Fit(effect, naive_contrast(plan, used, vc.level), (effect,), (plan.treatment,), [[se ** 2]], n,
                      tuple(design.dropped.items()), notes, (), extras=extras,
                      warnings=_overlap_warnings(ov, e), outcome_sd=float(np.std(y, ddof=1)))
+

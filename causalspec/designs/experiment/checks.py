@@ -13,7 +13,7 @@
 * The decision rule (``design.decision``): ship / do not ship / inconclusive with the reasons, and no verdict at
   all while the sample-ratio check flags the test as broken.
 
-The checks run in this order (registration order) and read only ``plan.settings``; each adds to ``extras``.
+The checks run in the order of ``FAMILY.checks`` and read only ``plan.settings``; each adds to ``extras``.
 """
 
 from __future__ import annotations
@@ -23,17 +23,16 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, Problem
-from . import check
+from causalspec.errors import DataError, Problem
+from causalspec.estimators._experiment import difference_in_means
+from causalspec.power._abtest import cuped, prop_test, ratio_metric, srm_check
 
 __all__ = ["sample_ratio_check", "balance_check", "metric_check", "guardrail_check", "decision_check"]
 
 
-@check("experiment")
 def sample_ratio_check(plan, frame: pd.DataFrame, out):
-    from ..estimators._abtest import srm_check
 
-    split = plan.settings.get("planned_split")
+    split = plan.settings.planned_split
     if split is None:
         return out
     t = frame[plan.treatment].astype(float).to_numpy()
@@ -42,9 +41,9 @@ def sample_ratio_check(plan, frame: pd.DataFrame, out):
     extras = {**out.extras, "sample_ratio": {
         "control": counts[0], "treatment": counts[1], "planned_split": split,
         "observed_split": counts[1] / max(sum(counts), 1), "chi_square": test.statistic, "p_value": test.p_value,
-        "alpha": plan.settings.get("srm_alpha", 0.001), "r_equivalent": "stats::chisq.test(counts, p = planned)"}}
+        "alpha": plan.settings.srm_alpha, "r_equivalent": "stats::chisq.test(counts, p = planned)"}}
     warnings = out.warnings
-    if test.p_value < plan.settings.get("srm_alpha", 0.001):
+    if test.p_value < plan.settings.srm_alpha:
         warnings = (f"SAMPLE RATIO MISMATCH: {counts[1]:,} treated and {counts[0]:,} control units "
                     f"({counts[1] / sum(counts):.1%} treated) where {split:.0%} was planned; chi-square "
                     f"{test.statistic:.1f}, p = {test.p_value:.2g}. Assignment or logging is broken and the arms "
@@ -52,7 +51,6 @@ def sample_ratio_check(plan, frame: pd.DataFrame, out):
     return replace(out, extras=extras, warnings=warnings)
 
 
-@check("experiment")
 def balance_check(plan, frame: pd.DataFrame, out):
     covs = [c for c in plan.covariates if pd.api.types.is_numeric_dtype(frame[c])]
     if not covs:
@@ -85,13 +83,11 @@ def _arms(plan, frame: pd.DataFrame) -> np.ndarray:
     return frame[plan.treatment].astype(float).to_numpy()
 
 
-@check("experiment")
 def metric_check(plan, frame: pd.DataFrame, out):
     """The primary metric as typed in the spec: prop.test for a proportion, the delta method for a ratio, CUPED."""
-    from ..estimators._abtest import cuped, prop_test, ratio_metric
 
     s = plan.settings
-    metric = s.get("metric") or {"type": "mean"}
+    metric = s.metric.model_dump(mode="json")
     level = plan.vcov.level
     t = _arms(plan, frame)
     extras = dict(out.extras)
@@ -122,12 +118,12 @@ def metric_check(plan, frame: pd.DataFrame, out):
             "std_error": r.std_error, "statistic": r.statistic, "p_value": r.p_value,
             "conf_int": [float(r.conf_low), float(r.conf_high)], "relative_lift": r.relative_lift,
             "variance": "first-order delta method per arm (Deng, Knoblich & Lu 2018), normal reference"}
-    if s.get("cuped"):
+    if s.cuped:
         y = _numeric(frame, plan.outcome, "outcome")
-        x = _numeric(frame, s["cuped"], "design.cuped")
+        x = _numeric(frame, s.cuped, "design.cuped")
         c = cuped(y, x, t, level=level)
         extras["cuped"] = {
-            "covariate": s["cuped"], "theta": c.theta, "estimate": c.estimate, "std_error": c.std_error, "df": c.df,
+            "covariate": s.cuped, "theta": c.theta, "estimate": c.estimate, "std_error": c.std_error, "df": c.df,
             "p_value": c.p_value, "conf_int": [float(c.conf_low), float(c.conf_high)],
             "unadjusted_std_error": c.unadjusted_std_error, "variance_reduction": c.variance_reduction,
             "method": "y - theta (x - mean x), theta = cov(y, x) / var(x) pooled; Welch SE (Deng et al. 2013)"}
@@ -144,12 +140,10 @@ def _harm_verdict(lo: float, hi: float, direction: str, threshold: float) -> str
     return "inconclusive"
 
 
-@check("experiment")
 def guardrail_check(plan, frame: pd.DataFrame, out):
     """Each guardrail's difference in means and its verdict; a failed guardrail is a warning."""
-    from ..estimators._experiment import difference_in_means
 
-    guardrails = plan.settings.get("guardrails") or ()
+    guardrails = [g.model_dump(mode="json") for g in plan.settings.guardrails]
     if not guardrails:
         return out
     t = _arms(plan, frame)
@@ -188,10 +182,9 @@ def _primary(plan, out) -> tuple[str, float, float, float]:
     return f"the {plan.estimator.value} estimate", e.estimate, e.conf_low, e.conf_high
 
 
-@check("experiment")
 def decision_check(plan, frame: pd.DataFrame, out):
     """The spec's decision rule applied to the primary metric and the guardrails (after the other checks)."""
-    rule = plan.settings.get("decision")
+    rule = None if plan.settings.decision is None else plan.settings.decision.model_dump(mode="json")
     if rule is None:
         return out
     goal, min_effect = rule["goal"], float(rule["min_effect"])
@@ -234,3 +227,4 @@ def decision_check(plan, frame: pd.DataFrame, out):
                 "reasons": reasons}
     notes = tuple(out.notes) + (f"DECISION (design.decision): {verdict.upper()}: {'; '.join(reasons)}.",)
     return replace(out, extras={**out.extras, "decision": decision}, notes=notes)
+

@@ -1,0 +1,143 @@
+"""Planning and fitting shared by the fixed-effects families (panel, iv, did, event_study): fixed effects as
+the DAG sees them, fixest's variance, the naive contrast without fixed effects, fit statistics.
+
+DAG conventions: a fixed-effect column may appear in the DAG as a node standing for everything constant
+within its levels (``nr -> union``, ``nr -> lwage``: the worker's time-invariant traits); such nodes are
+adjusted for by the fixed effects, never as regressors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms
+from causalspec.errors import AdjustmentError, Problem, UnsupportedError
+from causalspec.estimators.fixest import feols, fit_stats, interact
+from causalspec.formula import materialize, quote_name
+from causalspec.graph import DAG, adjustment_sets, is_adjustment_set, optimal_adjustment_set
+from causalspec.inference._fixest import coeftable, fixest_vcov
+from causalspec.planner import Identification, Strategy, VcovPlan
+from causalspec.planner._backdoor import find_alternatives, open_path_problem, unblockable_paths
+from causalspec.planner._vcov import fe_columns
+from causalspec.sensitivity._from_data import Regressions, fit_linear
+
+__all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for",
+           "regressor_matrix", "naive_contrast", "fixest_regressions", "fixest_stats", "singleton_drops"]
+
+
+def fixed_effects_of(design) -> tuple[str, ...]:
+    names = [n for n in (getattr(design, "unit", None), getattr(design, "time", None)) if n]
+    names += list(getattr(design, "fixed_effects", ()))
+    return tuple(dict.fromkeys(names))
+
+
+def identify_given_fe(spec, dag: DAG, fes: tuple[str, ...]) -> Identification:
+    """Backdoor identification where DAG nodes that are fixed-effect columns are adjusted for by the FE."""
+    x, y = spec.treatment, spec.outcome
+    forced = tuple(sorted(c for c in fe_columns(fes) if c in dag.nodes and c not in dag.latent))
+    minimal = tuple(tuple(s) for s in adjustment_sets(dag, x, y, type="minimal"))
+    optimal = optimal_adjustment_set(dag, x, y)
+    optimal = tuple(optimal) if optimal is not None else None
+    if isinstance(spec.adjustment, tuple):
+        chosen = tuple(sorted(set(spec.adjustment) | set(forced)))
+        if not is_adjustment_set(dag, x, y, chosen):
+            raise AdjustmentError(open_path_problem(dag, x, y, chosen, spec.adjustment, "adjustment"))
+        return Identification(True, Strategy.FIXED_EFFECTS, chosen, "explicit",
+                                     "the spec's explicit adjustment list plus the fixed effects, checked against "
+                                     "the DAG", minimal, optimal)
+    candidates = [forced] + [tuple(sorted(set(forced) | set(s))) for s in minimal]
+    valid = [c for c in candidates if is_adjustment_set(dag, x, y, c)]
+    if not valid:
+        return Identification(False, Strategy.NOT_IDENTIFIED, (), "auto", FE_RULE, minimal, optimal,
+                                     unblockable_paths(dag, x, y), find_alternatives(dag, x, y))
+    chosen = min(valid, key=lambda s: (len(s), s))
+    return Identification(True, Strategy.FIXED_EFFECTS, chosen, "auto", FE_RULE, minimal, optimal)
+
+
+FE_RULE = ("the fixed effects, plus the smallest minimal adjustment set that completes them (ties broken by "
+            "name); DAG nodes that are fixed-effect columns are absorbed by the fixed effects")
+
+
+def ate_only(spec, what: str, allowed=("ATE",)) -> None:
+    if spec.estimand not in allowed:
+        raise UnsupportedError(Problem(
+            "estimand", f"the {what} estimates the {' / '.join(allowed)}, not the {spec.estimand}.",
+            fix=f"Set estimand: {allowed[0]}.", code="unsupported_estimand"))
+
+
+STRICT_EXOGENEITY = ("Strict exogeneity: given the fixed effects (and the regressors), the treatment is unrelated "
+                      "to the outcome's shocks in every period — no time-varying confounder, no feedback from past "
+                      "outcomes to the treatment.")
+
+
+def fe_frame(frame: pd.DataFrame, fes) -> pd.DataFrame:
+
+    out = {}
+    for fe in fes:
+        parts = [c.strip() for c in fe.split("^")]
+        out[fe] = frame[parts[0]].to_numpy() if len(parts) == 1 else interact(*(frame[c].to_numpy() for c in parts))
+    return pd.DataFrame(out, index=frame.index)
+
+
+def fixest_vcov_for(fit, vc: VcovPlan, frame: pd.DataFrame):
+
+    if vc.kind == "iid":
+        return fixest_vcov(fit, "iid")
+    if vc.kind == "HC1":
+        return fixest_vcov(fit, "hetero")
+    return fixest_vcov(fit, "cluster", fe_frame(frame, vc.cluster))
+
+
+def regressor_matrix(plan, frame: pd.DataFrame, terms: list[str], intercept: bool):
+
+    rhs = " + ".join(terms)
+    design = materialize(f"{quote_name(plan.outcome)} ~ {rhs}", frame)
+    keep = [i for i, t in enumerate(design.terms) if intercept or t != "(Intercept)"]
+    return design, design.X[:, keep], [design.terms[i] for i in keep]
+
+
+def naive_contrast(plan, frame: pd.DataFrame, vc: VcovPlan, rows_mask=None):
+    """outcome ~ treatment (with an intercept, no fixed effects) on the same rows and the same variance type."""
+
+    sub = frame if rows_mask is None else frame.loc[rows_mask]
+    design, X, names = regressor_matrix(plan, sub, [quote_name(plan.treatment)], True)
+    fit = feols(design.y, X, names)
+    V = fixest_vcov_for(fit, vc, sub.loc[design.rows])
+    rows = estimate_rows(coeftable(fit, V, vc.level), V.df_t)
+    return find_row(rows, *treatment_terms(plan.treatment))
+
+
+def fixest_regressions(fit, term: str, outcome: str):
+    """Outcome and treatment regressions on the demeaned data with fixest's residual dof, for sensemakr."""
+
+    X = pd.DataFrame(fit.X, columns=list(fit.names))
+    y_dm = fit.resid + fit.X @ fit.coef
+    n_fe = fit.nparams - len(fit.names)
+
+    def with_dof(lf, extra_params):
+        dof = lf.nobs - len(lf.names) - extra_params
+        return replace(lf, dof=dof, sigma2=lf.sigma2 * (lf.nobs - len(lf.names)) / dof)
+
+    out = with_dof(fit_linear(y_dm, X), n_fe)
+    others = X[[c for c in X.columns if c != term]]
+    if others.shape[1] == 0:  # nothing else in the model: the treatment regression has no benchmark to offer
+        others = pd.DataFrame({"(Intercept)": np.ones(len(X))})
+    dfit = with_dof(fit_linear(X[term].to_numpy(float), others), n_fe)
+    return Regressions(outcome, term, out, dfit, tuple(X.columns))
+
+
+def fixest_stats(fit) -> tuple:
+
+    return tuple((k, float(v)) for k, v in fit_stats(fit).items() if isinstance(v, (int, float)) and v is not None
+                 and math.isfinite(float(v)))
+
+
+def singleton_drops(fit) -> tuple:
+    if fit.sample.n_singletons:
+        return (("fixed-effect singletons (fixef.rm = 'singleton')", int(fit.sample.n_singletons)),)
+    return ()
+

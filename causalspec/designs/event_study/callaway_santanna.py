@@ -1,0 +1,55 @@
+"""Fitting Callaway & Sant'Anna (2021): did::att_gt and aggte."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from causalspec._values import Estimate
+from causalspec.designs._family import Fit
+from causalspec.formula import quote_name
+from causalspec.planner import VcovPlan
+from causalspec.designs.event_study.fit import naive_event, treated_now
+from causalspec.estimators.callaway_santanna import aggte, att_gt
+
+
+def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
+    """did::att_gt + aggte: the simple overall ATT is the effect; the dynamic aggregation is the event study."""
+    vc = plan.vcov
+
+    s = plan.settings
+    data = frame.copy()
+    data[s.first_treated] = data[s.first_treated].fillna(0)
+    xformla = "~" + " + ".join(quote_name(c) for c in s.covariates) if s.covariates else None
+    res = att_gt(data, yname=plan.outcome, tname=s.time, idname=s.unit, gname=s.first_treated,
+                 xformla=xformla, control_group=s.control_group, est_method=s.est_method,
+                 anticipation=s.anticipation, alp=1 - vc.level)
+    z = stats.norm.ppf(0.5 + vc.level / 2)
+
+    def est(term, value, se):
+        t = value / se if se > 0 else math.nan
+        return Estimate(term, float(value), float(se), float(t), float(2 * stats.norm.sf(abs(t))),
+                        float(value - z * se), float(value + z * se), math.inf)
+
+    simple = aggte(res, "simple")
+    dynamic = aggte(res, "dynamic")
+    effect = est("ATT (simple)", simple.overall_att, simple.overall_se)
+    rows = tuple(est(f"event::{int(e)}", a, se) for e, a, se in zip(dynamic.egt, dynamic.att_egt, dynamic.se_egt))
+    gt = [{"group": float(g), "time": float(t), "att": float(a), "se": float(se)}
+          for g, t, a, se in zip(res.group, res.time, res.att, res.se)]
+    event = [{"relative_time": int(e), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
+              "conf_low": r.conf_low, "conf_high": r.conf_high} for e, r in zip(dynamic.egt, rows)]
+    naive = naive_event(plan, frame, treated_now(plan, frame), VcovPlan("CR1", (s.unit,), vc.level, ""))
+    notes = (f"Callaway & Sant'Anna: {len(gt)} group-time ATTs on {res.n_units} units; "
+             f"pre-test of parallel trends W = {res.pretest_W}, p = {res.pretest_Wpval}"
+             if res.pretest_W is not None else res.pretest_note,)
+    return Fit(effect, naive, (effect, *rows), (effect.term,), [[effect.std_error ** 2]], len(frame), (),
+                     tuple(n for n in notes if n), (), extras={"event_study": event, "att_gt": gt,
+                                                              "reference": -1, "dynamic_overall": {
+                                                                  "att": float(dynamic.overall_att),
+                                                                  "se": float(dynamic.overall_se)}},
+                     outcome_sd=float(np.std(frame[plan.outcome].to_numpy(float), ddof=1)))
+

@@ -1,0 +1,76 @@
+"""Planning event studies: TWFE with i(), Sun & Abraham (fixest::sunab) or Callaway & Sant'Anna (did::att_gt)."""
+
+from __future__ import annotations
+
+from causalspec.designs._common import plan_columns, plan_fields
+from causalspec.designs._fixest import ate_only
+from causalspec.errors import Problem, UnsupportedError
+from causalspec.formula import quote_name
+from causalspec.graph import DAG
+from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
+from causalspec.planner._vcov import fixest_vcov_plan
+from causalspec.planner._settings import EventStudySettings
+
+
+def plan_event_study(spec, dag: DAG) -> dict:
+    ate_only(spec, "event study", ("ATT", "ATE"))
+    d = spec.design
+    estimator = d.estimator
+    if estimator == "auto":
+        estimator = "sun_abraham" if d.first_treated else "twfe"
+    if estimator in ("sun_abraham", "callaway_santanna") and not d.first_treated:
+        raise UnsupportedError(Problem("design.first_treated", f"{estimator} needs each unit's first treated "
+                                       "period.", fix="Set design.first_treated (0 or empty for never treated).",
+                                       code="first_treated_missing"))
+    if estimator == "twfe" and not (d.first_treated or (d.relative_time and d.treated)):
+        raise UnsupportedError(Problem("design.first_treated", "an event study needs relative time: "
+                                       "first_treated, or relative_time with treated.",
+                                       fix="Set design.first_treated.", code="relative_time_missing"))
+    if d.window and estimator != "twfe":
+        raise UnsupportedError(Problem(
+            "design.window", f"window trims the relative periods of the two-way fixed-effects event study; "
+            f"{estimator} estimates every cohort and period it can and does not read it.",
+            fix="Remove window, or set design.estimator to twfe.", code="window_unsupported"))
+    fes = (d.unit, d.time)
+    ident = Identification(True, Strategy.PARALLEL_TRENDS, (), "design",
+                                  "event study: units compared with not-yet or never-treated units over time",
+                                  (), None)
+    vcov = fixest_vcov_plan(spec.inference, fes)
+    y = quote_name(spec.outcome)
+    if estimator == "callaway_santanna":
+        covs = " + ".join(quote_name(c) for c in spec.covariates) or "1"
+        formula = (f"did::att_gt(yname = {y}, tname = {d.time}, idname = {d.unit}, gname = {d.first_treated}, "
+                   f"xformla = ~{covs}, control_group = {d.control_group.replace('_', '')}, "
+                   f"est_method = {d.est_method})")
+        est, why = Estimator.CALLAWAY_SANTANNA, (
+            "Callaway & Sant'Anna (2021) group-time ATTs (did::att_gt), aggregated to one ATT (simple) and by "
+            f"event time (dynamic); comparison group: {d.control_group.replace('_', ' ')} units, "
+            f"{d.est_method} estimation")
+        vcov = VcovPlan("influence_function", (d.unit,), spec.inference.level,
+                        "did::att_gt / aggte analytical SEs (influence function, clustered by unit)")
+    elif estimator == "sun_abraham":
+        formula = f"{y} ~ sunab({quote_name(d.first_treated)}, {quote_name(d.time)}) | {d.unit} + {d.time}"
+        est, why = Estimator.SUN_ABRAHAM, ("Sun & Abraham (2021) interaction-weighted estimator (fixest::sunab): "
+                                          "cohort-by-period effects aggregated by relative period; robust to "
+                                          "effects that differ across adoption cohorts")
+    else:
+        rel = d.relative_time or "relative time"
+        formula = f"{y} ~ i({rel}, {d.treated or d.first_treated}, ref = {d.reference}) | {d.unit} + {d.time}"
+        est, why = Estimator.EVENT_STUDY, ("two-way fixed-effects event study (fixest i(relative time, treated, "
+                                           "ref)): one coefficient per period relative to treatment")
+    settings = EventStudySettings(
+        unit=d.unit, time=d.time, first_treated=d.first_treated, relative_time=d.relative_time, treated=d.treated,
+        reference=d.reference, control_group=d.control_group.replace("_", ""), est_method=d.est_method,
+        anticipation=d.anticipation, covariates=tuple(spec.covariates),
+        window=tuple(d.window) if d.window else None, bin_endpoints=d.bin_endpoints)
+    cols = plan_columns(spec, [(d.unit, "design.unit"), (d.time, "design.time"), (d.first_treated, "design.first_treated"),
+                           (d.relative_time, "design.relative_time"), (d.treated, "design.treated")]
+                    + [(c, f"covariates[{i}]") for i, c in enumerate(spec.covariates)])
+    assumptions = [
+        f"Parallel trends: without treatment, treated and comparison units' {spec.outcome} would have moved in "
+        "parallel (the leads, periods before treatment, are a check: they should be near zero).",
+        f"No anticipation: no effect before treatment (the reference period {d.reference} is the baseline).",
+        "Treatment is absorbing: once treated, a unit stays treated."]
+    return plan_fields(spec, dag, ident, tuple(spec.covariates), est, why, formula, f"{y} ~ {quote_name(spec.treatment)}",
+                   vcov, assumptions, settings, cols)
+

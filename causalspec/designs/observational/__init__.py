@@ -1,0 +1,17 @@
+"""The observational design: backdoor adjustment by OLS, IPW, AIPW or propensity-score matching."""
+
+from causalspec.designs._family import Family
+from causalspec.designs.observational.fit import fit_ols_adjustment
+from causalspec.designs.observational.plan import observational_vcov, plan_observational
+from causalspec.designs.observational.propensity import fit_matching, fit_weighting
+from causalspec.planner import Estimator
+
+FAMILY = Family(
+    type="observational",
+    plan=plan_observational,
+    fitters={Estimator.OLS: fit_ols_adjustment, Estimator.IPW: fit_weighting, Estimator.AIPW: fit_weighting,
+             Estimator.MATCHING: fit_matching},
+    vcov=observational_vcov,
+    compares_adjustment_sets=True,
+    figures=("estimates", "sensitivity_contour", "overlap", "love"),
+)

@@ -1,0 +1,84 @@
+"""Fitting OLS regression adjustment: lm() on the planner's formula with the plan's variance (sandwich /
+estimatr), the naive contrast on the same rows, and the regressions the sensitivity step needs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms
+from causalspec.designs._family import Fit
+from causalspec.errors import EstimationError, Problem
+from causalspec.estimators._linear import fit_ols
+from causalspec.formula import materialize
+from causalspec.inference import coef_table, vcov as compute_vcov
+from causalspec.inference._wild import wild_cluster_bootstrap
+from causalspec.planner import Plan, VcovPlan
+from causalspec.sensitivity import regressions_from_formula
+
+__all__ = ["fit_ols_adjustment"]
+
+
+def _cluster_values(frame: pd.DataFrame, cluster: tuple[str, ...]):
+    return frame.loc[:, list(cluster)] if cluster else None
+
+
+def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
+    """OLS regression adjustment; matches stats::lm with sandwich::vcovHC / vcovCL or estimatr::lm_robust."""
+    vc = plan.vcov
+    design = materialize(plan.formula, frame)
+    if len(design.y) != len(frame):
+        # a transform produced missing values (e.g. log(0)); keep the cluster rows aligned
+        frame = frame.loc[design.rows]
+    fit = fit_ols(design.y, design.X, design.terms)
+    if plan.treatment in fit.aliased or f"{plan.treatment}TRUE" in fit.aliased:
+        raise EstimationError(Problem(
+            "treatment", f"the treatment {plan.treatment!r} is collinear with the adjustment set in these data.",
+            fix="Check for a covariate that duplicates the treatment, or too few rows."))
+    dropped_adjusters = [v for v in (*plan.adjustment_set, *plan.covariates)
+                         if any(a in (v, f"`{v}`") for a in fit.aliased)]
+    if dropped_adjusters:  # the plan says it is adjusted for: a dropped column would make that untrue
+        raise EstimationError(Problem(
+            "adjustment", f"{', '.join(map(repr, dropped_adjusters))} cannot be adjusted for in these data: the "
+            "column is collinear with the treatment or the other regressors (or numerically degenerate), so R's lm "
+            "would drop it and the estimate would not be adjusted for it.",
+            fix="Check that column for duplicates of another variable, constants or extreme values; rescale it or "
+                "fix the data.", code="adjustment_collinear"))
+    V = compute_vcov(fit, vc.kind, _cluster_values(frame, vc.cluster))
+    rows = estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for())
+    naive_design = materialize(plan.naive_formula, frame)
+    naive_fit = fit_ols(naive_design.y, naive_design.X, naive_design.terms)
+    NV = compute_vcov(naive_fit, vc.kind, _cluster_values(frame, vc.cluster))
+    naive_rows = estimate_rows(coef_table(naive_fit.coef, NV, vc.level), NV.df_for())
+    stats = [("r2", fit.r2), ("adj_r2", fit.adj_r2), ("sigma", fit.sigma), ("df_residual", fit.df_resid),
+             ("rank", fit.rank)]
+    if fit.fstat is not None:
+        stats += [("fstat", fit.fstat.value), ("fstat_p_value", fit.fstat.p_value)]
+    notes = tuple(design.notes) + tuple(fit.notes) if hasattr(design, "notes") else tuple(fit.notes)
+    effect = find_row(rows, *treatment_terms(plan.treatment))
+    extras = {}
+    if plan.settings.wild_bootstrap:
+        extras["wild_bootstrap"] = _wild(plan, design, fit, frame, effect.term, vc)
+    return Fit(effect, find_row(naive_rows, *treatment_terms(plan.treatment)), rows, tuple(V.terms), V.matrix, fit.nobs,
+                     tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
+                     notes, tuple(stats), extras=extras, regressions=_regressions(plan, frame, effect.term),
+                     outcome_sd=float(np.std(design.y, ddof=1)))
+
+
+def _wild(plan: Plan, design, fit, frame: pd.DataFrame, term: str, vc: VcovPlan) -> dict:
+    """The restricted wild cluster bootstrap of the treatment coefficient, beside the analytical SE."""
+
+    wb = plan.settings.wild_bootstrap
+    X, names = fit.X_kept, [fit.terms[i] for i in fit.kept]  # aliased columns dropped, as in the fit
+    cluster = frame.loc[:, list(vc.cluster)].astype(str).agg("|".join, axis=1).to_numpy()
+    return wild_cluster_bootstrap(X, design.y, names, cluster, term, draws=wb.draws, weights=wb.weights,
+                                  seed=plan.seed, level=vc.level).to_dict()
+
+
+def _regressions(plan: Plan, frame: pd.DataFrame, term: str):
+    """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off)."""
+    if not plan.sensitivity.enabled:
+        return None
+
+    return regressions_from_formula(frame, plan.formula, term)
+

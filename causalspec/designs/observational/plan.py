@@ -1,0 +1,173 @@
+"""Planning the observational design: backdoor adjustment, then the estimator, its formula and its variance.
+
+Rules in order: identification and node decisions (shared, :mod:`causalspec.planner._backdoor`), then
+:func:`choose_estimator`, :func:`build_formulas`, :func:`observational_settings`, :func:`observational_vcov` and
+:func:`state_assumptions` here.
+"""
+
+from __future__ import annotations
+
+from causalspec.designs._common import plan_fields
+from causalspec.designs.panel.plan import wild_settings
+from causalspec.errors import Problem, UnsupportedError
+from causalspec.formula import quote_name
+from causalspec.graph import DAG
+from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
+from causalspec.planner._backdoor import check_covariates, identify
+from causalspec.planner._settings import MatchingSettings, ObservationalSettings, PropensitySettings
+from causalspec.planner._vcov import regression_vcov, unsupported_vcov
+
+__all__ = ["ESTIMATOR_RULE", "plan_observational", "observational_vcov", "state_assumptions", "refuse_model_formula"]
+
+ESTIMATOR_RULE = (
+    "observational, estimator auto: OLS regression adjustment for the ATE (exact R parity and omitted-variable-"
+    "bias bounds); nearest-neighbour propensity-score matching for the ATT and for the ATC (MatchIt's targets; "
+    "the ATC matches each control with its most similar treated unit)"
+)
+
+# The estimands each observational estimator can target.
+_ESTIMANDS = {
+    Estimator.OLS: ("ATE",),
+    Estimator.IPW: ("ATE", "ATT"),
+    Estimator.AIPW: ("ATE",),
+    Estimator.MATCHING: ("ATT", "ATC"),
+}
+
+
+def refuse_model_formula(spec) -> None:
+    if spec.model is not None:
+        raise UnsupportedError(Problem(
+            "model.formula", f"a model formula replaces the planner's formula only in panel, iv, did and "
+            f"event_study designs; the {spec.design.type} design builds its formula from the DAG.",
+            fix="Remove model, or set design.type to panel (fixed effects) for a fixest-style formula.",
+            code="model_formula_unsupported"))
+
+
+def plan_observational(spec, dag: DAG) -> dict:
+    """Plan fields for the observational (backdoor) design."""
+    refuse_model_formula(spec)
+    ident = identify(spec, dag)
+    extra = check_covariates(spec, dag, ident)
+    estimator, why = choose_estimator(spec)
+    formula, naive = build_formulas(spec, estimator, ident.adjustment_set, extra)
+    settings = observational_settings(spec, estimator, ident.adjustment_set, extra)
+    vcov = _vcov(spec.inference, estimator, settings)
+    notes = ()
+    if ident.identified and not ident.adjustment_set:
+        notes = ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
+    return plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
+                       state_assumptions(spec, ident, estimator), settings, notes=notes)
+
+
+def choose_estimator(spec) -> tuple[Estimator, str]:
+    design = spec.design
+    if design.estimator == "auto":
+        if spec.estimand == "ATE":
+            estimator, why = Estimator.OLS, ("auto: OLS regression adjustment (outcome on treatment and the "
+                                             "adjustment set), the linear-model estimator of the backdoor formula "
+                                             "for the ATE")
+        elif spec.estimand == "ATT":
+            estimator, why = Estimator.MATCHING, ("auto: the ATT, so nearest-neighbour matching on the propensity "
+                                                  "score (each treated unit compared with its most similar control)")
+        else:
+            estimator, why = Estimator.MATCHING, ("auto: the ATC, so nearest-neighbour matching on the propensity "
+                                                  "score (each control compared with its most similar treated unit)")
+    else:
+        estimator = Estimator(design.estimator)
+        why = f"chosen in the spec (design.estimator: {design.estimator})"
+    allowed = _ESTIMANDS[estimator]
+    if spec.estimand not in allowed:
+        others = [e.value for e, ok in _ESTIMANDS.items() if spec.estimand in ok]
+        raise UnsupportedError(Problem(
+            "estimand", f"the {estimator.value} estimator targets {' or '.join(allowed)}, not {spec.estimand}.",
+            fix=f"Set estimand to {allowed[0]}, or design.estimator to one of {others}.",
+            code="unsupported_estimand"))
+    return estimator, why
+
+
+def build_formulas(spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, str]:
+    y, x = quote_name(spec.outcome), quote_name(spec.treatment)
+    naive = f"{y} ~ {x}"
+    if estimator in (Estimator.IPW, Estimator.MATCHING):
+        # the outcome model is the weighted contrast; the adjustment enters through the propensity model
+        return f"{naive} (weighted by the propensity model in settings)", naive
+    terms = [x] + [quote_name(v) for v in (*adjust, *extra)]
+    return f"{y} ~ " + " + ".join(terms), naive
+
+
+def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
+                           extra: tuple[str, ...]) -> ObservationalSettings:
+    """The propensity model's formula and the matching / weighting options the fitter reads."""
+    wild = spec.inference.wild_bootstrap
+    if wild is not None and estimator is not Estimator.OLS:
+        raise UnsupportedError(Problem(
+            "inference.wild_bootstrap", f"the wild cluster bootstrap is available for OLS regression adjustment and "
+            f"fixed-effects regressions, not {estimator.value}.", fix="Remove wild_bootstrap.",
+            code="wild_unsupported"))
+    d = spec.design
+    if estimator not in (Estimator.AIPW,) and d.learner != "glm":
+        raise UnsupportedError(Problem(
+            "design.learner", f"flexible learners are used by aipw only, not {estimator.value}.",
+            fix="Use design.estimator aipw, or learner glm.", code="learner_unsupported"))
+    if estimator is Estimator.OLS:
+        return ObservationalSettings(wild_bootstrap=wild_settings(spec.inference))
+    rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
+    propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}")
+    if estimator is Estimator.MATCHING:
+        m = d.matching
+        return ObservationalSettings(propensity=propensity, matching=MatchingSettings(
+            ratio=m.ratio, replace=m.replace, caliper=m.caliper, algorithm=m.algorithm, distance=m.distance))
+    if estimator is Estimator.AIPW and d.learner != "glm":
+        return ObservationalSettings(propensity=propensity, trim=d.trim, learner=d.learner, folds=d.folds)
+    return ObservationalSettings(propensity=propensity, trim=d.trim)
+
+
+def _vcov(inference, estimator: Estimator, settings: ObservationalSettings) -> VcovPlan:
+    if estimator in (Estimator.IPW, Estimator.AIPW):
+        if inference.vcov is not None or inference.cluster:
+            name = "IPW" if estimator is Estimator.IPW else "AIPW"
+            raise unsupported_vcov(inference.vcov or "a clustered variance", name, "only its own M-estimation "
+                                   "variance", fix="Leave inference.vcov and cluster out: the variance of "
+                                   f"{name} accounts for the estimated propensity score.")
+        if estimator is Estimator.IPW:
+            return VcovPlan("m_estimation", (), inference.level, "M-estimation: the IPW and logistic-regression "
+                            "estimating equations stacked (sandwich)")
+        return VcovPlan("influence_function", (), inference.level, "the efficient influence function of AIPW")
+    if estimator is Estimator.MATCHING:
+        if inference.vcov is not None or inference.cluster:
+            raise unsupported_vcov(inference.vcov or "a clustered variance", "matching", "only MatchIt's "
+                                   "recommended variance (CR1 by subclass without replacement, HC3 with)",
+                                   fix="Leave inference.vcov and cluster out for matching.")
+        if settings.matching.replace:
+            return VcovPlan("HC3", (), inference.level, 'lm(weights = weights) on match.data(); sandwich::vcovHC('
+                            'type = "HC3") (with replacement there are no pairs; MatchIt\'s advice)')
+        return VcovPlan("CR1", ("subclass",), inference.level,
+                        'lm(weights = weights) on match.data(); sandwich::vcovCL(cluster = ~subclass, '
+                        'type = "HC1") as the MatchIt docs recommend')
+    return regression_vcov(inference)
+
+
+def observational_vcov(inference, plan) -> VcovPlan:
+    """The family's variance rule (also what ``Result.with_vcov`` uses)."""
+    return _vcov(inference, plan.estimator, plan.settings)
+
+
+def state_assumptions(spec, ident: Identification, estimator: Estimator) -> tuple[str, ...]:
+    x, y = spec.treatment, spec.outcome
+    out = []
+    if ident.strategy is Strategy.BACKDOOR:
+        adj = ", ".join(ident.adjustment_set) or "nothing"
+        out += [f"The DAG is complete: no unmeasured common cause of {x} and {y} is missing from it.",
+                f"Given {adj}, {x} is as good as randomly assigned (conditional exchangeability).",
+                f"Every unit could have received either value of {x} given {adj} (positivity / overlap).",
+                "Units do not affect one another's outcomes (no interference, SUTVA)."]
+    else:
+        out += ["The effect is not identified by adjustment from this DAG; no estimate is produced."]
+    if estimator is Estimator.OLS:
+        out.append(f"The outcome model is linear and the effect of {x} is the same for everyone given the "
+                   "adjustment set (otherwise OLS gives a variance-weighted average of effects).")
+    if estimator in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
+        out.append(f"The propensity score model (logistic regression of {x} on the adjustment set) is correctly "
+                   "specified" + (" or the outcome model is (AIPW is doubly robust)." if estimator is Estimator.AIPW
+                                  else "."))
+    return tuple(out)
