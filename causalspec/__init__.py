@@ -6,17 +6,17 @@
 >>> result = cs.run(spec)                           # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
-from . import datasets, errors
-from .api import check, fit, load, plan, run
-from .archive import archive, diff, verify
-from .errors import CausalSpecError
-from .estimators import Estimate, Result
-from .planner import Plan
-from .report import etable
-from . import refute
-from .spec import Spec, dump, dumps, json_schema, loads
+from causalspec._version import __version__
+from causalspec import datasets, errors
+from causalspec.api import check, fit, load, plan, run
+from causalspec.archive import archive, diff, verify
+from causalspec.errors import CausalSpecError
+from causalspec.result import Estimate, Result
+from causalspec.planner import Plan
+from causalspec.report import etable
+from causalspec import power, robustness
+from causalspec.robustness import refute
+from causalspec.spec import Spec, dump, dumps, json_schema, loads
 
 __all__ = [
     "__version__",
@@ -38,6 +38,8 @@ __all__ = [
     "diff",
     "etable",
     "refute",
+    "robustness",
+    "power",
     "json_schema",
     "datasets",
     "errors",

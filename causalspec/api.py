@@ -8,17 +8,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._data import check_columns
-from ._data import read_data as _read
-from .errors import CausalSpecError, Problem, UnsupportedError
-from .estimators import Result
-from .estimators import fit as _fit
-from .estimators._fit import used_columns
-from .planner import Plan
-from .planner import plan as _plan
-from .spec import Spec
-from .spec import load as _load
-from .spec._load import locate
+from causalspec._data import check_columns
+from causalspec._data import read_data as _read
+from causalspec.errors import CausalSpecError, Problem, UnsupportedError
+from causalspec.designs import fit as _fit_plan
+from causalspec.designs import plan as _plan
+from causalspec.designs import used_columns
+from causalspec.planner import Plan
+from causalspec.result import Result, build_result
+from causalspec.robustness import refute as _refute
+from causalspec.robustness import specification_curve
+from causalspec.spec import Spec
+from causalspec.spec import load as _load
+from causalspec.spec._load import locate
 
 __all__ = ["load", "plan", "fit", "run", "check"]
 
@@ -35,7 +37,25 @@ def _located(spec: Spec):
 
 
 def plan(spec: Spec) -> Plan:
-    """Plan an analysis from its spec; needs no data.  See :func:`causalspec.planner.plan`."""
+    """Plan an analysis: identification, adjustment set, estimator, formula, variance, assumptions.
+
+    Needs no data.  Deterministic: the same spec gives the same plan (``plan.to_json()`` byte for byte).
+
+    Raises
+    ------
+    AdjustmentError
+        An explicit adjustment set or covariate is invalid for the DAG (the message names the path).
+    UnsupportedError
+        The spec asks for an estimand / estimator / variance combination that is not implemented.
+
+    Examples
+    --------
+    >>> import causalspec as cs
+    >>> spec = cs.Spec(name="demo", treatment="x", outcome="y",
+    ...                dag={"edges": ["z -> x", "z -> y", "x -> y"]})
+    >>> cs.plan(spec).adjustment_set
+    ('z',)
+    """
     with _located(spec):
         return _plan(spec)
 
@@ -52,6 +72,13 @@ def fit(plan: Plan, data: pd.DataFrame) -> Result:
     10
     """
     return _fit(plan, data)
+
+
+def _fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
+    """fit, then the sensitivity step (inside build_result): the pipeline's first two steps after planning."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"fit() needs a pandas DataFrame, got {type(data).__name__}; use causalspec.run for files.")
+    return build_result(plan, _fit_plan(plan, data), data, data_source=data_source)
 
 
 def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.PathLike[str] | None" = None,
@@ -82,8 +109,6 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
 def robustness(result: Result, data: pd.DataFrame, *, refute: bool = True, all_adjustment_sets: bool = False,
                progress: bool = False) -> Result:
     """The result with its refutation tests and (if asked) specification curve attached (a new Result)."""
-    from .refute import refute as _refute, specification_curve
-
     sp = result.plan.sensitivity
     changes = {}
     if refute and sp.enabled and sp.refutations:

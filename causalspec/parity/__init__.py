@@ -16,6 +16,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from causalspec._data import read_data
+from causalspec._progress import Progress
+from causalspec.graph import DAG, adjustment_sets
+from causalspec.power._power import power_t_test
+from causalspec.sensitivity import evalue_hr, evalue_md, evalue_ols, evalue_or, evalue_rr
+from causalspec.api import fit, plan
+from causalspec.spec import Spec
 
 __all__ = ["run_parity", "ParityReport", "CaseResult", "CASES_DIR"]
 
@@ -93,13 +100,11 @@ def _value(result, path: str):
 
 
 def _spec_case(case: dict) -> list[tuple[Any, Any]]:
-    import causalspec as cs
-    from .._data import read_data
 
-    spec = cs.Spec(**case["spec"])
+    spec = Spec(**case["spec"])
     frame, _ = read_data(DATA_DIR / Path(case["data"]["file"]).name, None)
     frame = _prepare(case, frame)
-    result = cs.fit(cs.plan(spec), frame)
+    result = fit(plan(spec), frame)
     return [(_value(result, c["path"]), c["expected"]) for c in case["checks"]]
 
 
@@ -111,7 +116,6 @@ def _prepare(case: dict, frame):
 
 
 def _evalue_case(case: dict) -> list[tuple[Any, Any]]:
-    from ..sensitivity import evalue_hr, evalue_md, evalue_ols, evalue_or, evalue_rr
 
     fn = {"evalues.RR": evalue_rr, "evalues.OR": evalue_or, "evalues.HR": evalue_hr, "evalues.MD": evalue_md,
           "evalues.OLS": evalue_ols}[case["input"]["function"]]
@@ -123,7 +127,6 @@ def _evalue_case(case: dict) -> list[tuple[Any, Any]]:
 
 
 def _power_case(case: dict) -> list[tuple[Any, Any]]:
-    from ..estimators._power import power_t_test
 
     names = {"n": "n", "delta": "delta", "sd": "sd", "sig.level": "sig_level", "power": "power"}
     out = []
@@ -137,7 +140,6 @@ def _power_case(case: dict) -> list[tuple[Any, Any]]:
 
 
 def _dagitty_case(case: dict) -> list[tuple[Any, Any]]:
-    from ..graph import DAG, adjustment_sets
 
     e = case["expected"]
     dag = DAG.from_edges([f"{a} {arrow} {b}" for a, arrow, b in e["edges"]], latent=e["latent"])
@@ -154,7 +156,6 @@ _KINDS = {"spec": _spec_case, "evalue": _evalue_case, "power_t": _power_case, "d
 
 def run_parity(progress: bool = False) -> ParityReport:
     """Run every shipped R case on this installation."""
-    from ..refute._progress import Progress
 
     paths = sorted(CASES_DIR.glob("*.json"))
     bar = Progress(len(paths), "R parity cases", enabled=progress)

@@ -1,6 +1,7 @@
 """The event-study figure: one coefficient and CI per period relative to treatment."""
 
 from __future__ import annotations
+from causalspec.errors import UnsupportedError
 
 __all__ = ["event_study_plot"]
 
@@ -14,8 +15,6 @@ def event_study_plot(result, *, title: str | None = None):
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from ..errors import UnsupportedError
 
     table = result.extras.get("event_study") if hasattr(result, "extras") else None
     if not table:

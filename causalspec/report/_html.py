@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from causalspec.robustness import specification_curve_plot
+
 import base64
 import html
+from causalspec.report._event_study import event_study_plot
+from causalspec.report._propensity_plots import love_plot, overlap_plot
+from causalspec.report._text import headline
+from causalspec.sensitivity import contour_plot
+import io
 
 
 def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
@@ -15,7 +22,6 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
              f"<h1>{e(str(spec.name))}</h1>",
              f"<p><strong>Question:</strong> {e(str(spec.description or ''))} "
              f"(effect of <code>{e(p['treatment'])}</code> on <code>{e(p['outcome'])}</code>)</p>"]
-    from ._text import headline
 
     parts.append(f'<p style="font-size:1.15em"><strong>Answer:</strong> {e(headline(result))}</p>')
     for warning in getattr(result, "warnings", ()):
@@ -30,12 +36,10 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
     parts.append("<h2>Naive vs adjusted</h2><table><tr><th></th><th>estimate</th><th>std. error</th>"
                  f"<th>95% CI</th></tr>{rows}</table>")
     if getattr(result, "extras", {}).get("event_study"):
-        from ._event_study import event_study_plot
 
         parts.append(f'<h2>Event study</h2><img alt="Effects by period relative to treatment" '
                      f'src="{_png(event_study_plot(result))}">')
     if getattr(result, "extras", {}).get("propensity_histogram"):
-        from ._propensity_plots import love_plot, overlap_plot
 
         parts.append(f'<h2>Overlap and balance</h2><img alt="Propensity scores by group" '
                      f'src="{_png(overlap_plot(result))}">')
@@ -49,7 +53,6 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
 
 
 def _png(fig) -> str:
-    import io
 
     import matplotlib.pyplot as plt
 
@@ -67,7 +70,6 @@ def _sensitivity(result) -> list[str]:
     if hasattr(sens, "summary_lines"):
         out.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in sens.summary_lines()) + "</ul>")
         if hasattr(sens.ovb, "rv_q"):
-            from ..sensitivity import contour_plot
 
             out.append(f'<img alt="Contour of bias-adjusted estimates" src="{_png(contour_plot(sens.ovb))}">')
     else:
@@ -82,7 +84,6 @@ def _sensitivity(result) -> list[str]:
                    f"<th>numbers</th><th>rule</th></tr>{rows}</table>")
     curve = result.specification_curve
     if hasattr(curve, "rows"):
-        from ..refute import specification_curve_plot
 
         out.append(f"<h3>Specification curve</h3><p>{e(curve.message)}</p>"
                    f'<img alt="Effect under every valid adjustment set" '

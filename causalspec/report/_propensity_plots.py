@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import Problem, UnsupportedError
+from causalspec.errors import Problem, UnsupportedError
 
 __all__ = ["overlap_plot", "love_plot"]
 

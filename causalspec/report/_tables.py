@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as _html
 from typing import Literal, Sequence
+from causalspec.errors import UnsupportedError
 
 __all__ = ["etable"]
 
@@ -67,11 +68,9 @@ def etable(results: Sequence, *, format: Literal["text", "markdown", "latex", "h
     """
     results = list(results)
     if not results:
-        from ..errors import UnsupportedError
 
         raise UnsupportedError("etable needs at least one result.", fix="Pass a list of results.")
     if names is not None and len(names) != len(results):
-        from ..errors import UnsupportedError
 
         raise UnsupportedError(f"{len(names)} names for {len(results)} results.", loc="names",
                                fix="Give one name per result.")
@@ -98,7 +97,6 @@ def etable(results: Sequence, *, format: Literal["text", "markdown", "latex", "h
         foot = f"<caption>{e(note)}</caption>" if note else ""
         return f"<table>{foot}{''.join(rows)}</table>\n"
     if format != "text":
-        from ..errors import UnsupportedError
 
         raise UnsupportedError(f"unknown table format {format!r}.", loc="format",
                                fix="Use text, markdown, latex or html.")

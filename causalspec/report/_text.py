@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import textwrap
 from typing import TYPE_CHECKING, Sequence
+from dataclasses import replace
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..estimators import Estimate, Result
+    from causalspec.result import Estimate, Result
 
 
 def _fmt(value: float, digits: int = 5) -> str:
@@ -35,7 +36,6 @@ def _stars(p: float) -> str:
 
 def coefficient_table(rows: Sequence["Estimate"], level: float) -> str:
     """R-style table: Estimate, Std. Error, t value, Pr(>|t|), and the confidence interval."""
-    import math
 
     pct = f"{level:.0%}"
     z = bool(rows) and all(math.isinf(r.df) for r in rows)  # a normal reference (IPW, AIPW, did): R says z
@@ -135,6 +135,5 @@ def headline(result: "Result") -> str:
 
 
 def _relabel(est: "Estimate", term: str) -> "Estimate":
-    from dataclasses import replace
 
     return replace(est, term=term)

@@ -1,0 +1,202 @@
+"""The sensitivity step: computed from the Plan and the Fit alone (no data), so ``Result.with_vcov`` re-runs it.
+
+Omitted-variable-bias bounds (Cinelli & Hazlett 2020) need the effect to be a coefficient of one linear
+model; they use the classical (iid) standard error and the residual degrees of freedom, as ``sensemakr``
+does, whatever variance the plan reports for the estimate.  The E-value (VanderWeele & Ding 2017) is
+computed for every estimate of a continuous outcome, with the estimate's own standard error.  Rosenbaum
+bounds (Rosenbaum 2002) for 1:1 matched pairs without replacement.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from causalspec._values import NotComputed, jsonable
+from causalspec.errors import CausalSpecError
+from causalspec.sensitivity import rosenbaum_gamma, rosenbaum_wilcoxon
+from causalspec.sensitivity._evalue import evalue_ols
+from causalspec.sensitivity._from_data import sensemakr_from_regressions
+from causalspec.sensitivity._ovb import group_partial_r2, partial_r2
+
+__all__ = ["SensitivityReport", "assess", "choose_benchmark", "rosenbaum"]
+
+
+@dataclass(frozen=True)
+class SensitivityReport:
+    """Sensitivity of one estimate: OVB bounds (or why not), the E-value (or why not), and the benchmark used."""
+
+    reason: str
+    ovb: Any
+    evalue: Any
+    benchmark: str
+    benchmark_rule: str
+
+    @property
+    def robustness_value(self) -> float | None:
+        return getattr(self.ovb, "rv_q", None)
+
+    def summary_lines(self) -> list[str]:
+        """A few sentences for the run summary: robustness values, the benchmark bound, the E-value."""
+        lines = []
+        ovb = self.ovb
+        if hasattr(ovb, "rv_q"):
+            lines.append(f"Robustness value RV = {ovb.rv_q:.1%}: an unobserved confounder would have to explain at "
+                         f"least {ovb.rv_q:.1%} of the residual variance of both the treatment and the outcome to "
+                         f"bring the estimate to {'zero' if ovb.q == 1 else f'{1 - ovb.q:.0%} of its value'}; "
+                         f"{ovb.rv_qa:.1%} to make it statistically insignificant (alpha = {ovb.alpha:g}). "
+                         f"Partial R² of the treatment with the outcome: {ovb.r2yd_x:.1%}.")
+            for b in ovb.bounds:
+                changes = (b.adjusted_lower_ci <= 0 <= b.adjusted_upper_ci) or (
+                    (b.adjusted_estimate > 0) != (ovb.estimate > 0))
+                lines.append(f"A confounder {b.label} (R²_D = {b.r2dz_x:.1%}, R²_Y = {b.r2yz_dx:.1%}) would move "
+                             f"the estimate to {b.adjusted_estimate:.4g} (CI {b.adjusted_lower_ci:.4g} to "
+                             f"{b.adjusted_upper_ci:.4g}): {'this WOULD change' if changes else 'not enough to change'} "
+                             "the conclusion.")
+            lines.append(f"Benchmark: {self.benchmark}.")
+            lines += [f"Note: {n}" for n in ovb.notes]
+        elif getattr(ovb, "reason", ""):
+            lines.append(f"Omitted-variable-bias bounds: not computed ({ovb.reason}).")
+        ev = self.evalue
+        if hasattr(ev, "evalue_point"):
+            ci = ev.evalue_ci
+            lines.append(f"E-value {ev.evalue_point:.3g} (confidence limit: {ci:.3g}): the risk ratio an unmeasured "
+                         "confounder would need with both treatment and outcome to explain the estimate away."
+                         if ci is not None else f"E-value {ev.evalue_point:.3g}.")
+        return lines
+
+    def interpretation(self) -> str:
+        parts = []
+        if hasattr(self.ovb, "interpretation"):
+            parts.append(self.ovb.interpretation())
+        if hasattr(self.evalue, "interpretation"):
+            parts.append(self.evalue.interpretation())
+        return "\n\n".join(parts) or "No sensitivity statistic applies to this estimate."
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "computed": True,
+            "reason": self.reason,
+            "benchmark": self.benchmark,
+            "benchmark_rule": self.benchmark_rule,
+            "ovb": self.ovb.to_dict(),
+            "evalue": self.evalue.to_dict(),
+            "interpretation": self.interpretation(),
+        })
+
+
+def _columns_of(variable: str, names) -> tuple[str, ...]:
+    """The model columns that belong to a data variable (itself, quoted, or its factor levels)."""
+    quoted = f"`{variable}`"
+    exact = tuple(n for n in names if n in (variable, quoted))
+    if exact:
+        return exact
+    return tuple(n for n in names if n.startswith((variable, quoted)) and not n.startswith(f"{variable}:"))
+
+
+def choose_benchmark(plan, regressions) -> tuple[str, tuple[str, ...]] | None:
+    """The planner's rule: the adjusted variable with the largest partial R² with the treatment."""
+    dfit = regressions.dfit
+    best = None
+    for v in (*plan.adjustment_set, *plan.covariates):
+        cols = _columns_of(v, dfit.names)
+        cols = tuple(c for c in cols if c in regressions.fit.names)
+        if not cols:
+            continue
+        r2 = (partial_r2(dfit.t(cols[0]), dfit.dof) if len(cols) == 1
+              else group_partial_r2(dfit.group_f(cols), len(cols), dfit.dof))
+        if best is None or float(r2) > best[0]:
+            best = (float(r2), v, cols)
+    return None if best is None else (best[1], best[2])
+
+
+def _benchmark_argument(plan, regressions):
+    """sensemakr's benchmark argument: a list of single columns, or {label: columns} for groups."""
+    wanted = plan.sensitivity.benchmarks
+    if not wanted:
+        chosen = choose_benchmark(plan, regressions)
+        if chosen is None:
+            return None, "none (no observed covariate in the model)"
+        name, cols = chosen
+        arg = {name: cols} if len(cols) > 1 else [cols[0]]
+        return arg, f"{name} (chosen by the rule: largest partial R² with the treatment)"
+    groups: dict[str, tuple[str, ...]] = {}
+    for group in wanted:
+        cols = tuple(c for v in group for c in _columns_of(v, regressions.fit.names))
+        groups["+".join(group)] = cols
+    if all(len(c) == 1 for c in groups.values()):
+        return [c[0] for c in groups.values()], ", ".join(groups) + " (named in the spec)"
+    return groups, ", ".join(groups) + " (named in the spec)"
+
+
+def _ovb(regressions, arg, sp):
+    """sensemakr on the fitted regressions.  A multiplier that would imply an impossible confounder
+    (partial R² >= 1: sensemakr refuses the whole call) is left out with a note; the rest are reported."""
+
+    kd = list(sp.kd)
+    ky = list(sp.ky) if sp.ky is not None else list(kd)
+
+    def run(arg, kd, ky):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = sensemakr_from_regressions(regressions, arg, kd=kd, ky=ky, q=sp.q, alpha=sp.alpha)
+        # e.g. an implied bound above 1, capped as sensemakr does: keep the message with the numbers
+        return replace(res, notes=tuple(res.notes) + tuple(str(w.message) for w in caught)) if caught else res
+
+    try:
+        return run(arg, kd, ky)
+    except CausalSpecError as exc:
+        if arg is None:
+            return NotComputed(f"omitted-variable-bias bounds failed: {exc}")
+        first = str(exc)
+    kept, notes, bounds = None, [], []
+    for d, y in zip(kd, ky):
+        try:
+            res = run(arg, [d], [y])
+        except CausalSpecError as exc:
+            notes.append(f"kd = {d:g}, ky = {y:g} left out: {exc}")
+            continue
+        kept = kept or res
+        bounds += list(res.bounds)
+        notes += [n for n in res.notes if n not in notes]
+    if kept is None:
+        try:
+            kept = run(None, kd, ky)
+        except CausalSpecError:
+            return NotComputed(f"omitted-variable-bias bounds failed: {first}")
+        notes.append(f"no benchmark bound is possible: {first}")
+    return replace(kept, bounds=tuple(bounds), notes=tuple(notes))
+
+
+def assess(plan, out) -> Any:
+    """Run the sensitivity steps the plan asks for on a fitted model (a FitOutput)."""
+
+    sp = plan.sensitivity
+    if not sp.enabled:
+        return NotComputed(sp.reason)
+    benchmark = "none"
+    if out.regressions is not None:
+        arg, benchmark = _benchmark_argument(plan, out.regressions)
+        ovb = _ovb(out.regressions, arg, sp)
+    else:
+        ovb = NotComputed("omitted-variable-bias bounds need the effect to be a coefficient of one linear model "
+                          f"({plan.estimator.value} is not)")
+    if out.outcome_sd is not None and np.isfinite(out.outcome_sd) and out.outcome_sd > 0:
+        ev = evalue_ols(out.effect.estimate, out.effect.std_error, sd=out.outcome_sd)
+    else:
+        ev = NotComputed("the E-value for a continuous outcome needs the outcome's standard deviation")
+    return SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule)
+
+
+
+def rosenbaum(fit) -> dict | None:
+    """Rosenbaum bounds for matched pairs: the Gamma at which Wilcoxon's signed-rank test stops being significant."""
+    if fit.pair_differences is None:
+        return None
+    diffs = np.asarray(fit.pair_differences, dtype=float)
+    return {"gamma": rosenbaum_gamma(lambda g: rosenbaum_wilcoxon(diffs, gamma=g)),
+            "note": "smallest Gamma (odds of treatment differing within a matched pair) at which Wilcoxon's "
+                    "signed-rank test of the pair differences stops being significant at 0.05 (one-sided)"}
