@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from causalspec.errors import DataError, SpecError
-from causalspec.estimators._abtest import cuped, prop_test, randomize, ratio_metric, srm_check
+from causalspec.power._abtest import cuped, prop_test, randomize, ratio_metric, srm_check
 
 
 def test_continuity_corrected_statistic_follows_yates():

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from causalspec.errors import DataError, SpecError
-from causalspec.estimators._design import materialize
-from causalspec.spec._formula import quote_name
+from causalspec.formula._materialize import materialize
+from causalspec.formula._parse import quote_name
 
 
 @pytest.fixture

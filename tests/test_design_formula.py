@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from causalspec.errors import SpecError
-from causalspec.spec._formula import check_term, parse_formula, quote_name
+from causalspec.formula._parse import check_term, parse_formula, quote_name
 
 
 @pytest.mark.parametrize("term", [
@@ -68,7 +68,7 @@ def test_building_a_design_never_calls_eval_or_exec(monkeypatch):
     import numpy as np
     import pandas as pd
 
-    from causalspec.estimators._design import materialize
+    from causalspec.formula._materialize import materialize
 
     def refuse(*args, **kwargs):
         raise AssertionError("eval/exec must not be used to build a design")

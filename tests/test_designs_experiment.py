@@ -187,5 +187,5 @@ def test_planner_records_the_experiment_options():
     spec = _ab_spec(guardrails=[{"column": "pre_spend", "direction": "increase", "threshold": 2}],
                     decision={"goal": "increase"})
     plan = cs.plan(spec)
-    assert plan.settings["guardrails"][0]["column"] == "pre_spend"
+    assert plan.settings.guardrails[0].column == "pre_spend"
     assert ("pre_spend", "covariates[0]") in plan.column_fields

@@ -56,7 +56,8 @@ def test_psm_spec_recovers_the_truth_where_the_naive_contrast_does_not():
 def test_weighting_estimators_cover_the_truth_on_the_feature_study(estimator, estimand):
     spec = cs.load(SPECS / "feature_adoption.yaml")
     spec = cs.Spec(**{**spec.model_dump(), "estimand": estimand,
-                      "design": {"type": "observational", "estimator": estimator}})
+                      "design": {"type": "observational", "estimator": estimator},
+                      "inference": {}})  # the weighting estimators have their own variance
     result = cs.run(spec, data=cs.datasets.feature_adoption(), refute=False)
     assert result.effect.conf_low < TRUE_EFFECT < result.effect.conf_high
     assert result.plan.vcov.kind in ("m_estimation", "influence_function")
@@ -67,7 +68,7 @@ def test_weighting_estimators_cover_the_truth_on_the_feature_study(estimator, es
 def test_crump_trimming_counts_the_dropped_units():
     spec = cs.load(SPECS / "feature_adoption.yaml")
     spec = cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ipw",
-                                                       "trim": "crump"}})
+                                                       "trim": "crump"}, "inference": {}})
     result = cs.run(spec, data=cs.datasets.feature_adoption(), refute=False)
     trimmed = [n for reason, n in result.dropped if "Crump" in reason]
     assert trimmed and trimmed[0] == sum(result.extras["trimming"]["dropped"].values())
@@ -142,10 +143,10 @@ def test_matching_on_the_logit_of_the_score():
     spec = cs.load(SPECS / "feature_psm.yaml")
     data = cs.datasets.feature_adoption()
     plan = cs.plan(spec)
-    plan = replace(plan, settings={**plan.settings, "distance": "logit"})
+    plan = replace(plan, settings=replace(plan.settings, matching=replace(plan.settings.matching, distance="logit")))
     result = cs.fit(plan, data)
     assert result.extras["matching"]["distance"] == "linear.logit"
-    m = match_nearest(plan.settings["propensity_formula"], data, caliper=0.2, algorithm="exact",
+    m = match_nearest(plan.settings.propensity.propensity_formula, data, caliper=0.2, algorithm="exact",
                       distance="linear.logit")
     assert result.nobs == int((m.weights > 0).sum())
     assert result.effect.conf_low < TRUE_EFFECT < result.effect.conf_high
@@ -158,8 +159,18 @@ def test_overlap_and_love_plots_are_drawn_from_the_result():
     assert len(overlap_plot(matched).axes) == 2  # before and after matching
     assert len(love_plot(matched).axes[0].collections) == 2
     spec = cs.load(SPECS / "feature_adoption.yaml")
-    weighted = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ipw"}}),
+    weighted = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ipw"},
+                                 "inference": {}}),
                       data=cs.datasets.feature_adoption(), refute=False)
     assert len(overlap_plot(weighted).axes) == 1
     with pytest.raises(UnsupportedError, match=r"design.estimator: the love plot needs a fit by matching"):
         love_plot(weighted)
+
+
+@pytest.mark.parametrize("estimator", ["ipw", "aipw", "matching"])
+def test_a_variance_the_propensity_estimators_do_not_use_is_refused_not_ignored(estimator):
+    spec = cs.load(SPECS / "feature_adoption.yaml")  # inference: {vcov: HC2}
+    spec = cs.Spec(**{**spec.model_dump(), "estimand": "ATT" if estimator == "matching" else "ATE",
+                      "design": {"type": "observational", "estimator": estimator}})
+    with pytest.raises(UnsupportedError, match=r"inference.vcov: HC2 is not available for"):
+        cs.plan(spec)

@@ -8,11 +8,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from causalspec.errors import DataError, SpecError, UnsupportedError
+from causalspec.estimators._matched_effect import matched_effect
 from causalspec.estimators._matching import (
     balance_table,
     love_plot,
     match_nearest,
-    matched_effect,
     matching_weights,
     mm_subclass,
     nearest_neighbor,

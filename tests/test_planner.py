@@ -125,7 +125,7 @@ def test_att_auto_chooses_matching_and_says_why():
     p = cs.plan(spec(["z -> x", "z -> y", "x -> y"], estimand="ATT"))
     assert p.estimator is Estimator.MATCHING
     assert "ATT" in p.estimator_reason
-    assert p.settings["propensity_formula"] == "x ~ z"
+    assert p.settings.propensity.propensity_formula == "x ~ z"
 
 
 def test_difference_in_means_refuses_other_variances():

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from causalspec.errors import EstimationError, SpecError
-from causalspec.estimators._power import (
+from causalspec.power._power import (
     cluster_design,
     cluster_power,
     design_effect,

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import causalspec as cs
-from causalspec.refute import refute
-from causalspec.refute._refute import _Engine
+from causalspec.robustness import refute
+from causalspec.robustness._refute import _Engine
 
 
 def _spec(edges, seed=1, **sens):

@@ -10,7 +10,7 @@ import pytest
 
 import causalspec as cs
 from causalspec.errors import AdjustmentError, SpecError
-from causalspec.estimators import NotComputed
+from causalspec.result import NotComputed
 from causalspec.sensitivity import sensemakr_from_data
 
 EDGES = ["z -> x", "z -> y", "w -> x", "w -> y", "x -> y"]

@@ -9,7 +9,7 @@ import pytest
 import causalspec as cs
 from causalspec.errors import UnsupportedError
 from causalspec.graph import is_adjustment_set
-from causalspec.refute import specification_curve_plot
+from causalspec.robustness import specification_curve_plot
 
 # x <- a -> b -> y: {a} and {b} are both minimal; the O-set is {b}
 EDGES = ["a -> x", "a -> b", "b -> y", "x -> y"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalspec.estimators._cs import aggte, att_gt, multiplier_bootstrap
+from causalspec.estimators.callaway_santanna import aggte, att_gt, multiplier_bootstrap
 from parity._cases import case_data, load_case
 
 LAYOUT = dict(yname="lemp", tname="year", idname="countyreal", gname="first.treat")

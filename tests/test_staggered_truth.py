@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from causalspec.estimators._cs import aggte, att_gt
-from causalspec.estimators._cs._drdid import Cell2x2, drdid_panel, reg_did_panel, std_ipw_did_panel
+from causalspec.estimators.callaway_santanna import aggte, att_gt
+from causalspec.estimators.callaway_santanna._drdid import Cell2x2, drdid_panel, reg_did_panel, std_ipw_did_panel
 
 PERIODS = np.arange(1, 6)
 COHORTS = (3, 4, 5)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from causalspec.errors import DataError, EstimationError, SpecError
-from causalspec.estimators._cs import aggte, att_gt
+from causalspec.estimators.callaway_santanna import aggte, att_gt
 from parity._cases import case_data, load_case
 
 LAYOUT = dict(yname="lemp", tname="year", idname="countyreal", gname="first.treat")

@@ -7,7 +7,7 @@ import pytest
 
 from parity._cases import assert_close, case_data, load_case, tolerance
 
-from causalspec.estimators._abtest import prop_test, srm_check
+from causalspec.power._abtest import prop_test, srm_check
 
 
 def _resume_counts(case):

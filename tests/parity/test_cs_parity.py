@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from causalspec.estimators._cs import aggte, att_gt
+from causalspec.estimators.callaway_santanna import aggte, att_gt
 from parity._cases import assert_close, case_data, case_ids, load_case, tolerance
 
 CASES = [c for c in case_ids("cs_", family="staggered_did")]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalspec.estimators._design import Design, materialize
+from causalspec.formula._materialize import Design, materialize
 from causalspec.estimators._experiment import difference_in_means, lm_lin, welch_t_test
 from parity._cases import assert_close, assert_named_close, case_data, case_ids, load_case, tolerance
 

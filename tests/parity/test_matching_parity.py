@@ -9,7 +9,8 @@ import pytest
 
 from parity._cases import assert_close, assert_named_close, case_data, case_ids, load_case, tolerance
 
-from causalspec.estimators._matching import distance_summaries, match_nearest, matched_effect
+from causalspec.estimators._matched_effect import matched_effect
+from causalspec.estimators._matching import distance_summaries, match_nearest
 
 CASES = case_ids("matching_")
 

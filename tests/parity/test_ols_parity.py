@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from causalspec.estimators._design import materialize
+from causalspec.formula._materialize import materialize
 from causalspec.estimators._linear import fit_ols
 from causalspec.inference import coef_table, vcov
 from parity._cases import assert_close, assert_named_close, case_data, case_ids, load_case, tolerance

@@ -6,7 +6,7 @@ import pytest
 
 from parity._cases import assert_close, case_ids, load_case, tolerance
 
-from causalspec.estimators._power import power_prop_test, power_t_test
+from causalspec.power._power import power_prop_test, power_t_test
 
 FUNCTIONS = {"power_t_test": power_t_test, "power_prop_test": power_prop_test}
 FIELDS = {"n": "n", "delta": "delta", "sd": "sd", "p1": "p1", "p2": "p2", "sig.level": "sig_level", "power": "power"}
