@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import causalspec as cs  # noqa: E402
-from causalspec.refute import specification_curve_plot  # noqa: E402
+from causalspec.robustness import specification_curve_plot  # noqa: E402
 from causalspec.sensitivity import contour_plot, extreme_plot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
