@@ -28,6 +28,7 @@ from .errors import ArchiveError, ArchiveNotFoundError, CausalSpecError, Problem
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_TAMPERED = 5  # verify: tampered, malformed or unsafe archive
+_MAX_LINES = 200  # differences printed by verify (a forged results.json can differ in every field)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -280,8 +281,10 @@ def _cmd_verify(args) -> int:
         print("DATA CHANGED: the data's sha256 differs from the archived fingerprint")
     for line in report.environment_changed:
         print(_safe(f"warning: environment differs: {line}"))
-    for line in report.differences:
+    for line in report.differences[:_MAX_LINES]:
         print(_safe(f"DIFFERS: {line}"))
+    if len(report.differences) > _MAX_LINES:
+        print(f"DIFFERS: ... and {len(report.differences) - _MAX_LINES} more differences")
     if report.exit_code == 0:
         print("identical: every result field, table and the report text match the archive "
               "(figures by name and hash)")

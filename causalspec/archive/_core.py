@@ -244,9 +244,9 @@ def unpack(zip_path: "str | os.PathLike[str]", target: "str | os.PathLike[str]",
 
     Every member is checked before anything is written (see :func:`causalspec.archive._read.read_archive`):
     a path escaping the folder, an absolute name, a symlink member or a zip bomb is refused."""
-    arc = read_archive(zip_path, max_files=max_files, max_bytes=max_bytes)
     if Path(zip_path).is_dir():
         raise CausalSpecError(Problem("", "is a folder, not a zip.", fix="Give a .zip archive.", file=str(zip_path)))
+    arc = read_archive(zip_path, max_files=max_files, max_bytes=max_bytes)
     root = target_path(target)
     staged = staging_dir(root)
     try:
