@@ -57,6 +57,11 @@ def _is_archive_folder(path: Path) -> bool:
         return False
 
 
+def _is_empty(folder: Path) -> bool:
+    with os.scandir(folder) as it:
+        return next(it, None) is None
+
+
 def _exists(target: Path, message: str, fix: str = _FORCE_FIX) -> ArchiveExistsError:
     return ArchiveExistsError(Problem("", message, fix=fix, code="archive_exists", file=str(target)))
 
@@ -86,7 +91,7 @@ def check_target(directory: "str | os.PathLike[str]", *, force: bool = False) ->
             raise _exists(target, "the path exists and is not a regular file; it is left alone.",
                           fix="Choose another .zip path.")
         return target
-    if stat.S_ISDIR(mode) and not any(os.scandir(target)):
+    if stat.S_ISDIR(mode) and _is_empty(target):
         return target  # an empty folder: the rename replaces it atomically, nothing is lost
     if stat.S_ISLNK(mode):
         if force:
