@@ -1,9 +1,24 @@
-"""Reading the data a spec names, and checking it against the plan before any numbers are computed."""
+"""Reading the data a spec names, and checking it against the plan before any numbers are computed.
+
+A data file is as untrusted as the spec that names it, so reading refuses what would silently
+change the numbers or exhaust the machine: a CSV row with more or fewer fields than the header
+(pandas would shift every column or fill the gap), two columns with one name (pandas would rename
+the second ``x.1``), a path that is not a regular file (a FIFO or device blocks or never ends), a
+file larger than :data:`MAX_DATA_BYTES` (raise it with the environment variable
+``CAUSALSPEC_MAX_DATA_BYTES`` or ``read_data(max_bytes=...)``), and more than
+:data:`MAX_DATA_COLUMNS` columns.  :func:`check_levels` bounds the levels of a text column once its
+role is known.
+"""
 
 from __future__ import annotations
 
+import codecs
+import csv
 import difflib
 import hashlib
+import io
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +28,19 @@ import pandas as pd
 from . import datasets
 from .errors import DataError, Problem
 
-__all__ = ["DataSource", "read_data", "check_columns"]
+__all__ = ["DataSource", "read_data", "check_columns", "check_levels", "MAX_DATA_BYTES", "MAX_DATA_COLUMNS",
+           "MAX_LEVELS"]
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+#: Largest data file read, in bytes (for Parquet also the uncompressed size of its columns).  A frame
+#: takes a few times its CSV's size in memory.  Raise it with ``CAUSALSPEC_MAX_DATA_BYTES``.
+MAX_DATA_BYTES = 512 * 1024 * 1024
+MAX_BYTES_ENV = "CAUSALSPEC_MAX_DATA_BYTES"
+#: Most columns a data file may have (a one-row CSV of a million tiny columns is a memory bomb).
+MAX_DATA_COLUMNS = 10_000
+#: Default most distinct values of a text column used as a regressor (each level becomes a column).
+MAX_LEVELS = 1_000
 
 
 @dataclass(frozen=True)
@@ -39,13 +64,210 @@ def resolve_path(data: str, base_dir: Path | None) -> Path:
     return path
 
 
+def max_data_bytes() -> int:
+    """The size limit in force: ``CAUSALSPEC_MAX_DATA_BYTES`` when set, else :data:`MAX_DATA_BYTES`."""
+    raw = os.environ.get(MAX_BYTES_ENV)
+    if raw is None or not raw.strip():
+        return MAX_DATA_BYTES
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise DataError(Problem(MAX_BYTES_ENV, f"{raw!r} is not a positive whole number of bytes.",
+                                fix=f"Set {MAX_BYTES_ENV} to a number such as 2000000000, or unset it."))
+    return value
+
+
+def _file_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _too_large(loc: str, where: str, what: str, limit: int) -> DataError:
+    return DataError(Problem(loc, f"{what}; causalspec reads at most {limit:,} bytes.",
+                             fix=f"Check that this is the right file, or raise the limit: set {MAX_BYTES_ENV} "
+                                 f"(e.g. {MAX_BYTES_ENV}={2 * limit}) or pass read_data(..., max_bytes=N).",
+                             code="data_too_large", file=where))
+
+
+def _read_bounded(path: Path, limit: int, loc: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a :class:`DataError` naming the file.
+
+    Opened without blocking and checked on the opened descriptor (``fstat``): a FIFO, a device or a
+    symlink to one is refused before any read, and ``st_size`` is not trusted (at most ``limit + 1``
+    bytes are read).
+    """
+    where = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise DataError(Problem(loc, f"the data file {where!r} does not exist.",
+                                fix="Check the path; a relative path is read from the spec file's folder.")) from None
+    except OSError as exc:
+        raise DataError(Problem(loc, f"cannot read {where!r}: {exc.strerror}.", fix="Check the path.")) from None
+    try:
+        info = os.fstat(fd)
+        kind = _file_kind(info.st_mode)
+        if kind is not None:
+            raise DataError(Problem(loc, f"the data path {where!r} is {kind}, not a data file.",
+                                    fix="Name a regular CSV or Parquet file (pipes and devices are never read).",
+                                    code="not_a_file", file=where))
+        if info.st_size > limit:
+            raise _too_large(loc, where, f"the data file is {info.st_size:,} bytes", limit)
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise _too_large(loc, where, "the data file is larger than the limit", limit)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise DataError(Problem(loc, f"cannot read {where!r}: {exc.strerror}.", fix="Check the path.")) from None
+    finally:
+        os.close(fd)
+
+
+def _first_bad_utf8(raw: bytes) -> int:
+    """Byte offset of the first invalid UTF-8 sequence (without decoding the whole file at once)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    for start in range(0, len(raw), step):
+        pending = len(decoder.getstate()[0])  # bytes of a split character carried from the last chunk
+        try:
+            decoder.decode(raw[start:start + step], final=start + step >= len(raw))
+        except UnicodeDecodeError as exc:
+            return min(max(start - pending + exc.start, 0), len(raw) - 1)
+    return max(len(raw) - 1, 0)
+
+
+def _duplicate_problem(names: list[str], loc: str, where: str | None, line: int | None) -> Problem | None:
+    first: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name in first:
+            return Problem(loc, f"columns {first[name]} and {i} are both named {name!r}; pandas would silently "
+                                f"rename the second to '{name}.1'.",
+                           fix="Give every column a distinct name.", code="duplicate_column", file=where, line=line)
+        first[name] = i
+    return None
+
+
+def _check_csv(raw: bytes, sep: str, where: str, loc: str) -> None:
+    """Refuse ragged rows, duplicate or too many header names, bad UTF-8 and bad quoting, naming file:line.
+
+    pandas shifts every column when a row has one field too many (it becomes the index) and fills
+    missing fields with NaN, so row shapes are checked on the raw records first (csv module, which
+    follows the same quoting rules and streams the bytes).
+    """
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise DataError(Problem(loc, f"the file contains a NUL byte (byte {nul:,}), so it is not CSV text.",
+                                fix="Export the data again as UTF-8 CSV.", code="bad_csv", file=where,
+                                line=raw.count(b"\n", 0, nul) + 1))
+    text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, delimiter=sep)
+    sep_name = "tab" if sep == "\t" else repr(sep)
+    header: list[str] | None = None
+    header_line = start = 1
+    try:
+        for row in reader:
+            line, start = start, reader.line_num + 1  # a quoted field may span lines: report where it began
+            if not row:
+                continue  # a blank line: pandas skips it too
+            if header is None:
+                header, header_line = row, line
+                if len(header) > MAX_DATA_COLUMNS:
+                    raise DataError(Problem(loc, f"the header has {len(header):,} columns; causalspec reads at "
+                                                 f"most {MAX_DATA_COLUMNS:,}.",
+                                            fix="Keep only the columns the spec uses.", code="data_too_large",
+                                            file=where, line=line))
+                dup = _duplicate_problem(header, loc, where, line)
+                if dup is not None:
+                    raise DataError(dup)
+                continue
+            if len(row) != len(header):
+                shift = "shift every later column" if len(row) > len(header) else "fill the missing fields with NA"
+                raise DataError(Problem(
+                    loc, f"this row has {len(row)} field{'s' * (len(row) != 1)} but the header (line "
+                         f"{header_line}) has {len(header)}; "
+                         f"reading it would {shift}.",
+                    fix=f"Give every row one value per column (empty for a missing value), and quote values "
+                        f"that contain the {sep_name} separator.", code="ragged_row", file=where, line=line))
+    except UnicodeDecodeError:
+        at = _first_bad_utf8(raw)
+        raise DataError(Problem(loc, f"the file is not UTF-8 text (invalid byte 0x{raw[at]:02x} at byte {at:,}).",
+                                fix="Save the data as UTF-8.", code="not_utf8", file=where,
+                                line=raw.count(b"\n", 0, at) + 1)) from None
+    except csv.Error as exc:
+        raise DataError(Problem(loc, f"cannot parse the file as {'TSV' if sep == chr(9) else 'CSV'}: {exc}.",
+                                fix="Check the quoting at that line.", code="bad_csv", file=where,
+                                line=reader.line_num or None)) from None
+
+
+def _read_parquet(raw: bytes, where: str, loc: str, limit: int) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(Problem(loc, "reading Parquet needs pyarrow, which is not installed.",
+                                fix="pip install 'causalspec[parquet]' (or pip install pyarrow), or use a CSV.",
+                                code="parquet_unavailable")) from None
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(raw))
+        meta = parquet.metadata
+        if meta.num_columns > MAX_DATA_COLUMNS:
+            raise DataError(Problem(loc, f"the file has {meta.num_columns:,} columns; causalspec reads at most "
+                                         f"{MAX_DATA_COLUMNS:,}.", fix="Keep only the columns the spec uses.",
+                                    code="data_too_large", file=where))
+        # a small compressed file can expand enormously: bound the size its metadata declares before reading
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if expanded > limit:
+            raise _too_large(loc, where, f"the file's columns take {expanded:,} bytes uncompressed", limit)
+        return parquet.read().to_pandas()
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow's errors on hostile bytes come from deep inside the library
+        raise DataError(Problem(loc, f"cannot parse {where!r} as Parquet: {exc}.",
+                                fix="Check that the file is Parquet.", code="bad_parquet", file=where)) from None
+
+
 def read_data(data: "str | Path | pd.DataFrame | None", base_dir: Path | None = None,
-              loc: str = "data") -> tuple[pd.DataFrame, DataSource]:
-    """Read a CSV / Parquet file, a bundled data set, or take a DataFrame as it is."""
+              loc: str = "data", *, max_bytes: int | None = None) -> tuple[pd.DataFrame, DataSource]:
+    """Read a CSV / Parquet file, a bundled data set, or take a DataFrame as it is.
+
+    Parameters
+    ----------
+    max_bytes : int, optional
+        The largest file read (default :func:`max_data_bytes`: ``CAUSALSPEC_MAX_DATA_BYTES`` or
+        :data:`MAX_DATA_BYTES`).
+
+    Raises
+    ------
+    DataError
+        No data, an unknown kind of path, a missing or non-regular file, a file over the size limit,
+        a ragged CSV row or duplicate column names (with ``file:line``), or an unparseable file.
+    """
     if data is None:
         raise DataError(Problem(loc, "the spec names no data.",
                                 fix="Add 'data: <path.csv>' to the spec, or pass --data PATH / data=DataFrame."))
     if isinstance(data, pd.DataFrame):
+        dup = _duplicate_problem([str(c) for c in data.columns], loc, None, None)
+        if dup is not None:
+            raise DataError(dup)
         digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=True).values.tobytes()).hexdigest()
         return data, DataSource("DataFrame", digest, len(data), tuple(map(str, data.columns)))
     text = str(data)
@@ -58,31 +280,87 @@ def read_data(data: "str | Path | pd.DataFrame | None", base_dir: Path | None = 
     if kind is None:
         raise DataError(Problem(loc, f"{text!r} is neither a bundled data set nor a .csv / .parquet file.",
                                 fix=f"Use a CSV or Parquet path, or one of {', '.join(datasets.names())}."))
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(Problem(loc, f"the data file {str(path)!r} does not exist.",
-                                fix="Check the path; a relative path is read from the spec file's folder.")) from None
-    except OSError as exc:
-        raise DataError(Problem(loc, f"cannot read {str(path)!r}: {exc.strerror}.", fix="Check the path.")) from None
+    limit = max_data_bytes() if max_bytes is None else max_bytes
+    where = str(path)
+    raw = _read_bounded(path, limit, loc)
     digest = hashlib.sha256(raw).hexdigest()
-    try:
-        if kind == "parquet":
-            try:
-                frame = pd.read_parquet(path)
-            except ImportError:
-                raise DataError(Problem(loc, "reading Parquet needs pyarrow, which is not installed.",
-                                        fix="pip install 'causalspec[parquet]' (or pyarrow), or use a CSV.")) from None
-        else:
-            import io
-
-            frame = pd.read_csv(io.BytesIO(raw), sep="\t" if kind == "tsv" else ",", na_values=["NA"])
-    except DataError:
-        raise
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(Problem(loc, f"cannot parse {str(path)!r} as {kind.upper()}: {exc}.",
-                                fix="Check the file's format and encoding (UTF-8).")) from None
+    if kind == "parquet":
+        frame = _read_parquet(raw, where, loc, limit)
+    else:
+        sep = "\t" if kind == "tsv" else ","
+        _check_csv(raw, sep, where, loc)
+        try:
+            # index_col=False: a row with an extra field must never turn the first column into the index
+            frame = pd.read_csv(io.BytesIO(raw), sep=sep, na_values=["NA"], index_col=False)
+        except (ValueError, OverflowError, pd.errors.ParserError) as exc:  # UnicodeDecodeError is a ValueError
+            raise DataError(Problem(loc, f"cannot parse {where!r} as {kind.upper()}: {exc}.",
+                                    fix="Check the file's format and encoding (UTF-8).", file=where)) from None
+        except MemoryError:
+            raise DataError(Problem(loc, f"{where!r} does not fit in memory once parsed.",
+                                    fix=f"Keep only the columns the spec uses, or lower {MAX_BYTES_ENV}.",
+                                    code="data_too_large", file=where)) from None
+    dup = _duplicate_problem([str(c) for c in frame.columns], loc, where, None)
+    if dup is not None:
+        raise DataError(dup)
     return frame, DataSource(str(data), digest, len(frame), tuple(map(str, frame.columns)))
+
+
+def check_levels(frame: pd.DataFrame, column: str, field: str, limit: int = MAX_LEVELS) -> int | None:
+    """Refuse a text column with more than ``limit`` distinct values before it is expanded into indicators.
+
+    A text (object, string or categorical) column used as a regressor becomes one indicator column per
+    level, so 10^6 distinct ids would ask for a 10^6-column design matrix.  Call this once the column's
+    role is known (a confounder, covariate or other regressor); reading cannot know it.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    column : str
+        The column to check.
+    field : str
+        The spec field that names it, for the error's location (``"adjustment[2]"``).
+    limit : int
+        The most levels allowed (default :data:`MAX_LEVELS`).
+
+    Returns
+    -------
+    int or None
+        The number of levels of a text column (categories of a categorical one); None for a numeric
+        or boolean column, which enters a model as one column.
+
+    Raises
+    ------
+    DataError
+        ``column_missing`` when the column is not in the frame; ``too_many_levels`` when it has more
+        than ``limit`` levels.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"region": ["n", "s", "n"], "age": [30, 41, 52]})
+    >>> check_levels(frame, "region", "adjustment[0]"), check_levels(frame, "age", "adjustment[1]")
+    (2, None)
+    """
+    if column not in frame.columns:
+        raise DataError(Problem(field, f"column {column!r} is not in the data.",
+                                fix="Rename the column, or fix the name in the spec.", code="column_missing"))
+    col = frame[column]
+    if isinstance(col, pd.DataFrame):
+        raise DataError(_duplicate_problem([str(c) for c in frame.columns], field, None, None)
+                        or Problem(field, f"column {column!r} appears more than once.", code="duplicate_column"))
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = len(col.cat.categories)
+    elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    else:
+        levels = int(col.nunique(dropna=True))
+    if levels > limit:
+        raise DataError(Problem(
+            field, f"the text column {column!r} has {levels:,} distinct values; as a regressor it would become "
+                   f"{levels - 1:,} indicator columns (the limit is {limit:,}).",
+            fix=f"Recode {column!r} as a number, group its rare values, or leave it out of the model "
+                "(an identifier belongs in inference.cluster or a fixed effect, not the adjustment set).",
+            code="too_many_levels"))
+    return levels
 
 
 def check_columns(frame: pd.DataFrame, columns: dict[str, str], outcome: str | None = None,

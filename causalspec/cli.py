@@ -1,22 +1,34 @@
 """The ``causalspec`` command: validate | plan | run | verify | diff | schema.  Thin: it only calls the public API.
 
-Exit codes: 0 success; 1 a causalspec error (invalid spec, data problem, not identified), printed
-without a traceback (``--debug`` shows it); 2 a usage error; 3 an internal error (a bug: please report);
-verify: 4 results differ, 5 a file was tampered with, 6 the data changed.
+Exit codes: 0 success; 1 a causalspec error (invalid spec, data problem, not identified, an archive target
+that exists, a path that does not), printed without a traceback (``--debug`` shows it); 2 a usage error; 3 an
+internal error (a bug: please report); verify: 4 a re-derived result, table or report differs, 5 a file was
+tampered with or the archive is malformed or unsafe, 6 the data changed.
+
+The exit code never depends on stdout: if the reader of a pipe goes away (``causalspec verify A | head``),
+the rest of the output is discarded (stdout is pointed at os.devnull, as Python's documentation on SIGPIPE
+recommends) and the command still exits with its real status.  Text that comes from a spec or an archive is
+printed with control characters escaped, so it cannot add lines, and GitHub annotations escape their data
+and properties as GitHub's workflow-command rules require.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import CausalSpecError, Problem
+from .errors import ArchiveError, ArchiveNotFoundError, CausalSpecError, Problem
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_TAMPERED = 5  # verify: tampered, malformed or unsafe archive
+_MAX_LINES = 200  # differences printed by verify (a forged results.json can differ in every field)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,12 +57,15 @@ def _parser() -> argparse.ArgumentParser:
 
     r.add_argument("--archive", metavar="DIR", help="also write a reproducible archive into DIR (docs/archive.md)")
     r.add_argument("--include-data", action="store_true", help="copy the data into the archive")
+    r.add_argument("--force", action="store_true",
+                   help="replace an existing archive at DIR (never a folder of other files; a link is replaced, "
+                        "not followed)")
     r.add_argument("--all-adjustment-sets", action="store_true",
                    help="also estimate under every valid adjustment set (specification curve)")
     r.add_argument("--no-refute", action="store_true", help="skip the refutation tests")
 
-    ve = sub.add_parser("verify", help="re-run an archive and compare (exit 0 identical, 4 differ, 5 tampered, "
-                                       "6 data changed)")
+    ve = sub.add_parser("verify", help="re-run an archive and compare (exit 0 identical, 4 differ, 5 tampered "
+                                       "or malformed, 6 data changed)")
     ve.add_argument("archive", metavar="ARCHIVE")
     ve.add_argument("--data", metavar="PATH", help="data file to use instead of the archived one")
 
@@ -65,7 +80,73 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class _PipeSafe(io.TextIOBase):
+    """A stream that survives its reader going away: on BrokenPipeError the file descriptor is pointed at
+    os.devnull (Python's docs, "Note on SIGPIPE") and later writes are dropped, so the command runs on and
+    returns its real exit status instead of losing it to the exception."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.broken = False
+
+    def _broke(self) -> None:
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # the interpreter's final flush then succeeds
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass  # not a real file (a test's capture, a closed stream): dropping later writes is enough
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def isatty(self) -> bool:
+        try:
+            return not self.broken and self._stream.isatty()
+        except (ValueError, AttributeError):
+            return False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self):
+        return getattr(self._stream, "encoding", "utf-8")
+
+    @property
+    def errors(self):
+        return getattr(self._stream, "errors", "strict")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    streams = (sys.stdout, sys.stderr)
+    sys.stdout, sys.stderr = (s if s is None else _PipeSafe(s) for s in streams)
+    try:
+        return _main(argv)
+    finally:
+        for wrapper in (sys.stdout, sys.stderr):
+            if isinstance(wrapper, _PipeSafe):
+                wrapper.flush()
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -77,23 +158,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         _print_error(exc)
+        if args.command == "verify" and isinstance(exc, ArchiveError) and not isinstance(exc, ArchiveNotFoundError):
+            return EXIT_TAMPERED
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as exc:  # a bug in causalspec: say so, briefly
         if args.debug:
             raise
-        print(f"causalspec: internal error: {type(exc).__name__}: {exc}\n"
+        print(_safe(f"causalspec: internal error: {type(exc).__name__}: {exc}") + "\n"
               "This is a bug in causalspec. Re-run with --debug for the traceback and please report it.",
               file=sys.stderr)
         return EXIT_INTERNAL
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\n]")
+
+
+def _safe(text: str) -> str:
+    """One line: control characters (newline, CR, ESC...) escaped, so untrusted text cannot add lines such as
+    GitHub workflow commands to a CI log, or move the terminal's cursor."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), str(text))
+
+
 def _print_error(exc: CausalSpecError) -> None:
     for problem in exc.problems:
-        print(f"error[{problem.code}]: {problem}", file=sys.stderr)
+        print(_safe(f"error[{problem.code}]: {problem}"), file=sys.stderr)
+
+
+def _gh_data(text: str) -> str:
+    """Escape a workflow command's message (actions/toolkit escapeData)."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    """Escape a workflow command's property value (actions/toolkit escapeProperty): also ':' and ','."""
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _cmd_validate(args) -> int:
@@ -117,15 +217,16 @@ def _cmd_validate(args) -> int:
         for path, probs in records:
             if args.format == "github":
                 for p in probs:
-                    line = f",line={p.line}" if p.line else ""
-                    text = f"{p.loc}: {p.message} {p.fix}".strip().replace("%", "%25").replace("\n", "%0A")
-                    print(f"::error file={p.file or path}{line},title=causalspec {p.code}::{text}")
+                    line = f",line={int(p.line)}" if p.line else ""
+                    text = f"{p.loc}: {p.message} {p.fix}".strip()
+                    print(f"::error file={_gh_property(p.file or path)}{line},"
+                          f"title={_gh_property(f'causalspec {p.code}')}::{_gh_data(text)}")
             elif probs:
-                print(f"{path}: INVALID ({len(probs)} problem{'s' if len(probs) != 1 else ''})")
+                print(_safe(f"{path}: INVALID ({len(probs)} problem{'s' if len(probs) != 1 else ''})"))
                 for p in probs:
-                    print(f"  error[{p.code}]: {p}")
+                    print(_safe(f"  error[{p.code}]: {p}"))
             else:
-                print(f"{path}: ok")
+                print(_safe(f"{path}: ok"))
         if args.format == "text" and len(records) > 1:
             print(f"{len(records) - failed} valid, {failed} invalid")
     return EXIT_ERROR if failed else EXIT_OK
@@ -146,6 +247,10 @@ def _cmd_plan(args) -> int:
 def _cmd_run(args) -> int:
     from . import api
 
+    if args.archive:  # refuse an existing target before spending the time to run
+        from .archive._write import check_target
+
+        check_target(args.archive, force=args.force)
     spec = api.load(args.spec)
     plan = api.plan(spec)
     if not args.json:
@@ -158,8 +263,9 @@ def _cmd_run(args) -> int:
     if args.archive:
         from .archive import archive
 
-        archive(spec, args.archive, include_data=args.include_data)
-        sys.stderr.write(f"archive written to {args.archive}\n")
+        # the data analysed (--data when given), so the archive records the sample the summary printed
+        written = archive(spec, args.archive, include_data=args.include_data, data=data, force=args.force)
+        sys.stderr.write(_safe(f"archive written to {written}") + "\n")
     return EXIT_OK
 
 
@@ -168,15 +274,20 @@ def _cmd_verify(args) -> int:
 
     report = verify(args.archive, data=args.data)
     for name in report.tampered:
-        print(f"TAMPERED: {name} does not match manifest.json")
+        print(_safe(f"TAMPERED: {name} {report.reasons.get(name, 'does not match manifest.json')}"))
+    if report.data_source:
+        print(_safe(f"data: {report.data_source}"))
     if report.data_changed:
         print("DATA CHANGED: the data's sha256 differs from the archived fingerprint")
     for line in report.environment_changed:
-        print(f"warning: environment differs: {line}")
-    for line in report.differences:
-        print(f"DIFFERS: {line}")
+        print(_safe(f"warning: environment differs: {line}"))
+    for line in report.differences[:_MAX_LINES]:
+        print(_safe(f"DIFFERS: {line}"))
+    if len(report.differences) > _MAX_LINES:
+        print(f"DIFFERS: ... and {len(report.differences) - _MAX_LINES} more differences")
     if report.exit_code == 0:
-        print("identical: every result field matches the archive")
+        print("identical: every result field, table and the report text match the archive "
+              "(figures by name and hash)")
     return report.exit_code
 
 

@@ -36,6 +36,8 @@ __all__ = [
     "EstimationError",
     "UnsupportedError",
     "ArchiveError",
+    "ArchiveExistsError",
+    "ArchiveNotFoundError",
     "ERROR_CODES",
 ]
 
@@ -177,6 +179,25 @@ class ArchiveError(CausalSpecError, ValueError):
     code = "archive_invalid"
 
 
+class ArchiveExistsError(ArchiveError):
+    """The archive target already exists and would be overwritten (a folder of files, a file, a link).
+
+    Example: ``out/: the folder exists, is not empty and is not a causalspec archive.`` Choose a new path,
+    or pass ``--force`` to replace an earlier archive.
+    """
+
+    code = "archive_exists"
+
+
+class ArchiveNotFoundError(ArchiveError):
+    """There is nothing at the archive path given to ``verify`` or ``diff``.
+
+    Example: ``out/: no such file or folder.`` Give the folder or .zip that ``run --archive`` wrote.
+    """
+
+    code = "archive_not_found"
+
+
 ERROR_CODES: dict[str, type[CausalSpecError]] = {
     cls.code: cls
     for cls in (
@@ -190,5 +211,7 @@ ERROR_CODES: dict[str, type[CausalSpecError]] = {
         EstimationError,
         UnsupportedError,
         ArchiveError,
+        ArchiveExistsError,
+        ArchiveNotFoundError,
     )
 }

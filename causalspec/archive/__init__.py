@@ -1,9 +1,11 @@
-"""Reproducible analysis archives (minimal first version): write, then verify by re-running.
+"""Reproducible analysis archives: write (atomically, never over someone's files), then verify by re-running.
 
-An archive is a folder of text files; reading one never executes anything from it.
+An archive is a flat folder (or .zip) of regular files; reading one never executes anything from it, never
+follows a link in it and never extracts a zip to disk (docs/archive.md, docs/security.md).
 """
 
-from ._core import VerifyReport, archive, verify
+from ._core import archive
 from ._diff import diff
+from ._verify import VerifyReport, verify
 
 __all__ = ["archive", "verify", "diff", "VerifyReport"]

@@ -1,24 +1,28 @@
-"""Write an archive folder (spec, plan, data fingerprint, environment, results, manifest) and verify it."""
+"""Write an archive (spec, plan, data fingerprint, environment, results, tables, report, figures, manifest).
+
+The files are rendered by :func:`contents` and :func:`figure_makers`, which ``verify`` calls again to re-derive
+what it compares, and written into a fresh staging folder that is renamed into place (``_write``).
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
-import math
+import os
 import platform
-import shutil
+import re
 import sys
 import tempfile
-import zipfile
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import api
 from .._data import read_data
-from ..errors import CausalSpecError
+from ..errors import CausalSpecError, Problem
+from ._read import MAX_BYTES, MAX_FILES, read_archive
+from ._write import check_target, discard, publish_dir, publish_zip, staging_dir, target_path
 from ..spec import dumps, loads
 
 _DEPENDENCIES = ("numpy", "pandas", "scipy", "formulaic", "statsmodels", "linearmodels", "pydantic", "networkx",
@@ -65,175 +69,190 @@ def _parity_line() -> str:
     return run_parity().summary_line()
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+#: The files every archive holds besides the figures (and data.csv with include_data); verify requires each.
+CORE_FILES = ("manifest.json", "spec.yaml", "plan.json", "data.json", "environment.json", "results.json",
+              "report.html", "table.md", "table.tex", "table.html")
+DATA_FILE = "data.csv"
+#: Every figure an archive may hold (as NAME.png and NAME.svg); which ones depends on the design.
+FIGURES = ("estimates", "sensitivity_contour", "event_study", "overlap", "love_plot", "dag")
+_TABLES = (("markdown", "md"), ("latex", "tex"), ("html", "html"))
+_EMBEDDED_PNG = re.compile(rb"data:image/png;base64,[A-Za-z0-9+/=]*")
 
 
-def archive(spec: Any, directory: "str | Path", *, include_data: bool = False) -> Path:
-    """Run ``spec`` (a Spec, a spec path, or a Result from ``cs.run``) and write its archive into ``directory``
-    (a .zip when it ends in .zip)."""
-    if str(directory).endswith(".zip"):
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = archive(spec, tmp, include_data=include_data)
-            with zipfile.ZipFile(directory, "w", zipfile.ZIP_DEFLATED) as zf:
-                for path in sorted(folder.iterdir()):
-                    zf.write(path, path.name)
-        return Path(directory)
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def archive(spec: Any, directory: "str | os.PathLike[str]", *, include_data: bool = False,
+            data: Any = None, force: bool = False) -> Path:
+    """Run ``spec`` and write its archive to ``directory`` (a .zip when the name ends in .zip).
+
+    Parameters
+    ----------
+    spec : Spec, path or Result
+        What to archive; a Result from ``cs.run`` archives the spec behind it.
+    directory : path
+        The archive to create.  It must not exist (an empty folder is fine) unless ``force``, which replaces an
+        earlier archive -- a folder holding ``manifest.json``, a .zip file, or a symlink (the link itself, never
+        what it points to).  A folder of other files is never replaced.  The archive is written to a staging
+        folder beside ``directory`` and renamed into place, so a reader never sees half an archive.
+    include_data : bool
+        Copy the analysed data into the archive as ``data.csv``.
+    data : DataFrame or path, optional
+        The data to analyse instead of the spec's own (what ``run --data`` used); recorded in ``data.json``.
+    force : bool
+        Replace an existing archive at ``directory``.
+
+    Raises
+    ------
+    ArchiveExistsError
+        ``directory`` exists and may not be replaced.
+
+    Examples
+    --------
+    >>> import causalspec as cs
+    >>> cs.archive("specs/ab_test.yaml", "out/ab_test")          # doctest: +SKIP
+    PosixPath('/.../out/ab_test')
+    """
+    check_target(directory, force=force)  # before the analysis: a refused target costs nothing
+    expected_source = None
     if hasattr(spec, "plan") and hasattr(spec, "effect"):  # a Result from cs.run: archive the spec behind it
         if spec.spec is None:
             raise CausalSpecError("this result was not produced by causalspec.run from a spec, so there is no spec "
                                   "to archive.", fix="Pass the spec (or spec file) to causalspec.archive.")
+        expected_source = getattr(spec, "data_source", "") or None
         spec = spec.spec
     the_spec = api.load(spec) if not hasattr(spec, "model_dump") else spec
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    frame, source = read_data(the_spec.data, the_spec.origin)
+    frame, source, data_info = analysed_data(the_spec, data)
+    if data is None and expected_source and source.label != expected_source:
+        raise CausalSpecError(
+            f"this result was fitted on {expected_source!r}, not on the spec's data {source.label!r}; archiving "
+            "it would record a different sample.", loc="data",
+            fix="Pass the data the result used: causalspec.archive(result, directory, data=...).")
     the_plan = api.plan(the_spec)
     result = api.robustness(api.fit(the_plan, frame), frame)
-    (out / "spec.yaml").write_text(dumps(the_spec, "yaml"))
-    (out / "plan.json").write_text(the_plan.to_json())
-    data_info = {"source": source.label, "sha256": source.sha256, "rows": source.rows,
-                 "columns": {c: str(t) for c, t in frame.dtypes.items()}, "included": include_data}
-    if include_data:
-        frame.to_csv(out / "data.csv", index=False)
-        data_info["file"] = "data.csv"
-        data_info["file_sha256"] = _sha(out / "data.csv")  # the copy's bytes differ from the original's
-    elif not source.label.startswith("bundled:") and source.label != "DataFrame":
-        data_info["path"] = str(Path(the_spec.origin or ".").resolve() / source.label)
-    (out / "data.json").write_text(json.dumps(data_info, indent=2) + "\n")
-    (out / "environment.json").write_text(json.dumps(environment(parity=True), indent=2) + "\n")
-    _write_tables(result, out)
-    (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2, allow_nan=True) + "\n")
-    _write_report(the_spec, the_plan, result, out)
-    files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "manifest.json")
-    (out / "manifest.json").write_text(json.dumps({"files": {n: _sha(out / n) for n in files}}, indent=2) + "\n")
-    return out
+    files = contents(the_spec, the_plan, result, data_info, include_data=include_data, frame=frame)
+    zip_out = target_path(directory).name.lower().endswith(".zip")
+    staged = Path(tempfile.mkdtemp(prefix="causalspec-archive-")) if zip_out else staging_dir(target_path(directory))
+    try:
+        for name, content in files.items():
+            with open(staged / name, "xb") as fh:  # "x": the staging folder is new, nothing may be there
+                fh.write(content)
+        if zip_out:
+            return publish_zip(staged, directory, force=force)
+        return publish_dir(staged, directory, force=force)
+    finally:
+        discard(staged)  # after a successful rename the staging name no longer exists
 
 
-def unpack(zip_path: "str | Path", target: "str | Path") -> Path:
-    """Extract an archive zip, refusing any member whose path would land outside ``target``."""
-    root = Path(target).resolve()
-    with zipfile.ZipFile(zip_path) as zf:
-        for member in zf.namelist():
-            dest = (root / member).resolve()
-            if root != dest and root not in dest.parents:
-                raise CausalSpecError(f"the archive member {member!r} would be written outside {str(root)!r}.",
-                                      fix="Do not use this zip: it was not written by causalspec.")
-        zf.extractall(root)
-    return root
+def analysed_data(the_spec, data: Any = None):
+    """(frame, source, data.json dict) for the data the analysis uses: ``data`` if given, else the spec's."""
+    import pandas as pd
+
+    if data is None:
+        frame, source = read_data(the_spec.data, the_spec.origin)
+        path = None
+        if not source.label.startswith("bundled:") and source.label != "DataFrame":
+            path = str(Path(the_spec.origin or ".").resolve() / source.label)
+    elif isinstance(data, pd.DataFrame):
+        frame, source = read_data(data, None, loc="data")
+        path = None
+    else:
+        frame, source = read_data(Path(data), None, loc="--data")
+        path = str(Path(data).resolve())
+    info: dict[str, Any] = {"source": source.label, "sha256": source.sha256, "rows": source.rows,
+                            "columns": {str(c): str(t) for c, t in frame.dtypes.items()}, "included": False,
+                            "replaces_spec_data": data is not None}
+    if path is not None:
+        info["path"] = path
+    return frame, source, info
 
 
-def _write_tables(result, out: Path) -> None:
-    from ..report._tables import etable
+def figure_makers(spec, plan, result) -> "dict[str, Callable[[], Any]]":
+    """The figures this result's archive holds, by name, each as a function drawing it.
 
-    for fmt, ext in (("markdown", "md"), ("latex", "tex"), ("html", "html")):
-        (out / f"table.{ext}").write_text(etable([result], format=fmt))
-
-
-def _write_report(spec, plan, result, out: Path) -> None:
-    import matplotlib.pyplot as plt
-
+    ``verify`` uses the names (not the drawings: PNG bytes depend on the matplotlib version) to check that the
+    archive holds exactly these figures."""
     from ..report._event_study import event_study_plot
-    from ..report._figures import dag_figure, estimate_figure, to_bytes
-    from ..report._html import report_html
+    from ..report._figures import dag_figure, estimate_figure
     from ..sensitivity import contour_plot
 
-    figures = {"estimates": estimate_figure(result)}
+    makers: dict[str, Callable[[], Any]] = {"estimates": lambda: estimate_figure(result)}
     if hasattr(getattr(result.sensitivity, "ovb", None), "rv_q"):
-        figures["sensitivity_contour"] = contour_plot(result.sensitivity.ovb)
+        makers["sensitivity_contour"] = lambda: contour_plot(result.sensitivity.ovb)
     if result.extras.get("event_study"):
-        figures["event_study"] = event_study_plot(result)
+        makers["event_study"] = lambda: event_study_plot(result)
     if result.extras.get("propensity_histogram"):
         from ..report import love_plot, overlap_plot
 
-        figures["overlap"] = overlap_plot(result)
+        makers["overlap"] = lambda: overlap_plot(result)
         if result.extras.get("balance_after"):
-            figures["love_plot"] = love_plot(result)
-    for name, fig in figures.items():
-        (out / f"{name}.png").write_bytes(to_bytes(fig, "png"))
-        (out / f"{name}.svg").write_bytes(to_bytes(fig, "svg"))
-        plt.close(fig)
-
-    png = None
+            makers["love_plot"] = lambda: love_plot(result)
     edges = getattr(getattr(spec, "dag", None), "edges", None)
     if edges:
-        fig = dag_figure(plan, edges)
-        png = to_bytes(fig, "png")
-        (out / "dag.png").write_bytes(png)
-        (out / "dag.svg").write_bytes(to_bytes(fig, "svg"))
-    (out / "report.html").write_text(report_html(spec, plan, result, png))
+        makers["dag"] = lambda: dag_figure(plan, edges)
+    return makers
 
 
-@dataclass
-class VerifyReport:
-    """Outcome of :func:`verify`; ``exit_code`` 0 identical, 4 numbers differ, 5 tampered, 6 data changed.
+def rendered_text(spec, plan, result, dag_png: "bytes | None") -> dict[str, bytes]:
+    """The tables and report.html, as bytes (what verify re-renders and compares)."""
+    from ..report._html import report_html
+    from ..report._tables import etable
 
-    (1-3 are the CLI's usual error / usage / internal codes.)"""
-
-    tampered: list[str] = field(default_factory=list)
-    data_changed: bool = False
-    environment_changed: list[str] = field(default_factory=list)
-    differences: list[str] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        if self.tampered:
-            return 5
-        if self.data_changed:
-            return 6
-        return 4 if self.differences else 0
+    out = {f"table.{ext}": etable([result], format=fmt).encode() for fmt, ext in _TABLES}
+    out["report.html"] = report_html(spec, plan, result, dag_png).encode()
+    return out
 
 
-def _compare(a: Any, b: Any, where: str, rtol: float, out: list[str]) -> None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                out.append(f"{where}.{k}: present in only one")
-            else:
-                _compare(a[k], b[k], f"{where}.{k}", rtol, out)
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            _compare(x, y, f"{where}[{i}]", rtol, out)
-    elif isinstance(a, float) and isinstance(b, (int, float)):
-        if not (math.isnan(a) and math.isnan(b)) and abs(a - b) > rtol * max(abs(a), abs(b), 1e-300):
-            out.append(f"{where}: archived {a!r}, now {b!r} (relative {abs(a - b) / max(abs(a), 1e-300):.3g})")
-    elif a != b:
-        out.append(f"{where}: archived {a!r}, now {b!r}")
+def without_images(report: bytes) -> bytes:
+    """report.html with its embedded PNGs blanked: their bytes depend on the matplotlib version."""
+    return _EMBEDDED_PNG.sub(b"data:image/png;base64,", report)
 
 
-def verify(directory: "str | Path", *, data: "str | Path | None" = None, rtol: float = 1e-10) -> VerifyReport:
-    """Check the manifest, re-read the data, re-run the archived spec and compare results field by field."""
-    if str(directory).endswith(".zip"):
-        with tempfile.TemporaryDirectory() as tmp:
-            unpack(directory, tmp)
-            return verify(tmp, data=data, rtol=rtol)
-    folder = Path(directory)
-    report = VerifyReport()
-    manifest = json.loads((folder / "manifest.json").read_text())
-    for name, digest in manifest["files"].items():
-        path = folder / name
-        if Path(name).name != name or not path.is_file() or _sha(path) != digest:
-            report.tampered.append(name)
-    if report.tampered:
-        return report
-    env = json.loads((folder / "environment.json").read_text())
-    env.pop("parity", None)  # a record of the archiving machine's check, not part of the environment's identity
-    _compare(env, environment(), "environment", 0.0, report.environment_changed)
-    info = json.loads((folder / "data.json").read_text())
-    spec = loads((folder / "spec.yaml").read_text(), "yaml")
-    if data is not None:
-        frame, source = read_data(Path(data), None, loc="--data")
-    elif info.get("file"):
-        frame, source = read_data(folder / info["file"], None)
-    elif info["source"].startswith("bundled:"):
-        frame, source = read_data(info["source"].split(":", 1)[1], None)
-    else:
-        frame, source = read_data(Path(info.get("path", info["source"])), None)
-    if source.sha256 not in (info["sha256"], info.get("file_sha256")):
-        report.data_changed = True
-    result = api.robustness(api.fit(api.plan(spec), frame), frame)
-    now = json.loads(json.dumps(result.to_dict(), allow_nan=True))
-    before = json.loads((folder / "results.json").read_text())
-    before.pop("data", None), now.pop("data", None)
-    _compare(before, now, "results", rtol, report.differences)
-    return report
+def contents(spec, plan, result, data_info: dict, *, include_data: bool = False, frame=None) -> dict[str, bytes]:
+    """Every file of the archive, by name, manifest last."""
+    import matplotlib.pyplot as plt
+
+    from ..report._figures import to_bytes
+
+    data_info = dict(data_info)
+    files: dict[str, bytes] = {"spec.yaml": dumps(spec, "yaml").encode(), "plan.json": plan.to_json().encode()}
+    if include_data:
+        files[DATA_FILE] = frame.to_csv(index=False).encode()
+        data_info.pop("path", None)
+        data_info.update(included=True, file=DATA_FILE, file_sha256=sha256(files[DATA_FILE]))
+    files["data.json"] = (json.dumps(data_info, indent=2) + "\n").encode()
+    files["environment.json"] = (json.dumps(environment(parity=True), indent=2) + "\n").encode()
+    files["results.json"] = (json.dumps(result.to_dict(), indent=2, allow_nan=True) + "\n").encode()
+    dag_png = None
+    for name, make in figure_makers(spec, plan, result).items():
+        fig = make()
+        files[f"{name}.png"] = to_bytes(fig, "png")
+        files[f"{name}.svg"] = to_bytes(fig, "svg")
+        plt.close(fig)
+        if name == "dag":
+            dag_png = files["dag.png"]
+    files.update(rendered_text(spec, plan, result, dag_png))
+    manifest = {"files": {n: sha256(files[n]) for n in sorted(files)}}
+    files["manifest.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+    return files
+
+
+def unpack(zip_path: "str | os.PathLike[str]", target: "str | os.PathLike[str]", *, max_files: int = MAX_FILES,
+           max_bytes: int = MAX_BYTES) -> Path:
+    """Extract an archive zip into the new folder ``target`` (flat regular files only, within the limits).
+
+    Every member is checked before anything is written (see :func:`causalspec.archive._read.read_archive`):
+    a path escaping the folder, an absolute name, a symlink member or a zip bomb is refused."""
+    if Path(zip_path).is_dir():
+        raise CausalSpecError(Problem("", "is a folder, not a zip.", fix="Give a .zip archive.", file=str(zip_path)))
+    arc = read_archive(zip_path, max_files=max_files, max_bytes=max_bytes)
+    root = target_path(target)
+    staged = staging_dir(root)
+    try:
+        for name, content in arc.files.items():
+            with open(staged / name, "xb") as fh:
+                fh.write(content)
+        return publish_dir(staged, root)
+    finally:
+        discard(staged)

@@ -3,17 +3,25 @@ all / optimal adjustment sets and front-door sets."""
 
 from __future__ import annotations
 
+import time
 from itertools import combinations
+from math import comb
 from typing import Iterable, Literal
 
 from causalspec.errors import GraphError, Problem, UnsupportedError
 
 from ._dag import DAG, _closure
-from ._separation import d_connected_exp, list_minimal_separators, moral_graph
+from ._separation import OverBudget, d_connected_exp, list_minimal_separators, moral_graph
 
-__all__ = ["is_adjustment_set", "adjustment_sets", "optimal_adjustment_set", "front_door_sets"]
+__all__ = ["is_adjustment_set", "adjustment_sets", "optimal_adjustment_set", "front_door_sets",
+           "MAX_ADJUSTMENT_SETS", "ADJUSTMENT_TIME_BUDGET"]
 
 _ALL_LIMIT = 20  # type="all" enumerates subsets: refuse more candidates than this
+#: Most minimal adjustment sets listed: a DAG can have exponentially many (2^k for k parallel back-door paths).
+MAX_ADJUSTMENT_SETS = 10_000
+#: Seconds the listing may take before it stops with an error (a large dense DAG is slow well before the cap).
+ADJUSTMENT_TIME_BUDGET = 30.0
+_FRONT_DOOR_TESTS = 200_000  # front_door_sets tests every subset up to max_size: refuse more than this
 
 
 def _xy(dag: DAG, x, y) -> tuple[set[str], set[str]]:
@@ -92,15 +100,17 @@ def is_adjustment_set(dag: DAG, x: str | Iterable[str], y: str | Iterable[str], 
     return not d_connected_exp(dag._expanded, X, Y, Z, pa, ch)
 
 
-def _minimal_total(dag: DAG, X: set[str], Y: set[str]) -> list[frozenset[str]]:
+def _minimal_total(dag: DAG, X: set[str], Y: set[str], max_n: int | None = None,
+                   deadline: float | None = None) -> list[frozenset[str]]:
     pa, _ch = _backdoor(dag, X, Y)
     an = _closure(X | Y, pa)  # type: ignore[arg-type]
     adj = moral_graph(pa, an)
     forbidden = dag._expanded.latent | forbidden_nodes(dag, X, Y)
-    return list_minimal_separators(adj, X, Y, set(forbidden) & an)
+    return list_minimal_separators(adj, X, Y, set(forbidden) & an, max_n=max_n, deadline=deadline)
 
 
-def _minimal_direct(dag: DAG, X: set[str], Y: set[str]) -> list[frozenset[str]]:
+def _minimal_direct(dag: DAG, X: set[str], Y: set[str], max_n: int | None = None,
+                    deadline: float | None = None) -> list[frozenset[str]]:
     exp = dag._expanded
     # descendants of the outcome(s) that X affects may not be conditioned on
     de_y = exp.descendants(exp.descendants(X) & Y)
@@ -108,16 +118,16 @@ def _minimal_direct(dag: DAG, X: set[str], Y: set[str]) -> list[frozenset[str]]:
     an = _closure(X | Y, pa)  # type: ignore[arg-type]
     adj = moral_graph(pa, an)
     forbidden = (exp.latent | de_y) & an
-    return list_minimal_separators(adj, X, Y, set(forbidden))
+    return list_minimal_separators(adj, X, Y, set(forbidden), max_n=max_n, deadline=deadline)
 
 
-def _canonical(dag: DAG, X: set[str], Y: set[str]) -> list[frozenset[str]]:
+def _canonical(dag: DAG, X: set[str], Y: set[str], max_n=None, deadline=None) -> list[frozenset[str]]:
     exp = dag._expanded
     Z = exp.ancestors(X | Y) - exp.latent - X - Y - forbidden_nodes(dag, X, Y)
     return [frozenset(Z)] if is_adjustment_set(dag, X, Y, Z) else []
 
 
-def _all(dag: DAG, X: set[str], Y: set[str]) -> list[frozenset[str]]:
+def _all(dag: DAG, X: set[str], Y: set[str], max_n=None, deadline=None) -> list[frozenset[str]]:
     cand = sorted(set(dag.observed) - X - Y - forbidden_nodes(dag, X, Y))
     if len(cand) > _ALL_LIMIT:
         raise UnsupportedError(Problem("adjustment_sets", f"type='all' would test 2^{len(cand)} subsets.",
@@ -128,7 +138,8 @@ def _all(dag: DAG, X: set[str], Y: set[str]) -> list[frozenset[str]]:
 
 def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
                     type: Literal["minimal", "canonical", "all"] = "minimal",
-                    effect: Literal["total", "direct"] = "total") -> list[tuple[str, ...]]:
+                    effect: Literal["total", "direct"] = "total", *,
+                    max_sets: int | None = None, time_budget: float | None = None) -> list[tuple[str, ...]]:
     """Adjustment sets for the effect of ``x`` on ``y``.
 
     ``type="minimal"`` lists every inclusion-minimal set (minimal separators of the
@@ -138,6 +149,12 @@ def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
     effect (x -> y edges removed).  Each set is a sorted tuple; the list is sorted;
     ``[]`` means no set exists and ``[()]`` that the empty set suffices.
     Matches ``dagitty::adjustmentSets``; van der Zander, Liśkiewicz & Textor (2019).
+
+    A DAG can have exponentially many minimal sets, so the listing is lazy and bounded: more
+    than ``max_sets`` sets (default :data:`MAX_ADJUSTMENT_SETS`) or more than ``time_budget``
+    seconds (default :data:`ADJUSTMENT_TIME_BUDGET`) raise :class:`~causalspec.errors.UnsupportedError`
+    (codes ``too_many_adjustment_sets`` and ``adjustment_time_budget``), which suggests giving the
+    set explicitly.
 
     Examples
     --------
@@ -157,7 +174,22 @@ def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
         raise UnsupportedError(Problem("type", f"type {type!r} is not available for the {effect} effect.",
                                        fix="Use type='minimal', 'canonical' or 'all' (total effect) "
                                            "or 'minimal' (direct effect)."))
-    return sorted({tuple(sorted(s)) for s in fn(dag, X, Y)})
+    limit = MAX_ADJUSTMENT_SETS if max_sets is None else max_sets
+    budget = ADJUSTMENT_TIME_BUDGET if time_budget is None else time_budget
+    what = f"the {effect} effect of {', '.join(sorted(X))} on {', '.join(sorted(Y))}"
+    fix = ("List the variables to adjust for under 'adjustment:' in the spec, so the planner checks that one "
+           "set instead of listing every set; or simplify the DAG.")
+    try:
+        found = fn(dag, X, Y, max_n=limit + 1, deadline=time.monotonic() + budget)
+    except OverBudget as over:
+        raise UnsupportedError(Problem(
+            "dag", f"listing the minimal adjustment sets for {what} took more than {budget:g} seconds "
+                   f"({over.found:,} found so far).", fix=fix, code="adjustment_time_budget")) from None
+    if len(found) > limit:
+        raise UnsupportedError(Problem(
+            "dag", f"the DAG has more than {limit:,} minimal adjustment sets for {what}; causalspec stops "
+                   "listing them there.", fix=fix, code="too_many_adjustment_sets"))
+    return sorted({tuple(sorted(s)) for s in found})
 
 
 def optimal_adjustment_set(dag: DAG, x: str | Iterable[str], y: str | Iterable[str]) -> tuple[str, ...] | None:
@@ -201,7 +233,15 @@ def front_door_sets(dag: DAG, x: str, y: str, max_size: int = 4) -> list[tuple[s
     """
     X, Y = _xy(dag, x, y)
     exp = dag._expanded
-    cand = sorted((exp.descendants(X) - X - Y) - exp.latent)
+    # a node of a minimal front-door set lies on a directed path x -> ... -> y (any other node can be
+    # dropped without breaking (i)-(iii)), so only those are candidates
+    cand = sorted((exp.descendants(X) & exp.ancestors(Y)) - X - Y - exp.latent)
+    tests = sum(comb(len(cand), k) for k in range(1, min(max_size, len(cand)) + 1))
+    if tests > _FRONT_DOOR_TESTS:
+        raise UnsupportedError(Problem(
+            "front_door_sets", f"the front-door search would test {tests:,} sets of up to {max_size} of the "
+                               f"{len(cand):,} nodes between {', '.join(sorted(X))} and {', '.join(sorted(Y))}.",
+            fix="Pass a smaller max_size, or name the front-door set yourself.", code="front_door_budget"))
     out: list[frozenset[str]] = []
     for k in range(1, min(max_size, len(cand)) + 1):
         for M in combinations(cand, k):

@@ -9,6 +9,8 @@ from typing import Iterable, Sequence
 
 from causalspec.errors import GraphError, Problem
 
+from ._names import arrow_problem, arrow_run, name_problem, unicode_arrow
+
 __all__ = ["DAG"]
 
 _ARROWS = ("<->", "->", "<-")
@@ -22,8 +24,23 @@ def _hidden_name(a: str, b: str) -> str:
     return f"{_HIDDEN}{a}<->{b}"
 
 
+class _EdgeSyntax(str):
+    """An edge parse error message that also carries a specific fix."""
+
+    fix: str = ""
+
+    def __new__(cls, message: str, fix: str = "") -> "_EdgeSyntax":
+        self = super().__new__(cls, message)
+        self.fix = fix
+        return self
+
+
 def _tokenize(text: str) -> list[tuple[str, str]] | str:
-    """Split ``text`` into ("name", x) and ("arrow", op) tokens; return an error message on failure."""
+    """Split ``text`` into ("name", x) and ("arrow", op) tokens; return an error message on failure.
+
+    A run of arrow characters is read whole, so ``-->``, ``<--``, ``=>`` or ``→`` is refused as a
+    malformed arrow rather than read as ``->`` with a stray ``-`` glued to a node name.
+    """
     tokens: list[tuple[str, str]] = []
     i, n = 0, len(text)
     buf: list[str] = []
@@ -32,11 +49,28 @@ def _tokenize(text: str) -> list[tuple[str, str]] | str:
         name = "".join(buf).strip()
         buf.clear()
         if name:
+            for end in (name[0], name[-1]):
+                if end in "-=":  # "z - -> w": the '-' belongs to no arrow
+                    return _EdgeSyntax(*arrow_problem(end, text, text.find(name)))
             tokens.append(("name", name))
         return None
 
     while i < n:
         ch = text[i]
+        if ch in "<>-=" or not ch.isascii():
+            run = arrow_run(text, i)
+            if run in _ARROWS:
+                pass  # an arrow: handled below
+            elif run is not None and run not in ("-", "="):  # a lone - or = belongs to a name (age-group)
+                return _EdgeSyntax(*arrow_problem(run, text, i))
+            elif ch in "<>":
+                return _EdgeSyntax(*arrow_problem(ch, text, i))
+            elif unicode_arrow(ch):
+                good = unicode_arrow(ch)
+                return _EdgeSyntax(f"{text!r} is not an edge: {ch!r} (U+{ord(ch):04X}) is not an arrow causalspec "
+                                   "reads.",
+                                   f"Write {(text[:i] + good + text[i + 1:]).strip()!r}; the arrows are "
+                                   "->, <- and <->.")
         # a quote opens a quoted name only at the start of a name; inside one it is a character
         if ch == '"' and not "".join(buf).strip():
             buf.clear()
@@ -54,15 +88,16 @@ def _tokenize(text: str) -> list[tuple[str, str]] | str:
             continue
         for op in _ARROWS:
             if text.startswith(op, i):
-                flush()
+                bad = flush()
+                if bad:
+                    return bad
                 tokens.append(("arrow", op))
                 i += len(op)
                 break
         else:
             buf.append(ch)
             i += 1
-    flush()
-    return tokens
+    return flush() or tokens
 
 
 def parse_edge(text: str) -> list[tuple[str, str, str]] | str:
@@ -177,15 +212,25 @@ class DAG:
             raise GraphError(Problem(loc, "edges must be a list of strings, not one string.",
                                      fix='Write edges: ["a -> b", "b -> c"].'))
         problems: list[Problem] = []
+        checked: set[str] = set()  # names whose spelling was checked (each bad name is reported once)
         seen: dict[tuple[str, str, str], int] = {}
         triples: list[tuple[str, str, str]] = []
         for i, text in enumerate(edges):
             where = f"{loc}[{i}]"
             parsed = parse_edge(text)
             if isinstance(parsed, str):
-                problems.append(Problem(where, parsed + ".",
-                                        fix='Write the edge as "a -> b", "a <- b" or "a <-> b"; '
-                                            'quote names containing arrows with double quotes.'))
+                message = parsed if parsed.endswith(".") else parsed + "."
+                problems.append(Problem(where, message,
+                                        fix=getattr(parsed, "fix", "") or
+                                        'Write the edge as "a -> b", "a <- b" or "a <-> b"; '
+                                        'quote names containing arrows with double quotes.'))
+                continue
+            bad_names = [(nm, why) for nm in dict.fromkeys(name for t in parsed for name in (t[0], t[2]))
+                         if nm not in checked and (why := name_problem(nm))]
+            checked.update(name for t in parsed for name in (t[0], t[2]))
+            for _nm, (message, fix) in bad_names:
+                problems.append(Problem(where, message, fix=fix))
+            if bad_names:
                 continue
             for t in parsed:
                 a, op, b = t
@@ -204,10 +249,15 @@ class DAG:
                     continue
                 seen[t] = i
                 triples.append(t)
+        nodes = list(nodes)
         node_set = set(nodes)
-        for n in node_set:
+        nodes_loc = loc[: -len("edges")] + "nodes" if loc.endswith("edges") else loc
+        for k, n in enumerate(nodes):
             if not isinstance(n, str) or not n or _HIDDEN in n:
                 problems.append(Problem(f"{loc}", f"node {n!r} is not a valid name.", fix="Use a non-empty string."))
+            elif n not in checked and (why := name_problem(n)):
+                problems.append(Problem(f"{nodes_loc}[{k}]", why[0], fix=why[1]))
+            checked.add(n) if isinstance(n, str) else None
         for a, _op, b in triples:
             node_set.update((a, b))
         latent_set = frozenset(latent)

@@ -12,10 +12,15 @@ from dataclasses import replace
 from causalspec.errors import GraphError, Problem
 
 from ._dag import DAG, _q
+from ._names import arrow_problem, arrow_run, name_problem, unicode_arrow
 
-__all__ = ["parse_dagitty"]
+__all__ = ["parse_dagitty", "MAX_GROUP_DEPTH", "MAX_DAGITTY_EDGES"]
 
 _OPS = ("<->", "->", "<-", "--")
+#: Deepest nesting of { } groups: the parser recurses once per level, so bound it far below Python's stack.
+MAX_GROUP_DEPTH = 64
+#: Most edges a dagitty text may make: {a1 ... a1000} -> {b1 ... b1000} is a million edges from 12 kB.
+MAX_DAGITTY_EDGES = 100_000
 _PUNCT = "{}[];,="
 _FLAGS = {"exposure", "outcome", "latent", "adjusted", "selected", "source", "target"}
 _GRAPH_TYPES = {"dag", "pdag", "mag", "pag", "graph", "digraph"}
@@ -50,6 +55,20 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
             out.append(("str", "".join(buf), line))
             line += text.count("\n", i, j)
             i = j + 1
+        elif _malformed_arrow(text, i):
+            # a malformed arrow (-->, <--, =>, a stray < or >, →) is refused, never glued to a name
+            run = _malformed_arrow(text, i)
+            start = text.rfind("\n", 0, i) + 1
+            end = text.find("\n", i)
+            snippet = text[start:] if end < 0 else text[start:end]
+            good = unicode_arrow(ch)
+            if good:
+                fixed = (snippet[: i - start] + good + snippet[i - start + 1:]).strip()
+                raise _Syntax(line, f"{ch!r} (U+{ord(ch):04X}) is not an arrow causalspec reads.",
+                              f"Write {fixed!r}; the arrows are ->, <- and <->.")
+            indent = len(snippet) - len(snippet.lstrip())
+            message, fix = arrow_problem(run, snippet.strip(), i - start - indent)
+            raise _Syntax(line, message.split(" is not an edge: ", 1)[-1], fix)
         elif any(text.startswith(op, i) for op in _OPS):
             op = next(op for op in _OPS if text.startswith(op, i))
             out.append(("op", op, line))
@@ -67,6 +86,19 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
+def _malformed_arrow(text: str, i: int) -> str | None:
+    """The malformed arrow starting at ``text[i]`` (``-->``, ``=>``, a stray ``<``, ``→``), or None."""
+    ch = text[i]
+    if unicode_arrow(ch):
+        return ch
+    if ch not in "<>-=":
+        return None
+    run = arrow_run(text, i)
+    if run is None:
+        return ch if ch in "<>" else None
+    return None if run in ("-", "=") or run in _OPS else run
+
+
 class _Parser:
     def __init__(self, text: str):
         self.toks = _tokens(text)
@@ -76,6 +108,7 @@ class _Parser:
         self.edges: dict[tuple[str, str, str], int] = {}
         self.flags: dict[str, set[str]] = {f: set() for f in _FLAGS}
         self.positions: dict[str, str] = {}
+        self.depth = 0
 
     def peek(self, k: int = 0):
         j = self.i + k
@@ -128,11 +161,26 @@ class _Parser:
         if t[0] in ("name", "str"):
             if t[0] == "name" and not t[1]:
                 raise _Syntax(t[2], "empty node name.")
+            stray = next((c for c in t[1] if c in "<>"), None) or \
+                next((c for c in (t[1][0], t[1][-1]) if c in "-="), None)  # "a - -> b": a '-' of no arrow
+            if t[0] == "name" and stray:
+                raise _Syntax(t[2], f"a stray {stray!r} in {t[1]!r} is not part of an arrow.",
+                              "Remove it, or quote a name that contains it; the arrows are ->, <- and <->.")
+            bad = name_problem(t[1])
+            if bad:
+                raise _Syntax(t[2], *bad)
             self.add_node(t[1])
             return [t[1]]
         if t[0] == "punct" and t[1] == "{":
-            inner = self.statements(until="}")
-            self.expect("}")
+            self.depth += 1
+            try:
+                if self.depth > MAX_GROUP_DEPTH:
+                    raise _Syntax(t[2], f"groups {{ }} are nested more than {MAX_GROUP_DEPTH} deep.",
+                                  "A DAG needs one level of { } at most: flatten the groups.")
+                inner = self.statements(until="}")
+                self.expect("}")
+            finally:
+                self.depth -= 1
             return inner
         raise _Syntax(t[2], f"expected a node name but found {t[1] or 'the end of the text'!r}.",
                       "Quote names that contain spaces or punctuation with double quotes.")
@@ -171,6 +219,10 @@ class _Parser:
                     else:
                         key = (min(a, b), "<->", max(a, b))
                     self.edges.setdefault(key, t[2])
+                    if len(self.edges) > MAX_DAGITTY_EDGES:
+                        raise _Syntax(t[2], f"the graph has more than {MAX_DAGITTY_EDGES:,} edges.",
+                                      "Check the groups { } on this line: each node of one is joined to each of "
+                                      "the other.")
             mentioned.extend(right)
             left, chained = right, True
 

@@ -9,6 +9,7 @@ van der Zander, Liśkiewicz & Textor (2019).
 
 from __future__ import annotations
 
+import time
 from typing import Iterable, Mapping
 
 from ._dag import DAG, _Expanded, _closure
@@ -99,14 +100,28 @@ def _bits(m: int):
         m ^= low
 
 
+class OverBudget(Exception):
+    """Raised by :func:`list_minimal_separators` when its ``deadline`` passes before the listing ends."""
+
+    def __init__(self, found: int):
+        super().__init__(f"stopped after {found} separators")
+        self.found = found
+
+
 def list_minimal_separators(adj: Mapping[str, set[str]], S: set[str], T: set[str],
-                            forbidden: set[str], max_n: int | None = None) -> list[frozenset[str]]:
+                            forbidden: set[str], max_n: int | None = None,
+                            deadline: float | None = None) -> list[frozenset[str]]:
     """Every inclusion-minimal vertex set, free of ``forbidden`` and of S, T, separating S from T.
 
     Takata (2010) "Space-optimal, backtracking algorithms to list the minimal vertex
     separators of a graph", Discrete Appl Math 158:1660-1667.  Forbidden vertices are
     eliminated first (their neighbours become a clique: a separator can never use them),
     S and T are merged into one vertex each, and vertex sets are bit masks for speed.
+
+    The backtracking runs on an explicit stack (its depth grows with the number of vertices,
+    so recursion would overflow on large graphs), stops after ``max_n`` separators, and raises
+    :class:`OverBudget` once ``time.monotonic()`` passes ``deadline``: a graph can have
+    exponentially many minimal separators.
     """
     forbidden = set(forbidden) - S - T
     if S & T:
@@ -164,26 +179,30 @@ def list_minimal_separators(adj: Mapping[str, set[str]], S: set[str], T: set[str
         return comp
 
     out: list[int] = []
-
-    def rec(A: int, U: int) -> None:
+    # Takata's recursion rec(A, U), depth-first in the same order: rec(A* + v, U) before rec(A*, U + v)
+    stack = [(s_bit, t_bit | adjm[1])]
+    steps = 0
+    while stack:
         if max_n is not None and len(out) >= max_n:
-            return
+            break
+        steps += 1
+        if deadline is not None and not steps & 255 and time.monotonic() > deadline:
+            raise OverBudget(len(out))
+        A, U = stack.pop()
         C = component(t_bit, neighbours(A))
         if C & A:
-            return
+            continue
         SA = neighbours(C)  # the minimal separator closest to A
         Astar = component(s_bit, SA)
         if Astar & U:
-            return
+            continue
         free = neighbours(Astar) & ~U
         if free:
             v = free & -free
-            rec(Astar | v, U)
-            rec(Astar, U | v)
+            stack.append((Astar, U | v))
+            stack.append((Astar | v, U))
         else:
             out.append(SA)
-
-    rec(s_bit, t_bit | adjm[1])
     return [frozenset(names[i] for i in _bits(m)) for m in out]
 
 
