@@ -50,7 +50,7 @@ from causalspec.spec.did import DiDDesign
 from causalspec.spec.event_study import EventStudyDesign
 from causalspec.spec.experiment import ExperimentDesign
 from causalspec.spec.iv import IVDesign
-from causalspec.spec.observational import ObservationalDesign
+from causalspec.spec.observational import MatchingOptions, ObservationalDesign  # noqa: F401  (re-exported)
 from causalspec.spec.panel import PanelDesign
 import typing
 
