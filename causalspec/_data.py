@@ -233,10 +233,13 @@ def _read_parquet(raw: bytes, where: str, loc: str, limit: int) -> pd.DataFrame:
             raise DataError(Problem(loc, f"the file has {meta.num_columns:,} columns; causalspec reads at most "
                                          f"{MAX_DATA_COLUMNS:,}.", fix="Keep only the columns the spec uses.",
                                     code="data_too_large", file=where))
-        # a small compressed file can expand enormously: bound the size its metadata declares before reading
-        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        # a small file can expand enormously (compression, run-length and dictionary encoding): bound the
+        # memory it will take before reading — the declared size, or at least 8 bytes per cell
+        expanded = max(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
+                       8 * meta.num_rows * meta.num_columns)
         if expanded > limit:
-            raise _too_large(loc, where, f"the file's columns take {expanded:,} bytes uncompressed", limit)
+            raise _too_large(loc, where, f"the file's {meta.num_rows:,} rows x {meta.num_columns:,} columns take "
+                                         f"at least {expanded:,} bytes uncompressed", limit)
         return parquet.read().to_pandas()
     except DataError:
         raise
