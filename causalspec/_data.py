@@ -18,15 +18,15 @@ import difflib
 import hashlib
 import io
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import datasets
-from .errors import DataError, Problem
+from causalspec import datasets
+from causalspec._files import Refusal, read_regular
+from causalspec.errors import DataError, Problem
 
 __all__ = ["DataSource", "read_data", "check_columns", "check_levels", "MAX_DATA_BYTES", "MAX_DATA_COLUMNS",
            "MAX_LEVELS"]
@@ -79,19 +79,6 @@ def max_data_bytes() -> int:
     return value
 
 
-def _file_kind(mode: int) -> str | None:
-    """What a non-regular file is, in words; None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _too_large(loc: str, where: str, what: str, limit: int) -> DataError:
@@ -102,45 +89,23 @@ def _too_large(loc: str, where: str, what: str, limit: int) -> DataError:
 
 
 def _read_bounded(path: Path, limit: int, loc: str) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, or a :class:`DataError` naming the file.
-
-    Opened without blocking and checked on the opened descriptor (``fstat``): a FIFO, a device or a
-    symlink to one is refused before any read, and ``st_size`` is not trusted (at most ``limit + 1``
-    bytes are read).
-    """
+    """The bytes of a regular file of at most ``limit`` bytes, or a :class:`DataError` naming the file."""
     where = str(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
-        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise DataError(Problem(loc, f"the data file {where!r} does not exist.",
-                                fix="Check the path; a relative path is read from the spec file's folder.")) from None
-    except OSError as exc:
-        raise DataError(Problem(loc, f"cannot read {where!r}: {exc.strerror}.", fix="Check the path.")) from None
-    try:
-        info = os.fstat(fd)
-        kind = _file_kind(info.st_mode)
-        if kind is not None:
-            raise DataError(Problem(loc, f"the data path {where!r} is {kind}, not a data file.",
+        return read_regular(path, limit, chunk=1 << 24)
+    except Refusal as r:
+        if r.reason == "missing":
+            raise DataError(Problem(loc, f"the data file {where!r} does not exist.",
+                                    fix="Check the path; a relative path is read from the spec file's folder.")) from None
+        if r.reason in ("folder", "special"):
+            raise DataError(Problem(loc, f"the data path {where!r} is {r.kind}, not a data file.",
                                     fix="Name a regular CSV or Parquet file (pipes and devices are never read).",
-                                    code="not_a_file", file=where))
-        if info.st_size > limit:
-            raise _too_large(loc, where, f"the data file is {info.st_size:,} bytes", limit)
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > limit:
-            raise _too_large(loc, where, "the data file is larger than the limit", limit)
-        return b"".join(chunks)
-    except OSError as exc:
-        raise DataError(Problem(loc, f"cannot read {where!r}: {exc.strerror}.", fix="Check the path.")) from None
-    finally:
-        os.close(fd)
+                                    code="not_a_file", file=where)) from None
+        if r.reason == "too_large":
+            what = (f"the data file is {r.size:,} bytes" if r.size is not None
+                    else "the data file is larger than the limit")
+            raise _too_large(loc, where, what, limit) from None
+        raise DataError(Problem(loc, f"cannot read {where!r}: {r.strerror}.", fix="Check the path.")) from None
 
 
 def _first_bad_utf8(raw: bytes) -> int:

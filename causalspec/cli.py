@@ -23,8 +23,15 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
-from .errors import ArchiveError, ArchiveNotFoundError, CausalSpecError, Problem
+from causalspec._version import __version__
+from causalspec.errors import ArchiveError, ArchiveNotFoundError, CausalSpecError, Problem
+from causalspec import api
+from causalspec.archive import archive
+from causalspec.archive import diff
+from causalspec.archive import verify
+from causalspec.archive._write import check_target
+from causalspec.parity import run_parity
+from causalspec.spec import json_schema
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_TAMPERED = 5  # verify: tampered, malformed or unsafe archive
@@ -197,7 +204,6 @@ def _gh_property(text: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from . import api
 
     failed = 0
     records = []
@@ -237,7 +243,6 @@ def _with_file(p: Problem, path: str) -> Problem:
 
 
 def _cmd_plan(args) -> int:
-    from . import api
 
     plan = api.plan(api.load(args.spec))
     sys.stdout.write(plan.to_json() if args.json else plan.explain())
@@ -245,10 +250,8 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from . import api
 
     if args.archive:  # refuse an existing target before spending the time to run
-        from .archive._write import check_target
 
         check_target(args.archive, force=args.force)
     spec = api.load(args.spec)
@@ -261,7 +264,6 @@ def _cmd_run(args) -> int:
                      all_adjustment_sets=args.all_adjustment_sets, progress=not args.json and sys.stderr.isatty())
     sys.stdout.write(result.to_json() if args.json else result.summary())
     if args.archive:
-        from .archive import archive
 
         # the data analysed (--data when given), so the archive records the sample the summary printed
         written = archive(spec, args.archive, include_data=args.include_data, data=data, force=args.force)
@@ -270,7 +272,6 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from .archive import verify
 
     report = verify(args.archive, data=args.data)
     for name in report.tampered:
@@ -292,21 +293,18 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_diff(args) -> int:
-    from .archive import diff
 
     sys.stdout.write(diff(args.a, args.b))
     return EXIT_OK
 
 
 def _cmd_schema(args) -> int:
-    from .spec import json_schema
 
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 def _cmd_parity(args) -> int:
-    from .parity import run_parity
 
     report = run_parity(progress=not args.json and sys.stderr.isatty())
     if args.json:

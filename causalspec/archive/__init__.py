@@ -4,8 +4,8 @@ An archive is a flat folder (or .zip) of regular files; reading one never execut
 follows a link in it and never extracts a zip to disk (docs/archive.md, docs/security.md).
 """
 
-from ._core import archive
-from ._diff import diff
-from ._verify import VerifyReport, verify
+from causalspec.archive._core import archive
+from causalspec.archive._diff import diff
+from causalspec.archive._verify import VerifyReport, verify
 
 __all__ = ["archive", "verify", "diff", "VerifyReport"]

@@ -18,12 +18,23 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import api
-from .._data import read_data
-from ..errors import CausalSpecError, Problem
-from ._read import MAX_BYTES, MAX_FILES, read_archive
-from ._write import check_target, discard, publish_dir, publish_zip, staging_dir, target_path
-from ..spec import dumps, loads
+from causalspec import api
+from causalspec._data import read_data
+from causalspec.errors import CausalSpecError, Problem
+from causalspec.archive._read import MAX_BYTES, MAX_FILES, read_archive
+from causalspec.archive._write import check_target, discard, publish_dir, publish_zip, staging_dir, target_path
+from causalspec.spec import dumps, loads
+from causalspec._version import __version__
+from causalspec.parity import run_parity
+from causalspec.report import love_plot, overlap_plot
+from causalspec.report._event_study import event_study_plot
+from causalspec.report._figures import dag_figure, estimate_figure
+from causalspec.report._figures import to_bytes
+from causalspec.report._html import report_html
+from causalspec.report._tables import etable
+from causalspec.sensitivity import contour_plot
+import numpy as np
+import pandas as pd
 
 _DEPENDENCIES = ("numpy", "pandas", "scipy", "formulaic", "statsmodels", "linearmodels", "pydantic", "networkx",
                  "pyyaml", "matplotlib")
@@ -38,7 +49,6 @@ def _version(name: str) -> str:
 
 def _blas() -> dict[str, Any]:
     """numpy's BLAS / LAPACK as numpy reports them (the library that can move the last digits)."""
-    import numpy as np
 
     try:
         cfg = np.show_config(mode="dicts")  # numpy >= 1.25
@@ -52,7 +62,6 @@ def _blas() -> dict[str, Any]:
 def environment(parity: bool = False) -> dict[str, Any]:
     """Python, OS, package versions and numpy's BLAS (what can move numbers between machines); with
     ``parity``, the summary line of the shipped R parity cases run on this machine."""
-    from .. import __version__
 
     env = {"python": sys.version.split()[0], "os": platform.platform(), "machine": platform.machine(),
            "causalspec": __version__, "packages": {n: _version(n) for n in _DEPENDENCIES}, "blas": _blas()}
@@ -64,7 +73,6 @@ def environment(parity: bool = False) -> dict[str, Any]:
 @functools.lru_cache(maxsize=1)
 def _parity_line() -> str:
     """The shipped R cases run once per process (about a second), for every archive written."""
-    from ..parity import run_parity
 
     return run_parity().summary_line()
 
@@ -147,7 +155,6 @@ def archive(spec: Any, directory: "str | os.PathLike[str]", *, include_data: boo
 
 def analysed_data(the_spec, data: Any = None):
     """(frame, source, data.json dict) for the data the analysis uses: ``data`` if given, else the spec's."""
-    import pandas as pd
 
     if data is None:
         frame, source = read_data(the_spec.data, the_spec.origin)
@@ -173,9 +180,6 @@ def figure_makers(spec, plan, result) -> "dict[str, Callable[[], Any]]":
 
     ``verify`` uses the names (not the drawings: PNG bytes depend on the matplotlib version) to check that the
     archive holds exactly these figures."""
-    from ..report._event_study import event_study_plot
-    from ..report._figures import dag_figure, estimate_figure
-    from ..sensitivity import contour_plot
 
     makers: dict[str, Callable[[], Any]] = {"estimates": lambda: estimate_figure(result)}
     if hasattr(getattr(result.sensitivity, "ovb", None), "rv_q"):
@@ -183,7 +187,6 @@ def figure_makers(spec, plan, result) -> "dict[str, Callable[[], Any]]":
     if result.extras.get("event_study"):
         makers["event_study"] = lambda: event_study_plot(result)
     if result.extras.get("propensity_histogram"):
-        from ..report import love_plot, overlap_plot
 
         makers["overlap"] = lambda: overlap_plot(result)
         if result.extras.get("balance_after"):
@@ -196,8 +199,6 @@ def figure_makers(spec, plan, result) -> "dict[str, Callable[[], Any]]":
 
 def rendered_text(spec, plan, result, dag_png: "bytes | None") -> dict[str, bytes]:
     """The tables and report.html, as bytes (what verify re-renders and compares)."""
-    from ..report._html import report_html
-    from ..report._tables import etable
 
     out = {f"table.{ext}": etable([result], format=fmt).encode() for fmt, ext in _TABLES}
     out["report.html"] = report_html(spec, plan, result, dag_png).encode()
@@ -212,8 +213,6 @@ def without_images(report: bytes) -> bytes:
 def contents(spec, plan, result, data_info: dict, *, include_data: bool = False, frame=None) -> dict[str, bytes]:
     """Every file of the archive, by name, manifest last."""
     import matplotlib.pyplot as plt
-
-    from ..report._figures import to_bytes
 
     data_info = dict(data_info)
     files: dict[str, bytes] = {"spec.yaml": dumps(spec, "yaml").encode(), "plan.json": plan.to_json().encode()}

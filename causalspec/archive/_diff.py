@@ -14,8 +14,10 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .. import api
-from ..errors import ArchiveError, Problem
+from causalspec import api
+from causalspec.errors import ArchiveError, Problem
+from causalspec.archive._read import parse_json, read_archive
+from causalspec.archive._verify import VerifyReport, _spec, check_manifest
 
 _PLAN_KEYS = ("adjustment_set", "estimator", "formula", "vcov", "estimand", "identified")
 
@@ -31,8 +33,6 @@ def _is_archive_path(path: "str | Path") -> bool:
 def _side(path: "str | Path") -> tuple[dict, dict, dict | None]:
     """(spec, plan, results) as plain dicts; an archive is read as data (checked like verify), never executed."""
     if _is_archive_path(path):
-        from ._read import parse_json, read_archive
-        from ._verify import VerifyReport, _spec, check_manifest
 
         arc = read_archive(path)
         report = VerifyReport()

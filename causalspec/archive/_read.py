@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError, ArchiveNotFoundError, Problem
+from causalspec.errors import ArchiveError, ArchiveNotFoundError, Problem
 
 __all__ = ["MAX_FILES", "MAX_BYTES", "Archive", "read_archive", "plain_name", "parse_json"]
 

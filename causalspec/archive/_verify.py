@@ -17,13 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import api
-from .._data import read_data
-from ..errors import ArchiveError, CausalSpecError, DataError, Problem
-from ..spec import dumps, loads
-from ._core import (CORE_FILES, DATA_FILE, FIGURES, environment, figure_makers, rendered_text, sha256,
+from causalspec import api
+from causalspec._data import read_data
+from causalspec.errors import ArchiveError, CausalSpecError, DataError, Problem
+from causalspec.spec import dumps, loads
+from causalspec.archive._core import (CORE_FILES, DATA_FILE, FIGURES, environment, figure_makers, rendered_text, sha256,
                     without_images)
-from ._read import MAX_BYTES, MAX_FILES, Archive, parse_json, plain_name, read_archive
+from causalspec.archive._read import MAX_BYTES, MAX_FILES, Archive, parse_json, plain_name, read_archive
 
 __all__ = ["VerifyReport", "verify", "check_manifest"]
 

@@ -25,7 +25,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..errors import ArchiveError, ArchiveExistsError, Problem
+from causalspec.errors import ArchiveError, ArchiveExistsError, Problem
 
 __all__ = ["target_path", "check_target", "staging_dir", "publish_dir", "publish_zip", "discard"]
 

@@ -4,12 +4,12 @@ Pure Python, no data.  Every algorithm treats ``a <-> b`` as a latent common cau
 and never places a latent node in an adjustment or conditioning set.
 """
 
-from ._adjustment import adjustment_sets, front_door_sets, is_adjustment_set, optimal_adjustment_set
-from ._dag import DAG
-from ._implications import implied_conditional_independencies, instrumental_variables
-from ._paths import Path, paths
-from ._roles import Role, node_roles
-from ._separation import d_separated
+from causalspec.graph._adjustment import adjustment_sets, front_door_sets, is_adjustment_set, optimal_adjustment_set
+from causalspec.graph._dag import DAG
+from causalspec.graph._implications import implied_conditional_independencies, instrumental_variables
+from causalspec.graph._paths import Path, paths
+from causalspec.graph._roles import Role, node_roles
+from causalspec.graph._separation import d_separated
 
 __all__ = [
     "DAG",

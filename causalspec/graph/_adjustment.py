@@ -10,8 +10,8 @@ from typing import Iterable, Literal
 
 from causalspec.errors import GraphError, Problem, UnsupportedError
 
-from ._dag import DAG, _closure
-from ._separation import OverBudget, d_connected_exp, list_minimal_separators, moral_graph
+from causalspec.graph._dag import DAG, _closure
+from causalspec.graph._separation import OverBudget, d_connected_exp, list_minimal_separators, moral_graph
 
 __all__ = ["is_adjustment_set", "adjustment_sets", "optimal_adjustment_set", "front_door_sets",
            "MAX_ADJUSTMENT_SETS", "ADJUSTMENT_TIME_BUDGET"]

@@ -1,26 +1,38 @@
 """A parser for dagitty's graph syntax (``dag { x [exposure] ; x -> {a b} ; a <-> b }``).
 
-It tokenises the text and builds a :class:`~causalspec.graph.DAG`; nothing in the text
+It tokenises the text into edges and attributes (``DAG.from_dagitty`` builds the graph); nothing in the text
 is ever evaluated.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from causalspec.errors import GraphError, Problem
 
-from ._dag import DAG, _q
-from ._names import arrow_problem, arrow_run, name_problem, unicode_arrow
+from causalspec.graph._names import arrow_problem, arrow_run, name_problem, unicode_arrow
 
-__all__ = ["parse_dagitty", "MAX_GROUP_DEPTH", "MAX_DAGITTY_EDGES"]
+__all__ = ["read_dagitty", "DagittyText", "relocate", "MAX_GROUP_DEPTH", "MAX_DAGITTY_EDGES"]
 
 _OPS = ("<->", "->", "<-", "--")
 #: Deepest nesting of { } groups: the parser recurses once per level, so bound it far below Python's stack.
 MAX_GROUP_DEPTH = 64
 #: Most edges a dagitty text may make: {a1 ... a1000} -> {b1 ... b1000} is a million edges from 12 kB.
 MAX_DAGITTY_EDGES = 100_000
+
+
+@dataclass(frozen=True)
+class DagittyText:
+    """What dagitty text says: edges as (a, op, b) with the line of each, and the node attributes."""
+
+    edges: tuple[tuple[str, str, str], ...]
+    lines: tuple[int, ...]
+    latent: frozenset[str]
+    nodes: tuple[str, ...]
+    exposures: frozenset[str]
+    outcomes: frozenset[str]
+    positions: tuple[tuple[str, str], ...]
 _PUNCT = "{}[];,="
 _FLAGS = {"exposure", "outcome", "latent", "adjusted", "selected", "source", "target"}
 _GRAPH_TYPES = {"dag", "pdag", "mag", "pag", "graph", "digraph"}
@@ -260,8 +272,9 @@ class _Parser:
                 self.positions[v] = value
 
 
-def parse_dagitty(text: str) -> DAG:
-    """Parse dagitty text into a :class:`DAG` carrying exposures/outcomes from the attributes."""
+def read_dagitty(text: str) -> DagittyText:
+    """Tokenise and parse dagitty text into its edges and node attributes (:meth:`DAG.from_dagitty` builds the
+    graph from them); a syntax error is a GraphError at ``dag line N``."""
     if not isinstance(text, str):
         raise GraphError(Problem("dag", f"dagitty text must be a string, not {type(text).__name__}.",
                                  fix="Pass the graph as text like 'dag { x -> y }'."))
@@ -270,19 +283,17 @@ def parse_dagitty(text: str) -> DAG:
         p.parse()
     except _Syntax as err:
         raise GraphError(Problem(f"dag line {err.line}", err.message, fix=err.fix)) from None
-    edges = [f"{_q(a)} {op} {_q(b)}" for (a, op, b) in p.edges]
-    lines = list(p.edges.values())
-    try:
-        dag = DAG.from_edges(edges, latent=p.flags["latent"], nodes=p.nodes, loc="dag.edges",
-                             exposures=p.flags["exposure"] | p.flags["source"],
-                             outcomes=p.flags["outcome"] | p.flags["target"])
-    except GraphError as err:
-        # name the line of the dagitty text, not the index of an edge list the user never wrote
-        def relocate(prob: Problem) -> Problem:
-            m = re.fullmatch(r"dag\.edges\[(\d+)\]", prob.loc)
-            msg = re.sub(r" \(?(?:already )?at dag\.edges\[\d+\]\)?", "", prob.message)
-            return replace(prob, loc=f"dag line {lines[int(m.group(1))]}", message=msg) if m else prob
+    return DagittyText(edges=tuple(p.edges), lines=tuple(p.edges.values()), latent=frozenset(p.flags["latent"]),
+                       nodes=tuple(p.nodes), exposures=frozenset(p.flags["exposure"] | p.flags["source"]),
+                       outcomes=frozenset(p.flags["outcome"] | p.flags["target"]),
+                       positions=tuple(sorted(p.positions.items())))
 
-        raise GraphError([relocate(q) for q in err.problems]) from None
-    return DAG(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes,
-               tuple(sorted(p.positions.items())))
+
+def relocate(err: GraphError, lines: tuple[int, ...]) -> GraphError:
+    """Name the line of the dagitty text, not the index of an edge list the user never wrote."""
+    def one(prob: Problem) -> Problem:
+        m = re.fullmatch(r"dag\.edges\[(\d+)\]", prob.loc)
+        msg = re.sub(r" \(?(?:already )?at dag\.edges\[\d+\]\)?", "", prob.message)
+        return replace(prob, loc=f"dag line {lines[int(m.group(1))]}", message=msg) if m else prob
+
+    return GraphError([one(q) for q in err.problems])

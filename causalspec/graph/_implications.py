@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from causalspec.errors import Problem, UnsupportedError
 
-from ._adjustment import _backdoor, _xy
-from ._dag import DAG, _closure
-from ._separation import d_connected_exp, find_minimal_separator, list_minimal_separators, moral_graph
+from causalspec.graph._adjustment import _backdoor, _xy
+from causalspec.graph._dag import DAG, _closure
+from causalspec.graph._separation import d_connected_exp, find_minimal_separator, list_minimal_separators, moral_graph
 
 __all__ = ["instrumental_variables", "implied_conditional_independencies"]
 

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from causalspec.errors import GraphError, Problem
 
-from ._dag import DAG
+from causalspec.graph._dag import DAG
 
 __all__ = ["Path", "paths"]
 

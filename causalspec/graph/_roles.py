@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from ._adjustment import _xy
-from ._dag import DAG
-from ._implications import instrumental_variables
-from ._paths import paths_within
+from causalspec.graph._adjustment import _xy
+from causalspec.graph._dag import DAG
+from causalspec.graph._implications import instrumental_variables
+from causalspec.graph._paths import paths_within
 
 __all__ = ["Role", "node_roles"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Iterable, Mapping
 
-from ._dag import DAG, _Expanded, _closure
+from causalspec.graph._dag import DAG, _Expanded, _closure
 
 __all__ = ["d_separated"]
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from causalspec.errors import Problem, SpecError
+from causalspec.spec._validation import spec_error_from_validation
 
 __all__ = ["_Model", "_DesignModel", "_NAME"]
 
@@ -35,8 +36,6 @@ class _Model(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            from causalspec.spec._models import spec_error_from_validation
-
             raise spec_error_from_validation(exc, type(self)) from None
 
 

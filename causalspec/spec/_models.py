@@ -11,11 +11,10 @@ before raising once.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from causalspec.errors import GraphError, Problem, SpecError
 from causalspec.graph import DAG
@@ -43,6 +42,7 @@ VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stat
 CLUSTERED = frozenset({"CR0", "CR1", "CR2", "stata"})
 
 from causalspec.spec._base import _NAME, _Model
+from causalspec.spec._validation import spec_error_from_validation  # noqa: F401  (re-exported)
 from causalspec.spec._checks import check_names as _check_names, did_you_mean as _did_you_mean, role_column_problems
 from causalspec.spec._model_formula import ModelSpec
 from causalspec.spec._sensitivity import SensitivitySpec
@@ -52,7 +52,6 @@ from causalspec.spec.experiment import ExperimentDesign
 from causalspec.spec.iv import IVDesign
 from causalspec.spec.observational import MatchingOptions, ObservationalDesign  # noqa: F401  (re-exported)
 from causalspec.spec.panel import PanelDesign
-import typing
 
 
 class DagSpec(_Model):
@@ -271,92 +270,3 @@ def _edge(a: str, b: str) -> str:
         return f'"{name}"' if re.search(r'[\s<>\-"]', name) else name
 
     return f"{q(a)} -> {q(b)}"
-
-
-def _loc_text(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part in ("observational", "experiment") or part.startswith("function-"):
-            continue  # the discriminated-union tag pydantic inserts; the user never wrote it
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def spec_error_from_validation(exc: ValidationError, model: type[BaseModel] | None = None) -> SpecError:
-    """Turn pydantic's errors into located, actionable :class:`Problem` records."""
-    problems: list[Problem] = []
-    for err in exc.errors():
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, SpecError):
-            prefix = _loc_text(err["loc"])
-            problems.extend(
-                replace(p, loc=f"{prefix}.{p.loc}" if prefix and p.loc else prefix or p.loc)
-                for p in ctx_error.problems)
-            continue
-        loc = _loc_text(err["loc"])
-        kind = err["type"]
-        msg = err["msg"].removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            parent, _, key = loc.rpartition(".")
-            key = key.split("[")[0]
-            allowed = _allowed_keys(model or Spec, parent)
-            problems.append(Problem(
-                loc, f"unknown key {key!r}{_did_you_mean(key, allowed)}.",
-                fix=f"Allowed keys here: {', '.join(sorted(allowed))}." if allowed else "Remove it.",
-                code="unknown_key"))
-        elif kind == "missing":
-            problems.append(Problem(loc, "this field is required.", fix=_field_hint(loc), code="missing"))
-        elif kind == "union_tag_invalid":
-            problems.append(Problem(
-                loc + ".type", f"unknown design type {err['input'].get('type')!r} "
-                f"({err['ctx']['expected_tags']} are available).",
-                fix="Set design.type to one of them.", code="unknown_design"))
-        elif kind == "literal_error":
-            problems.append(Problem(loc, f"{err['input']!r} is not allowed: {msg.lower()}.",
-                                    fix="Use one of the values listed.", code="bad_value"))
-        else:
-            problems.append(Problem(loc, msg[0].lower() + msg[1:] + ("" if msg.endswith(".") else "."),
-                                    fix=_field_hint(loc), code=kind))
-    return SpecError(problems)
-
-
-def _field_hint(loc: str) -> str:
-    field = _lookup_field(Spec, loc)
-    return f"Expected: {field.description}" if field is not None and field.description else ""
-
-
-def _lookup_field(model: type[BaseModel], loc: str):
-    parts = [p for p in re.split(r"\.|\[\d+\]", loc) if p]
-    current: Any = model
-    field = None
-    for part in parts:
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return field
-        field = fields[part]
-        current = _model_of(field.annotation)
-    return field
-
-
-def _model_of(annotation: Any) -> Any:
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _allowed_keys(model: type[BaseModel], parent: str) -> set[str]:
-    if not parent:
-        return set(model.model_fields)
-    field = _lookup_field(model, parent)
-    sub = _model_of(field.annotation) if field is not None else None
-    if parent.endswith("design"):
-        return set().union(*(m.model_fields for m in DESIGN_MODELS))
-    return set(sub.model_fields) if sub is not None else set()
