@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from causalspec._data import check_columns
+from causalspec._data import check_columns, check_levels
 from causalspec.designs import did, event_study, experiment, iv, observational, panel
 from causalspec.designs._family import Family, Fit
 from causalspec.designs._model_formula import plan_from_formula
@@ -104,6 +104,9 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
     if frame[plan.treatment].nunique() < 2:
         raise EstimationError(Problem("treatment", f"the treatment {plan.treatment!r} is constant in the rows "
                                       "left after removing missing values.", fix="Check the data."))
+    for column, field in plan.column_fields:  # a text regressor becomes one column per level: bound it
+        if field in ("data", "dag") or field.startswith(("adjustment[", "covariates[")):
+            check_levels(frame, column, field)
     outcome = frame[plan.outcome]
     if pd.api.types.is_numeric_dtype(outcome) and outcome.nunique() < 2:
         raise EstimationError(Problem("outcome", f"the outcome {plan.outcome!r} is constant in the rows analysed "

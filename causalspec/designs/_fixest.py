@@ -21,7 +21,12 @@ from causalspec.formula import materialize, quote_name
 from causalspec.graph import DAG, adjustment_sets, is_adjustment_set, optimal_adjustment_set
 from causalspec.inference._fixest import coeftable, fixest_vcov
 from causalspec.planner import Identification, Strategy, VcovPlan
-from causalspec.planner._backdoor import find_alternatives, open_path_problem, unblockable_paths
+from causalspec.planner._backdoor import (
+    find_alternatives,
+    listed_minimal_sets,
+    open_path_problem,
+    unblockable_paths,
+)
 from causalspec.planner._vcov import fe_columns
 from causalspec.sensitivity._from_data import Regressions, fit_linear
 
@@ -39,7 +44,7 @@ def identify_given_fe(spec, dag: DAG, fes: tuple[str, ...]) -> Identification:
     """Backdoor identification where DAG nodes that are fixed-effect columns are adjusted for by the FE."""
     x, y = spec.treatment, spec.outcome
     forced = tuple(sorted(c for c in fe_columns(fes) if c in dag.nodes and c not in dag.latent))
-    minimal = tuple(tuple(s) for s in adjustment_sets(dag, x, y, type="minimal"))
+    minimal = listed_minimal_sets(dag, x, y, required=not isinstance(spec.adjustment, tuple)) or ()
     optimal = optimal_adjustment_set(dag, x, y)
     optimal = tuple(optimal) if optimal is not None else None
     if isinstance(spec.adjustment, tuple):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from causalspec.errors import AdjustmentError, Problem
+from causalspec.errors import AdjustmentError, Problem, UnsupportedError
 from causalspec.graph import (
     DAG,
     adjustment_sets,
@@ -31,7 +31,8 @@ from causalspec.graph import (
 from causalspec.planner._records import NodeDecision, Strategy
 
 __all__ = ["ADJUSTMENT_RULE", "Identification", "identify", "check_covariates", "decide_nodes", "open_path_problem",
-           "descendant_problems", "unblockable_paths", "find_alternatives", "directed_path"]
+           "descendant_problems", "unblockable_paths", "find_alternatives", "directed_path",
+           "listed_minimal_sets"]
 
 ADJUSTMENT_RULE = (
     "the optimal adjustment set (O-set; Henckel, Perković & Maathuis 2022) when it exists among observed "
@@ -54,17 +55,32 @@ class Identification:
 
 
 # ---------------------------------------------------------------- 1. identify
+_TOO_MANY = frozenset({"too_many_adjustment_sets", "adjustment_time_budget"})
+
+
+def listed_minimal_sets(dag: DAG, x: str, y: str, *, required: bool = True):
+    """Every minimal adjustment set; None when there are too many to list and the caller does not need them
+    (an explicit adjustment list is checked by the backdoor criterion directly)."""
+    try:
+        return tuple(tuple(s) for s in adjustment_sets(dag, x, y, type="minimal"))
+    except UnsupportedError as exc:
+        if required or not any(p.code in _TOO_MANY for p in exc.problems):
+            raise
+        return None
 def identify(spec, dag: DAG) -> Identification:
     """Backdoor identification: the spec's explicit adjustment list (checked), else the planner's choice."""
     x, y = spec.treatment, spec.outcome
-    minimal = tuple(tuple(s) for s in adjustment_sets(dag, x, y, type="minimal"))
+    explicit = isinstance(spec.adjustment, tuple)
+    minimal = listed_minimal_sets(dag, x, y, required=not explicit)
     optimal = optimal_adjustment_set(dag, x, y)
     optimal = tuple(optimal) if optimal is not None else None
-    if isinstance(spec.adjustment, tuple):
+    if explicit:
         chosen = tuple(sorted(spec.adjustment))
         _check_explicit(spec, dag, chosen)
-        return Identification(True, Strategy.BACKDOOR, chosen, "explicit",
-                              "the spec's explicit adjustment list, checked against the DAG", minimal, optimal)
+        rule = "the spec's explicit adjustment list, checked against the DAG"
+        if minimal is None:
+            rule += " (the DAG has too many minimal adjustment sets to list them)"
+        return Identification(True, Strategy.BACKDOOR, chosen, "explicit", rule, minimal or (), optimal)
 
     if not minimal:
         obstacles = unblockable_paths(dag, x, y)
@@ -154,8 +170,11 @@ def find_alternatives(dag: DAG, x: str, y: str) -> tuple[str, ...]:
     for instrument, given in instrumental_variables(dag, x, y):
         cond = f" given {', '.join(given)}" if given else ""
         found.append(f"instrument: {instrument}{cond} (design.type iv)")
-    for fd in front_door_sets(dag, x, y):
-        found.append(f"front-door set: {', '.join(fd)} (the effect runs through it and it is shielded)")
+    try:
+        for fd in front_door_sets(dag, x, y):
+            found.append(f"front-door set: {', '.join(fd)} (the effect runs through it and it is shielded)")
+    except UnsupportedError as exc:  # too many candidate sets to search: say so instead of failing the plan
+        found.append(f"front-door sets: not searched ({exc.problems[0].message})")
     if not found:
         found.append("none: the effect is not identified from this DAG; measure a confounder on the open path, "
                      "or find an instrument or a randomized experiment")

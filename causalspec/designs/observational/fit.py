@@ -19,6 +19,22 @@ from causalspec.sensitivity import regressions_from_formula
 __all__ = ["fit_ols_adjustment"]
 
 
+def _spanned_without_treatment(design, fit, variable: str, treatment: str) -> bool:
+    """Whether a column lm dropped is still adjusted for: it lies in the span of the other kept regressors
+    other than the treatment (a duplicate of another confounder), rather than being collinear with the
+    treatment or numerically degenerate."""
+    terms = list(design.terms)
+    j = next(i for i, t in enumerate(terms) if t in (variable, f"`{variable}`"))
+    others = [i for i in fit.kept if terms[i] not in treatment_terms(treatment)]
+    column = design.X[:, j]
+    if not np.all(np.isfinite(column)) or not others:
+        return False
+    basis = design.X[:, others]
+    coef, *_ = np.linalg.lstsq(basis, column, rcond=None)
+    scale = max(float(np.linalg.norm(column)), 1.0)
+    return float(np.linalg.norm(column - basis @ coef)) <= 1e-8 * scale
+
+
 def _cluster_values(frame: pd.DataFrame, cluster: tuple[str, ...]):
     return frame.loc[:, list(cluster)] if cluster else None
 
@@ -35,9 +51,12 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
         raise EstimationError(Problem(
             "treatment", f"the treatment {plan.treatment!r} is collinear with the adjustment set in these data.",
             fix="Check for a covariate that duplicates the treatment, or too few rows."))
-    dropped_adjusters = [v for v in (*plan.adjustment_set, *plan.covariates)
-                         if any(a in (v, f"`{v}`") for a in fit.aliased)]
-    if dropped_adjusters:  # the plan says it is adjusted for: a dropped column would make that untrue
+    # A confounder the plan adjusts for must stay in the model (a dropped one would leave its path open while the
+    # plan says it is blocked).  A precision covariate is dropped as R's lm drops it, with a note: it only
+    # sharpens the estimate.
+    dropped_adjusters = [v for v in plan.adjustment_set if any(a in (v, f"`{v}`") for a in fit.aliased)
+                         and not _spanned_without_treatment(design, fit, v, plan.treatment)]
+    if dropped_adjusters:
         raise EstimationError(Problem(
             "adjustment", f"{', '.join(map(repr, dropped_adjusters))} cannot be adjusted for in these data: the "
             "column is collinear with the treatment or the other regressors (or numerically degenerate), so R's lm "
