@@ -21,7 +21,7 @@ PACKAGE = Path(causalspec.__file__).parent
 
 # Lowest first.  A module's layer is the first entry that is a prefix of its dotted name.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_values", "_data", "_progress", "_version", "datasets"),  # base
+    ("errors", "_values", "_files", "_data", "_progress", "_version", "datasets"),  # base
     ("graph",),  # kernels, in order
     ("formula",),
     ("inference",),
@@ -156,3 +156,47 @@ def test_each_family_has_one_folder_and_one_schema_module_of_its_name(family):
 def test_no_module_is_over_400_lines():
     long = {str(p.relative_to(PACKAGE)): n for _, p in modules() if (n := len(p.read_text().splitlines())) > 400}
     assert long == {}
+
+
+def _module_graph():
+    """Module-level import edges between causalspec modules (``from pkg import sub`` points at ``pkg.sub``)."""
+    names = {name: path for name, path in modules()}
+    names["causalspec"] = names.pop("causalspec.__init__")
+    graph = {m: set() for m in names}
+    for m, path in names.items():
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            found = [node] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            if isinstance(node, ast.Try):
+                found = [n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
+            for imp in found:
+                if isinstance(imp, ast.Import):
+                    targets = [a.name for a in imp.names]
+                else:
+                    subs = [f"{imp.module}.{a.name}" for a in imp.names if f"{imp.module}.{a.name}" in names]
+                    targets = subs + ([imp.module] if len(subs) < len(imp.names) else [])
+                for t in targets:
+                    while t and t not in names:
+                        t = t.rpartition(".")[0]
+                    if t and t != m:
+                        graph[m].add(t)
+    return graph
+
+
+def test_there_is_no_import_cycle():
+    graph = _module_graph()
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(m, path):
+        state[m] = 1
+        for t in sorted(graph[m]):
+            if state.get(t) == 1:
+                cycle.extend(path[path.index(t):] + [t] if t in path else [m, t])
+                return True
+            if t not in state and visit(t, path + [t]):
+                return True
+        state[m] = 2
+        return False
+
+    assert not any(visit(m, [m]) for m in sorted(graph) if m not in state), " -> ".join(cycle)

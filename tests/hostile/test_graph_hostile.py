@@ -296,8 +296,6 @@ def test_planning_a_dag_with_millions_of_sets_is_a_located_error():
     assert problem.file == "many.yaml" and problem.code == "too_many_adjustment_sets"
 
 
-@pytest.mark.xfail(strict=True, reason="planner/_rules.py identify() lists every minimal set before it looks at "
-                                       "an explicit adjustment list; see the report on issue #19")
 def test_an_explicit_adjustment_list_plans_without_listing_every_set():
     spec = cs.loads(_many_sets_spec("adjustment: [" + ", ".join(f"a{i}" for i in range(20)) + "]\n"), "yaml")
     assert cs.plan(spec).adjustment_set == tuple(sorted(f"a{i}" for i in range(20)))
