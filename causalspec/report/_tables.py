@@ -52,6 +52,15 @@ def _grid(results, names, se_style, stars, digits, keep):
     return header, body, stats
 
 
+def _md_cell(text: str) -> str:
+    """A Markdown table cell that cannot gain a column, a row or markup: pipes escaped (also inside a code span,
+    as GitHub requires), line breaks folded, HTML escaped outside a code span."""
+    text = " ".join(str(text).splitlines()).replace("|", "\\|")
+    if not (len(text) > 1 and text.startswith("`") and text.endswith("`")):
+        text = _html.escape(text, quote=False)
+    return text
+
+
 def etable(results: Sequence, *, format: Literal["text", "markdown", "latex", "html"] = "text",
            names: Sequence[str] | None = None, se: Literal["parentheses", "brackets"] = "parentheses",
            stars: bool = True, digits: int = 4, keep: Sequence[str] | None = None) -> str:
@@ -77,8 +86,8 @@ def etable(results: Sequence, *, format: Literal["text", "markdown", "latex", "h
     header, body, stats = _grid(results, names, se, stars, digits, keep)
     note = "Signif. codes: *** 0.001, ** 0.01, * 0.05, . 0.1" if stars else ""
     if format == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(r) + " |" for r in body + stats]
+        lines = ["| " + " | ".join(map(_md_cell, header)) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(map(_md_cell, r)) + " |" for r in body + stats]
         return "\n".join(lines) + (f"\n\n{note}\n" if note else "\n")
     if format == "latex":
         def esc(x: str) -> str:

@@ -30,9 +30,11 @@ def _spanned_without_treatment(design, fit, variable: str, treatment: str) -> bo
     if not np.all(np.isfinite(column)) or not others:
         return False
     basis = design.X[:, others]
-    coef, *_ = np.linalg.lstsq(basis, column, rcond=None)
-    scale = max(float(np.linalg.norm(column)), 1.0)
-    return float(np.linalg.norm(column - basis @ coef)) <= 1e-8 * scale
+    with np.errstate(all="ignore"):  # a column of 1e308 overflows: it is degenerate, not spanned
+        coef, *_ = np.linalg.lstsq(basis, column, rcond=None)
+        scale = float(np.linalg.norm(column))
+        residual = float(np.linalg.norm(column - basis @ coef))
+    return bool(np.isfinite(scale) and np.isfinite(residual) and residual <= 1e-8 * max(scale, 1.0))
 
 
 def _cluster_values(frame: pd.DataFrame, cluster: tuple[str, ...]):

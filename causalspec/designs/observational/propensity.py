@@ -12,7 +12,7 @@ import pandas as pd
 
 from causalspec.designs._common import estimate as _estimate
 from causalspec.designs._family import Fit
-from causalspec.errors import DataError, Problem, UnsupportedError
+from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
 from causalspec.estimators._experiment import difference_in_means
 from causalspec.estimators._matched_effect import matched_effect
 from causalspec.estimators._matching import match_nearest
@@ -73,6 +73,13 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
     used = frame.loc[model.index]
     if s.trim == "crump":
         trim = crump_trim(model.score, model.treat)
+        if trim.keep.all() and (model.score.min() < 1e-8 or model.score.max() > 1 - 1e-8):
+            raise EstimationError(Problem(
+                "design.trim", "the propensity model separates treated from control units (fitted probabilities "
+                "numerically 0 or 1, as R's glm warns), so Crump et al.'s rule finds no overlap region and would "
+                "trim nothing: there are units no comparison can speak for.",
+                fix="Check the adjustment set for a variable that determines the treatment; without overlap the "
+                    "effect is not estimable by weighting.", code="propensity_separation"))
         if not trim.keep.all():
             used = used.loc[trim.keep]
             dropped += ((f"outside Crump et al. (2009) overlap region [{trim.alpha:.3g}, {1 - trim.alpha:.3g}]",
