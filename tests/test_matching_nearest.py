@@ -9,9 +9,9 @@ from matplotlib.figure import Figure
 
 from causalspec.errors import DataError, SpecError, UnsupportedError
 from causalspec.estimators._matched_effect import matched_effect
+from causalspec.report._propensity_plots import love_plot_from_tables
 from causalspec.estimators._matching import (
     balance_table,
-    love_plot,
     match_nearest,
     matching_weights,
     mm_subclass,
@@ -187,7 +187,7 @@ def test_balance_rows_are_the_formula_variables_with_every_factor_level():
 def test_love_plot_returns_a_figure_with_one_row_per_covariate():
     d = _toy()
     m = match_nearest("t ~ x + g", d)
-    fig = love_plot(*m.balance())
+    fig = love_plot_from_tables(*m.balance())
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["distance", "x", "ga", "gb", "gc"]

@@ -23,7 +23,7 @@ from causalspec._data import read_data
 from causalspec.errors import CausalSpecError, Problem
 from causalspec.archive._read import MAX_BYTES, MAX_FILES, read_archive
 from causalspec.archive._write import check_target, discard, publish_dir, publish_zip, staging_dir, target_path
-from causalspec.spec import dumps, loads
+from causalspec.spec import dumps
 from causalspec._version import __version__
 from causalspec.parity import run_parity
 from causalspec.report import love_plot, overlap_plot

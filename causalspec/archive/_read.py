@@ -19,7 +19,6 @@ import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from causalspec.errors import ArchiveError, ArchiveNotFoundError, Problem

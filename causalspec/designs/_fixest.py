@@ -18,7 +18,7 @@ from causalspec.designs._common import estimate_rows, find_row, treatment_terms
 from causalspec.errors import AdjustmentError, Problem, UnsupportedError
 from causalspec.estimators.fixest import feols, fit_stats, interact
 from causalspec.formula import materialize, quote_name
-from causalspec.graph import DAG, adjustment_sets, is_adjustment_set, optimal_adjustment_set
+from causalspec.graph import DAG, is_adjustment_set, optimal_adjustment_set
 from causalspec.inference._fixest import coeftable, fixest_vcov
 from causalspec.planner import Identification, Strategy, VcovPlan
 from causalspec.planner._backdoor import (

@@ -1,5 +1,5 @@
 """Covariate balance as MatchIt's ``summary()`` reports it: means, standardized mean differences, variance ratios,
-eCDF statistics and pair distances, before and after matching; sample sizes; the love plot."""
+eCDF statistics and pair distances, before and after matching; sample sizes (the love plot is in report/)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["BALANCE_COLUMNS", "balance_table", "sample_sizes", "love_plot"]
+__all__ = ["BALANCE_COLUMNS", "balance_table", "sample_sizes"]
 
 _SQRT_EPS = math.sqrt(np.finfo(float).eps)
 
@@ -146,31 +146,3 @@ def sample_sizes(treat: np.ndarray, weights: np.ndarray, discarded: np.ndarray |
                       "Matched": int((s & (w > 0)).sum()), "Unmatched": int((s & (w == 0) & ~disc).sum()),
                       "Discarded": int((s & disc).sum())}
     return pd.DataFrame(rows)
-
-
-def love_plot(before: pd.DataFrame, after: pd.DataFrame, *, threshold: float = 0.1, absolute: bool = True):
-    """A love plot: standardized mean differences before and after matching, one row per covariate.
-
-    Returns a matplotlib Figure (as ``plot(summary(m))`` in MatchIt / ``cobalt::love.plot``).
-    """
-    from matplotlib.figure import Figure
-
-    col = "Std. Mean Diff." if "Std. Mean Diff." in before.columns else "Mean Diff."
-    names = list(before.index)
-    b = before[col].to_numpy(dtype=float)
-    a = after.reindex(names)[col].to_numpy(dtype=float)
-    if absolute:
-        b, a = np.abs(b), np.abs(a)
-    fig = Figure(figsize=(6, 0.35 * len(names) + 1.2))
-    ax = fig.add_subplot(1, 1, 1)
-    ypos = np.arange(len(names))[::-1]
-    ax.scatter(b, ypos, marker="o", facecolors="none", edgecolors="black", label="All data")
-    ax.scatter(a, ypos, marker="o", color="black", label="Matched")
-    ax.set_yticks(ypos, names)
-    ax.axvline(0.0, color="grey", linewidth=0.8)
-    for v in (threshold, -threshold) if not absolute else (threshold,):
-        ax.axvline(v, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xlabel(("Absolute " if absolute else "") + "standardized mean difference")
-    ax.legend(loc="lower right", frameon=False)
-    fig.tight_layout()
-    return fig

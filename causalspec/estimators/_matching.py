@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from causalspec.estimators._balance import BALANCE_COLUMNS, balance_table, love_plot, sample_sizes  # noqa: F401
+from causalspec.estimators._balance import BALANCE_COLUMNS, balance_table, sample_sizes  # noqa: F401
 from causalspec.errors import DataError, SpecError, UnsupportedError
 from causalspec.formula._evaluate import Factor, evaluate
 from causalspec.estimators._propensity import PropensityModel, fit_propensity, r_summary
@@ -35,7 +35,6 @@ __all__ = [
     "mm_subclass",
     "balance_table",
     "sample_sizes",
-    "love_plot",
     "distance_summaries",
     "BALANCE_COLUMNS",
 ]

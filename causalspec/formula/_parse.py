@@ -14,17 +14,13 @@ never reaches Python's ``eval``.
 from __future__ import annotations
 
 import ast
-import keyword
 import re
-from dataclasses import dataclass
-from typing import Union
 
 from causalspec.errors import SpecError
 from causalspec.formula._nodes import (  # noqa: F401  (re-exported: the parser's public vocabulary)
     _FIX,
     _LEVEL_FUNCTIONS,
     _NAME_RE,
-    _R_RESERVED,
     ALLOWED_FUNCTIONS,
     Call,
     Formula,
@@ -33,7 +29,6 @@ from causalspec.formula._nodes import (  # noqa: F401  (re-exported: the parser'
     Num,
     Op,
     Var,
-    _collect,
     quote_name,
     r_display,
 )

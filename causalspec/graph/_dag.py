@@ -10,8 +10,8 @@ from typing import Iterable, Sequence
 from causalspec.errors import GraphError, Problem
 
 from causalspec.graph._dagitty import read_dagitty, relocate
-from causalspec.graph._names import arrow_problem, arrow_run, name_problem, unicode_arrow
-from causalspec.graph._edges import _ARROWS, _EdgeSyntax, _HIDDEN, _hidden_name, _tokenize, parse_edge  # noqa: F401
+from causalspec.graph._names import name_problem
+from causalspec.graph._edges import _HIDDEN, _hidden_name, parse_edge
 
 __all__ = ["DAG"]
 

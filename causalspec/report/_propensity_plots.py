@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from causalspec.errors import Problem, UnsupportedError
 
@@ -71,7 +72,6 @@ def love_plot(result, *, threshold: float = 0.1):
     As ``plot(summary(m))`` in MatchIt / ``cobalt::love.plot``: hollow points before, filled after; the
     dashed line is the usual 0.1 balance threshold.
     """
-    from matplotlib.figure import Figure
 
     before = _need(result, "balance_before", "love plot", ("matching",))
     after = {r["covariate"]: r for r in _need(result, "balance_after", "love plot", ("matching",))}
@@ -83,6 +83,25 @@ def love_plot(result, *, threshold: float = 0.1):
 
     b = np.array([smd(r) for r in before])
     a = np.array([smd(after.get(n)) for n in names])
+    return _draw_love(names, b, a, threshold, absolute=True)
+
+
+def love_plot_from_tables(before: pd.DataFrame, after: pd.DataFrame, *, threshold: float = 0.1,
+                          absolute: bool = True):
+    """The love plot from two MatchIt-style balance tables (``Matching.balance()``): standardized mean
+    differences before and after matching, one row per covariate."""
+    col = "Std. Mean Diff." if "Std. Mean Diff." in before.columns else "Mean Diff."
+    names = list(before.index)
+    b = before[col].to_numpy(dtype=float)
+    a = after.reindex(names)[col].to_numpy(dtype=float)
+    if absolute:
+        b, a = np.abs(b), np.abs(a)
+    return _draw_love(names, b, a, threshold, absolute=absolute)
+
+
+def _draw_love(names, b, a, threshold: float, *, absolute: bool):
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6.0, 0.35 * len(names) + 1.4))
     ax = fig.add_subplot(1, 1, 1)
     ypos = np.arange(len(names))[::-1]
@@ -90,8 +109,9 @@ def love_plot(result, *, threshold: float = 0.1):
     ax.scatter(a, ypos, marker="o", color="black", label="Matched")
     ax.set_yticks(ypos, names)
     ax.axvline(0.0, color="grey", linewidth=0.8)
-    ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("Absolute standardized mean difference")
+    for v in (threshold,) if absolute else (threshold, -threshold):
+        ax.axvline(v, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xlabel(("Absolute s" if absolute else "S") + "tandardized mean difference")
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
     return fig

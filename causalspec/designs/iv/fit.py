@@ -47,14 +47,12 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
             V = fixest_vcov_for(second, vc, rows_frame)
         else:
             # AER::ivreg + sandwich: the same 2SLS coefficients; classical or HC variance on n - k
-            one = np.ones(len(y))
             X = np.column_stack([EX, D])
             Zm = np.column_stack([EX, Z])
             names = [*enames, plan.treatment]
             aer = ivreg(y, X, names, Zm, [*enames, *s.instruments])
             second = aer.fit
             V = ivreg_vcov(aer.fit, vc.kind)
-            del one
         stats_kind = "iid"
     rows = estimate_rows(coeftable(second, V, vc.level), V.df_t)
     effect = find_row(rows, f"fit_{plan.treatment}", *treatment_terms(plan.treatment))
