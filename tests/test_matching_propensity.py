@@ -145,3 +145,20 @@ def test_logistic_irls_matches_a_textbook_fit():
         p = 1 / (1 + np.exp(-X @ beta))
         beta = beta + np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X, X.T @ (y - p))
     np.testing.assert_allclose(fit.coef, beta, rtol=1e-10)
+
+
+def test_identical_covariate_rows_get_bit_identical_scores_wherever_they_sit():
+    """MatchIt's ties (eCDF of the distance, nearest-neighbour order) need exact ties: identical inputs must give
+    identical scores whatever BLAS kernel multiplies X by beta (issue 11)."""
+    rng = np.random.default_rng(3)
+    base = pd.DataFrame({"x1": rng.normal(size=40), "x2": rng.integers(0, 3, 40).astype(float)})
+    rows = base.iloc[rng.integers(0, 40, 997)].reset_index(drop=True)  # many repeats, odd length: remainder blocks
+    rows["t"] = (rows.x1 + rng.normal(size=len(rows)) > 0).astype(float)
+    model = fit_propensity("t ~ x1 + x2 + I(x1 * x2)", rows)
+    key = rows[["x1", "x2"]].apply(tuple, axis=1)
+    for _, score in pd.Series(model.score).groupby(key.to_numpy()):
+        assert score.nunique() == 1
+    shuffled = rows.sample(frac=1.0, random_state=1)  # the same rows elsewhere in the matrix
+    again = fit_propensity("t ~ x1 + x2 + I(x1 * x2)", shuffled)
+    scores = pd.Series(again.score, index=shuffled.index).groupby(key.loc[shuffled.index].to_numpy())
+    assert (scores.nunique() == 1).all()

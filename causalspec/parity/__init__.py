@@ -96,7 +96,17 @@ def _value(result, path: str):
         return getattr(result.sensitivity.ovb, rest[0])
     if kind == "bound":
         return getattr(result.sensitivity.ovb.bounds[int(rest[0])], rest[1])
+    if kind == "balance":  # summary(matchit)$sum.all / $sum.matched, by covariate and R's column name
+        when, stat = rest[0], rest[-1]
+        covariate = ":".join(rest[1:-1])
+        records = {r["covariate"]: r for r in result.extras[f"balance_{when}"]}
+        return records[covariate][_BALANCE_FIELDS[stat]]
     raise KeyError(path)
+
+
+_BALANCE_FIELDS = {"Means Treated": "mean_treated", "Means Control": "mean_control", "Std. Mean Diff.": "smd",
+                   "Mean Diff.": "mean_diff", "Var. Ratio": "var_ratio", "eCDF Mean": "ecdf_mean",
+                   "eCDF Max": "ecdf_max", "Std. Pair Dist.": "std_pair_dist"}
 
 
 def _spec_case(case: dict) -> list[tuple[Any, Any]]:

@@ -128,7 +128,13 @@ def build() -> list[dict]:
                                                                    for w in ("treat", "re78")]},
                              "adjustment": conf, "design": {"type": "observational", "estimator": "matching"},
                              "sensitivity": {"refutations": []}},
-                    "checks": [{"path": f"effect:{f}", "expected": b[k]["treat"]} for k, f in FIELDS.items()]})
+                    "checks": [{"path": f"effect:{f}", "expected": b[k]["treat"]} for k, f in FIELDS.items()]
+                    # summary(matchit)'s balance tables, the distance's eCDF statistics included: the statistics
+                    # that depend on exact ties of the propensity score (issue 11)
+                    + [{"path": f"balance:{when}:{cov}:{stat}", "expected": value}
+                       for when, key in (("before", "balance_all"), ("after", "balance_matched"))
+                       for cov, row in c["expected"][key].items()
+                       for stat, value in row.items() if value is not None]})
     c = case("sensemakr_darfur_female_kd123")
     e = c["expected"]
     m = c["model"]
