@@ -70,3 +70,24 @@ def test_each_family_offers_a_fitter_for_every_estimator_its_planner_can_choose(
     for family in FAMILIES:
         assert family.fitters, family.type
         assert callable(family.plan) and callable(family.vcov)
+
+
+@pytest.mark.parametrize("name, estimand", [("injury_did.yaml", "ATT"), ("mpdta_event_study.yaml", "ATT"),
+                                            ("mpdta_sun_abraham.yaml", "ATT"), ("mpdta_callaway_santanna.yaml", "ATT"),
+                                            ("mroz_iv.yaml", "LATE"), ("wagepan_fe.yaml", "ATE"),
+                                            ("feature_adoption.yaml", "ATE"), ("feature_psm.yaml", "ATT")])
+def test_each_design_names_the_estimand_it_estimates(name, estimand):
+    plan = cs.plan(cs.load(SPECS / name))
+    assert plan.estimand == estimand
+    assert f"({estimand}, " in plan.explain()
+
+
+def test_an_estimand_the_design_does_not_estimate_is_refused():
+    spec = cs.load(SPECS / "mroz_iv.yaml").model_dump()
+    with pytest.raises(UnsupportedError, match=r"estimand: the two-stage least squares .* estimates the LATE, not "
+                                               r"the ATT"):
+        cs.plan(cs.Spec(**{**spec, "estimand": "ATT"}))
+    did = cs.load(SPECS / "injury_did.yaml").model_dump()
+    with pytest.raises(UnsupportedError, match=r"estimand: the difference in differences estimates the ATT, not "
+                                               r"the ATC"):
+        cs.plan(cs.Spec(**{**did, "estimand": "ATC"}))

@@ -30,7 +30,7 @@ from causalspec.planner._backdoor import (
 from causalspec.planner._vcov import fe_columns
 from causalspec.sensitivity._from_data import Regressions, fit_linear
 
-__all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for",
+__all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "design_estimand", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for",
            "regressor_matrix", "naive_contrast", "fixest_regressions", "fixest_stats", "singleton_drops"]
 
 
@@ -65,6 +65,17 @@ def identify_given_fe(spec, dag: DAG, fes: tuple[str, ...]) -> Identification:
 
 FE_RULE = ("the fixed effects, plus the smallest minimal adjustment set that completes them (ties broken by "
             "name); DAG nodes that are fixed-effect columns are absorbed by the fixed effects")
+
+
+def design_estimand(spec, what: str, estimand: str) -> str:
+    """The estimand a design identifies, as the Plan labels it: the ATT for difference in differences, the LATE
+    for 2SLS.  The spec's default (ATE) takes the design's label; any other estimand is refused with a located
+    error that names the one the design estimates."""
+    if spec.estimand in (estimand, "ATE"):
+        return estimand
+    raise UnsupportedError(Problem(
+        "estimand", f"the {what} estimates the {estimand}, not the {spec.estimand}.",
+        fix=f"Set estimand: {estimand}, or leave estimand out.", code="unsupported_estimand"))
 
 
 def ate_only(spec, what: str, allowed=("ATE",)) -> None:

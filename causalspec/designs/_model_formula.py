@@ -28,7 +28,7 @@ def plan_from_formula(spec, dag: DAG) -> dict:
     if f.outcome != spec.outcome:
         raise _formula_error(f"the formula's outcome {f.outcome!r} is not the spec's outcome {spec.outcome!r}.",
                              fix=f"Write {spec.outcome} ~ ... or change outcome.")
-    base = {**spec.model_dump(), "model": None}
+    base = {**spec.model_dump(exclude_unset=True), "model": None}
     if f.endogenous is not None:
         if f.endogenous != spec.treatment:
             raise _formula_error(f"the endogenous variable {f.endogenous!r} is not the treatment {spec.treatment!r}.",

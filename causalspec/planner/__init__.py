@@ -40,7 +40,7 @@ def assemble(spec, fields: dict, *, default_refutations: tuple[str, ...], sensit
         name=spec.name,
         treatment=spec.treatment,
         outcome=spec.outcome,
-        estimand=spec.estimand,
+        estimand=fields.pop("estimand", spec.estimand),
         design=spec.design.type,
         data=spec.data,
         seed=spec.seed,

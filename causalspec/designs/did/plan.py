@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from causalspec.designs._common import plan_columns, plan_fields
-from causalspec.designs._fixest import ate_only, fixed_effects_of
+from causalspec.designs._fixest import design_estimand, fixed_effects_of
 from causalspec.errors import Problem, UnsupportedError
 from causalspec.formula import quote_name
 from causalspec.graph import DAG
@@ -15,7 +15,7 @@ from causalspec.spec.panel import PanelDesign
 
 
 def plan_did(spec, dag: DAG) -> dict:
-    ate_only(spec, "difference in differences", ("ATT", "ATE"))
+    estimand = design_estimand(spec, "difference in differences", "ATT")
     d = spec.design
     estimator = d.estimator
     if estimator == "auto":
@@ -41,15 +41,17 @@ def plan_did(spec, dag: DAG) -> dict:
             f"group ({group} = 1) as in the control group.",
             "No anticipation: the treated group did not react before the change.",
             "The groups' composition is stable across the two periods (no selective entry or exit)."]
-        return plan_fields(spec, dag, ident, extra, Estimator.DID_2X2,
+        return {"estimand": estimand, **plan_fields(spec, dag, ident, extra, Estimator.DID_2X2,
                        "2x2 difference in differences: OLS of outcome on post, group and their interaction; the "
                        "interaction is the effect", formula, f"{y} ~ {g}", vcov, assumptions, settings, cols,
-                       notes=("The naive contrast compares the groups after the change only.",))
+                       notes=("The naive contrast compares the groups after the change only.",))}
+
     fes = fixed_effects_of(d)
     if len(fes) < 2:
         raise UnsupportedError(Problem("design.unit", "a two-way fixed-effects DiD needs unit and time.",
                                        fix="Set design.unit and design.time.", code="did_twfe_fe_missing"))
-    fields = plan_panel(spec.model_copy(update={"design": _as_panel(d)}), dag)
+    fields = plan_panel(spec.model_copy(update={"design": _as_panel(d), "estimand": "ATE"}), dag)
+    fields["estimand"] = estimand
     fields.update(
         strategy=Strategy.PARALLEL_TRENDS, estimator=Estimator.TWFE,
         estimator_reason="two-way fixed effects (fixest::feols(y ~ treatment | unit + time)): the treatment "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from causalspec.designs._common import plan_columns, plan_fields
-from causalspec.designs._fixest import ate_only
+from causalspec.designs._fixest import design_estimand
 from causalspec.errors import Problem, UnsupportedError
 from causalspec.formula import quote_name
 from causalspec.graph import DAG
@@ -13,7 +13,7 @@ from causalspec.planner._settings import EventStudySettings
 
 
 def plan_event_study(spec, dag: DAG) -> dict:
-    ate_only(spec, "event study", ("ATT", "ATE"))
+    estimand = design_estimand(spec, "event study", "ATT")
     d = spec.design
     estimator = d.estimator
     if estimator == "auto":
@@ -71,6 +71,5 @@ def plan_event_study(spec, dag: DAG) -> dict:
         "parallel (the leads, periods before treatment, are a check: they should be near zero).",
         f"No anticipation: no effect before treatment (the reference period {d.reference} is the baseline).",
         "Treatment is absorbing: once treated, a unit stays treated."]
-    return plan_fields(spec, dag, ident, tuple(spec.covariates), est, why, formula, f"{y} ~ {quote_name(spec.treatment)}",
-                   vcov, assumptions, settings, cols)
-
+    return {"estimand": estimand, **plan_fields(spec, dag, ident, tuple(spec.covariates), est, why, formula, f"{y} ~ {quote_name(spec.treatment)}",
+                   vcov, assumptions, settings, cols)}

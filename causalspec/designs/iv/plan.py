@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from causalspec.designs._common import plan_columns, plan_fields
-from causalspec.designs._fixest import ate_only
+from causalspec.designs._fixest import design_estimand
 from causalspec.errors import AdjustmentError, Problem
 from causalspec.formula import quote_name
 from causalspec.graph import DAG, adjustment_sets, instrumental_variables, paths
@@ -13,7 +13,8 @@ from causalspec.planner._settings import IVSettings
 
 
 def plan_iv(spec, dag: DAG) -> dict:
-    ate_only(spec, "two-stage least squares (under a constant effect; a LATE otherwise)")
+    estimand = design_estimand(spec, "two-stage least squares (a local average effect for the compliers, under "
+                               "monotonicity; the ATE only under a constant effect)", "LATE")
     d = spec.design
     x, y = spec.treatment, spec.outcome
     valid = instrumental_variables(dag, x, y)
@@ -56,9 +57,9 @@ def plan_iv(spec, dag: DAG) -> dict:
     cols = plan_columns(spec, [(v, "dag") for v in exog] + [(c, f"covariates[{i}]") for i, c in enumerate(extra)]
                     + [(z, f"design.instruments[{i}]") for i, z in enumerate(d.instruments)]
                     + [(c, "design.fixed_effects") for c in fe_columns(fes)])
-    return plan_fields(spec, dag, ident, extra, Estimator.IV_2SLS,
+    return {"estimand": estimand, **plan_fields(spec, dag, ident, extra, Estimator.IV_2SLS,
                    "two-stage least squares (fixest::feols IV; AER::ivreg without fixed effects)", formula,
-                   f"{yq} ~ {xq}", vcov, assumptions, settings, cols)
+                   f"{yq} ~ {xq}", vcov, assumptions, settings, cols)}
 
 
 def _iv_violation(dag: DAG, z: str, x: str, y: str) -> str:
