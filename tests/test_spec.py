@@ -133,3 +133,16 @@ def test_schema_lists_every_field_and_design():
     text = json.dumps(schema)
     assert '"observational"' in text and '"experiment"' in text
     assert schema["additionalProperties"] is False
+
+
+def test_a_bad_value_is_not_repeated_inside_the_allowed_list_and_a_case_slip_is_named():
+    import pytest
+    from causalspec.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"inference.vcov: 'hc2' is not one of the allowed values\. Write 'HC2' "
+                                        r"\(values are case-sensitive\)\.$"):
+        cs.Spec(name="a", treatment="x", outcome="y", dag={"edges": ["x -> y"]}, inference={"vcov": "hc2"})
+    with pytest.raises(SpecError) as info:
+        cs.Spec(name="a", treatment="x", outcome="y", dag={"edges": ["x -> y"]}, inference={"vcov": "HC9"})
+    text = str(info.value)
+    assert "'HC2'" in text and "'hc2'" not in text and text.count("'HC2'") == 1

@@ -16,8 +16,10 @@ opened for a blocking read).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -108,18 +110,75 @@ def from_dict(data: dict[str, Any], *, source: str | None = None, lines: dict[st
         raise SpecFileError(Problem("", f"keys must be text, found {bad_keys[0]!r}.", fix="Quote the key.",
                                     file=source))
 
-    try:
-        spec = Spec.model_validate(data)
+    spec, problems, layer = _validate(data)
+    if spec is not None:
         spec._source = source
         spec._lines = dict(lines or {})
         return spec
+    # Validation stops at the first layer that fails: field types before the whole-spec checks, both before
+    # the plan.  So that one run lists every problem, when fields are at fault they are left out (a list or a
+    # union tag as a whole) and the rest validated again; what that finds beyond the fields left out is added,
+    # and a spec that then validates is kept on the error for cs.check to plan.
+    seen, partial, current, fresh = list(problems), None, data, list(problems)
+    removed: list[str] = []
+    for _ in range(3):  # fields, then whole-spec checks: each round can only reveal the next layer
+        repaired = _without(current, fresh, removed)
+        if repaired is None:
+            break
+        partial, more, _ = _validate(repaired)
+        fresh = [p for p in more if not _follows_from(p, removed)]
+        seen += fresh
+        current = repaired
+        if partial is not None or not fresh:
+            break
+    located = [p.located(source, _line_for(p.loc, lines or {})) if source is not None else p for p in seen]
+    error = SpecError(located)
+    if partial is not None:
+        partial._source = source
+        partial._lines = dict(lines or {})
+    error.partial_spec = partial
+    error.removed_fields = tuple(removed)
+    raise error from None
+
+
+def _validate(data: dict) -> "tuple[Spec | None, list[Problem], str]":
+    try:
+        return Spec.model_validate(data), [], ""
     except ValidationError as exc:
-        error = spec_error_from_validation(exc, Spec)
-    except SpecError as exc:  # raised by Spec.__init__ paths
-        error = exc
-    if source is None:
-        raise error
-    raise type(error)([p.located(source, _line_for(p.loc, lines or {})) for p in error.problems]) from None
+        return None, list(spec_error_from_validation(exc, Spec).problems), "fields"
+    except SpecError as exc:  # raised by Spec.__init__ and the whole-spec checks
+        return None, list(exc.problems), "spec"
+
+
+def _follows_from(problem: Problem, removed: list[str]) -> bool:
+    """Whether a problem found after leaving fields out is about those fields (not news to the user): it is in
+    the same top-level field as one left out, or says a field is missing."""
+    top = re.split(r"[.\[]", problem.loc, maxsplit=1)[0]
+    return problem.code in ("missing", "union_tag_not_found") or any(
+        top == re.split(r"[.\[]", r, maxsplit=1)[0] for r in removed)
+
+
+_REQUIRED = frozenset({"name", "treatment", "outcome"})
+
+
+def _without(data: dict, problems, removed: list[str]) -> "dict | None":
+    """``data`` without the fields the problems point at (a list or a union's ``type`` is left out as a whole);
+    None when one of them is required.  The paths left out are appended to ``removed``."""
+    fixed = copy.deepcopy(data)
+    before = len(removed)
+    for p in problems:
+        parts = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+", p.loc)]
+        while parts and (isinstance(parts[-1], int) or parts[-1] == "type"):
+            parts = parts[:-1]  # an item of a list, or a union's tag: leave the whole field out
+        if not parts or parts[0] in _REQUIRED:
+            return None
+        node = fixed
+        for k in parts[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, dict) and parts[-1] in node:
+            del node[parts[-1]]
+            removed.append(".".join(str(k) for k in parts))
+    return fixed if len(removed) > before else None
 
 
 def locate(error: CausalSpecError, spec: Spec) -> CausalSpecError:
@@ -168,7 +227,6 @@ def load(path: str | os.PathLike[str]) -> Spec:
     # The spec remembers the folder it came from, so a relative data path resolves against the spec file.
     spec._origin = path.resolve().parent
     return spec
-
 
 
 

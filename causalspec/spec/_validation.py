@@ -62,8 +62,13 @@ def spec_error_from_validation(exc: ValidationError, model: type[BaseModel]) -> 
                 f"({err['ctx']['expected_tags']} are available).",
                 fix="Set design.type to one of them.", code="unknown_design"))
         elif kind == "literal_error":
-            problems.append(Problem(loc, f"{err['input']!r} is not allowed: {msg.lower()}.",
-                                    fix="Use one of the values listed.", code="bad_value"))
+            allowed = _literal_values(err)
+            same = [a for a in allowed if isinstance(err["input"], str) and a.lower() == err["input"].lower()]
+            listed = ", ".join(repr(a) for a in allowed)
+            fix = (f"Write {same[0]!r} (values are case-sensitive)." if same
+                   else f"Use one of {listed}." if allowed else "Use one of the values listed.")
+            problems.append(Problem(loc, f"{err['input']!r} is not one of the allowed values.", fix=fix,
+                                    code="bad_value"))
         else:
             problems.append(Problem(loc, msg[0].lower() + msg[1:] + ("" if msg.endswith(".") else "."),
                                     fix=_field_hint(model, loc), code=kind))
@@ -115,3 +120,9 @@ def _models_of(annotation: Any) -> list:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [m for arg in typing.get_args(annotation) for m in _models_of(arg)]
+
+
+def _literal_values(err) -> list[str]:
+    """The allowed values of a Literal field, as pydantic's error lists them (``'a', 'b' or 'c'``)."""
+    expected = (err.get("ctx") or {}).get("expected", "")
+    return re.findall(r"'([^']*)'", expected)
