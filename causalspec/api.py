@@ -10,12 +10,13 @@ import pandas as pd
 
 from causalspec._data import check_columns
 from causalspec._data import read_data as _read
-from causalspec.errors import CausalSpecError, Problem, UnsupportedError
+from causalspec.errors import CausalSpecError, Problem, SpecError, UnsupportedError
 from causalspec.designs import fit as _fit_plan
 from causalspec.designs import plan as _plan
 from causalspec.designs import used_columns
 from causalspec.planner import Plan
 from causalspec.result import Result, build_result
+from causalspec.robustness import dag_tests
 from causalspec.robustness import refute as _refute
 from causalspec.robustness import specification_curve
 from causalspec.spec import Spec
@@ -110,7 +111,11 @@ def robustness(result: Result, data: pd.DataFrame, *, refute: bool = True, all_a
                progress: bool = False) -> Result:
     """The result with its refutation tests and (if asked) specification curve attached (a new Result)."""
     sp = result.plan.sensitivity
-    changes = {}
+    checks = dag_tests(result, data)
+    changes = {"dag_tests": checks}
+    if hasattr(checks, "omitted_lines") and checks.omitted_lines():
+        changes["warnings"] = tuple(result.warnings) + tuple(
+            line.removeprefix("WARNING: ") for line in checks.omitted_lines())
     if refute and sp.enabled and sp.refutations:
         changes["refutations"] = _refute(result, data, progress=progress)
     if all_adjustment_sets or sp.all_adjustment_sets:
@@ -127,11 +132,30 @@ def check(spec: "Spec | str | os.PathLike[str]", *, read_data: bool = True) -> P
     """Validate a spec completely without estimating: the file, the model, the plan and (if it names data that
     can be read) the columns.  Returns the plan; raises a :class:`CausalSpecError` listing every problem."""
     if not isinstance(spec, Spec):
-        spec = _load(spec)
+        try:
+            spec = _load(spec)
+        except SpecError as exc:
+            raise _with_plan_problems(exc) from None
     the_plan = plan(spec)
     with _located(spec):
         _check_data(spec, the_plan, read_data)
     return the_plan
+
+
+def _with_plan_problems(error: SpecError) -> SpecError:
+    """One pass lists every problem: the spec's own, then the plan's of the spec without the fields at fault."""
+    partial = getattr(error, "partial_spec", None)
+    if partial is None:
+        return error
+    try:
+        plan(partial)
+    except CausalSpecError as exc:
+        known = {(p.loc, p.message) for p in error.problems}
+        removed = getattr(error, "removed_fields", ())
+        news = [p for p in exc.problems if (p.loc, p.message) not in known
+                and not any(p.loc == r or p.loc.startswith((r + ".", r + "[")) for r in removed)]
+        return SpecError(list(error.problems) + news)
+    return error
 
 
 def _check_data(spec: Spec, the_plan: Plan, read_data: bool) -> None:

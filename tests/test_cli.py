@@ -8,7 +8,7 @@ from causalspec.cli import main
 
 CONTRACT_KEYS = {"name", "treatment", "outcome", "estimand", "effect", "naive", "estimates", "nobs", "n_input",
                  "dropped", "plan", "vcov", "diagnostics", "notes", "sensitivity", "data", "warnings", "design",
-                 "refutations", "specification_curve"}
+                 "refutations", "specification_curve", "dag_tests"}
 ROW_KEYS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "df"]
 
 
@@ -57,3 +57,18 @@ def test_schema_is_json(capsys):
 
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2
+
+
+def test_validate_lists_problems_of_every_layer_in_one_run(tmp_path, capsys):
+    """Field types, whole-spec checks and the plan used to be reported one layer per run (issue 11)."""
+    path = tmp_path / "three.yaml"
+    path.write_text("name: three\ntreatment: feature_usage\noutcome: spend\ndag:\n  edges:\n"
+                    "    - account_age -> feature_usage\n    - account_age -> spend\n"
+                    "    - feature_usage -> sessions\n    - sessions -> spend\n"
+                    "covariates: [nonexistent_node]\nadjustment: [sessions]\ninference: {vcov: hc2}\n")
+    assert main(["validate", "--no-data", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "INVALID (3 problems)" in out
+    assert "three.yaml:12 inference.vcov: 'hc2'" in out
+    assert "three.yaml:10 covariates[0]: 'nonexistent_node' is not a node" in out
+    assert "adjustment[0]: 'sessions' is a mediator" in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,8 @@ import pytest
 import causalspec as cs
 from causalspec.robustness import refute
 from causalspec.robustness._refute import _Engine
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
 
 
 def _spec(edges, seed=1, **sens):
@@ -138,3 +142,18 @@ def test_placebo_date_is_not_run_for_a_2x2_design_and_says_why():
     spec._origin = cs.load("specs/injury_did.yaml").origin
     test = cs.run(spec).refutations.tests[0]
     assert test.verdict == "not run" and "one period before" in test.reason
+
+
+def test_placebo_date_reruns_the_chosen_event_study_estimator():
+    """Issue 11: the placebo date used to refit TWFE whatever the estimator (one number for all three specs)."""
+    numbers, reasons = {}, {}
+    for name in ("mpdta_event_study", "mpdta_sun_abraham", "mpdta_callaway_santanna"):
+        spec = cs.load(SPECS / f"{name}.yaml")
+        spec = cs.Spec(**{**spec.model_dump(), "sensitivity": {"refutations": ["placebo_date"]}})
+        test = cs.run(spec, data=SPECS / "data" / "mpdta.csv").refutations.tests[0]
+        numbers[name], reasons[name] = test.numbers.get("estimate"), test.reason
+        if test.verdict != "not run":
+            assert f"plan's own estimator ({cs.plan(spec).estimator.value})" in test.description
+    assert numbers["mpdta_event_study"] != pytest.approx(numbers["mpdta_sun_abraham"], rel=1e-6)
+    # did's att_gt needs a balanced panel, which the pre-adoption periods are not: said, not replaced by TWFE
+    assert reasons["mpdta_callaway_santanna"].startswith("the callaway_santanna estimator cannot be fitted")

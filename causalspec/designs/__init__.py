@@ -18,7 +18,7 @@ from causalspec._data import check_columns, check_levels
 from causalspec.designs import did, event_study, experiment, iv, observational, panel
 from causalspec.designs._family import Family, Fit
 from causalspec.designs._model_formula import plan_from_formula
-from causalspec.errors import EstimationError, Problem, UnsupportedError
+from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
 from causalspec.planner import Plan, assemble
 
 __all__ = ["FAMILIES", "Family", "Fit", "family_for", "plan", "fit", "complete_cases", "used_columns"]
@@ -96,6 +96,13 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
                                        fix=f"Choose one of {', '.join(e.value for e in family.fitters)}.",
                                        code="unsupported_estimator"))
     check_columns(data, used_columns(plan), outcome=plan.outcome, treatment=plan.treatment)
+    absent = [d.node for d in plan.decisions
+              if d.role != "latent" and d.node not in data.columns]  # the plan's own columns are checked above
+    if absent:  # the DAG says it is measured; unmeasured nodes are declared, so the plan's roles are the data's
+        raise DataError(Problem(
+            "dag.latent", f"{', '.join(map(repr, absent))} {'is a node' if len(absent) == 1 else 'are nodes'} of the "
+            "DAG but not a column of the data.", fix="Add the column to the data, or list the node under "
+            "dag.latent if it is not measured (the planner then never adjusts for it).", code="node_not_in_data"))
     frame, dropped = complete_cases(data, plan.columns)
     if len(frame) == 0:
         raise EstimationError(Problem("data", "no rows are left after removing rows with missing values "
@@ -116,4 +123,33 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
     out = fitter(plan, frame)
     for check in family.checks:
         out = check(plan, frame, out)
-    return replace(out, dropped=dropped + tuple(out.dropped), n_input=len(data))
+    out = replace(out, warnings=tuple(out.warnings) + _few_clusters(plan, frame))
+    return replace(out, dropped=dropped + tuple(out.dropped), n_input=len(data),
+                   control_risk=_control_risk(frame, plan))
+
+
+FEW_CLUSTERS = 30
+
+
+def _few_clusters(plan: Plan, frame: pd.DataFrame) -> tuple[str, ...]:
+    """CR0 / CR1 / stata standard errors are too small with few clusters (Cameron, Gelbach & Miller 2008)."""
+    vc = plan.vcov
+    if vc.kind not in ("CR0", "CR1", "stata") or not vc.cluster or not all(c in frame.columns for c in vc.cluster):
+        return ()
+    counts = {c: int(frame[c].nunique()) for c in vc.cluster}
+    few = {c: g for c, g in counts.items() if g < FEW_CLUSTERS}
+    if not few:
+        return ()
+    text = ", ".join(f"{g} clusters of {c!r}" for c, g in few.items())
+    return (f"few clusters: {text} (fewer than {FEW_CLUSTERS}); {vc.kind} standard errors understate the "
+            "uncertainty with so few. Use vcov: CR2 (Bell-McCaffrey, estimatr) or the wild cluster bootstrap "
+            "(inference.wild_bootstrap).",)
+
+
+def _control_risk(frame: pd.DataFrame, plan: Plan) -> float | None:
+    """The outcome's mean among the controls when the outcome is 0/1 (the E-value's risk-ratio route needs it)."""
+    y = frame[plan.outcome]
+    if not pd.api.types.is_numeric_dtype(y) or not set(pd.unique(y.dropna())) <= {0, 1}:
+        return None
+    control = y[frame[plan.treatment].astype(float) == 0]
+    return float(control.mean()) if len(control) else None

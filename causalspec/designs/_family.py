@@ -37,6 +37,7 @@ class Fit:
     outcome_sd: float | None = None
     pair_differences: Any = None
     n_input: int | None = None
+    control_risk: float | None = None  # a 0/1 outcome's mean among the controls analysed (E-value on the RR scale)
 
 
 @dataclass(frozen=True)

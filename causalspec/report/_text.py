@@ -82,10 +82,16 @@ def summary(result: "Result") -> str:
     stats = dict(result.fit_stats)
     line = f"Observations: {result.nobs:,}"
     if "r2" in stats:
-        line += f"   R-squared: {stats['r2']:.4g}   Adj. R-squared: {stats.get('adj_r2', float('nan')):.4g}"
+        adj = stats.get("adj_r2", stats.get("ar2"))
+        line += f"   R-squared: {stats['r2']:.4g}" + (f"   Adj. R-squared: {adj:.4g}" if adj is not None else "")
+    if "wr2" in stats:  # fixed effects: the within R² is the share the regressors explain (fixest's r2(, "wr2"))
+        line += f"   Within R-squared: {stats['wr2']:.4g}"
     if "sigma" in stats:
         line += f"   Residual std. error: {stats['sigma']:.4g}"
     out.append(line)
+    sizes = result.extras.get("fixed_effects") if hasattr(result, "extras") else None
+    if isinstance(sizes, dict) and sizes:
+        out.append("Fixed effects: " + ", ".join(f"{name} ({int(n):,} levels)" for name, n in sizes.items()))
     for reason, count in result.dropped:
         out.append(f"NOTE: {count:,} observation{'s' if count != 1 else ''} removed because of {reason}.")
     for note in result.notes:
@@ -110,6 +116,10 @@ def summary(result: "Result") -> str:
         out += [textwrap.fill(s, 100, initial_indent="  ", subsequent_indent="    ") for s in sens.summary_lines()]
     elif getattr(sens, "reason", ""):
         out += ["", f"Sensitivity: not computed ({sens.reason})."]
+    checks = result.dag_tests
+    if hasattr(checks, "summary_lines"):
+        out += [""] + [textwrap.fill(s, 100, subsequent_indent="    ") if not s.startswith("  ") else s
+                       for s in checks.summary_lines()]
     ref = result.refutations
     if hasattr(ref, "table"):
         out += ["", f"Refutation tests (seed {ref.seed}, {ref.simulations} replications each, "

@@ -61,6 +61,7 @@ class Result:
     sensitivity: Any = NotComputed("sensitivity analysis was not run")
     refutations: Any = NotComputed("refutation tests were not run")
     specification_curve: Any = NotComputed("run with --all-adjustment-sets for the specification curve")
+    dag_tests: Any = NotComputed("the DAG's implications are tested against the data by causalspec.run")
     extras: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     data_source: str = ""
@@ -143,6 +144,7 @@ class Result:
             "refutations": self.refutations.to_dict() if hasattr(self.refutations, "to_dict") else None,
             "specification_curve": (self.specification_curve.to_dict()
                                     if hasattr(self.specification_curve, "to_dict") else None),
+            "dag_tests": self.dag_tests.to_dict(),
             "data": self.data_source,
         }
 

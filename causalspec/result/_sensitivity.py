@@ -18,7 +18,7 @@ import numpy as np
 from causalspec._values import NotComputed, jsonable
 from causalspec.errors import CausalSpecError
 from causalspec.sensitivity import rosenbaum_gamma, rosenbaum_wilcoxon
-from causalspec.sensitivity._evalue import evalue_ols
+from causalspec.sensitivity._evalue import evalue_ols, evalue_rr
 from causalspec.sensitivity._from_data import sensemakr_from_regressions
 from causalspec.sensitivity._ovb import group_partial_r2, partial_r2
 
@@ -184,7 +184,9 @@ def assess(plan, out) -> Any:
     else:
         ovb = NotComputed("omitted-variable-bias bounds need the effect to be a coefficient of one linear model "
                           f"({plan.estimator.value} is not)")
-    if out.outcome_sd is not None and np.isfinite(out.outcome_sd) and out.outcome_sd > 0:
+    if out.control_risk is not None:
+        ev = evalue_binary(out.effect, out.control_risk)
+    elif out.outcome_sd is not None and np.isfinite(out.outcome_sd) and out.outcome_sd > 0:
         ev = evalue_ols(out.effect.estimate, out.effect.std_error, sd=out.outcome_sd)
     else:
         ev = NotComputed("the E-value for a continuous outcome needs the outcome's standard deviation")
@@ -200,3 +202,23 @@ def rosenbaum(fit) -> dict | None:
     return {"gamma": rosenbaum_gamma(lambda g: rosenbaum_wilcoxon(diffs, gamma=g)),
             "note": "smallest Gamma (odds of treatment differing within a matched pair) at which Wilcoxon's "
                     "signed-rank test of the pair differences stops being significant at 0.05 (one-sided)"}
+
+
+def evalue_binary(effect, p0: float):
+    """The E-value of a risk difference on a 0/1 outcome, by the risk-ratio route: with the controls' risk p0, the
+    effect and its confidence limits become risk ratios RR = (p0 + RD) / p0, then ``EValue::evalues.RR``
+    (VanderWeele & Ding 2017).  (The standardized-mean-difference route of ``evalues.OLS`` assumes a continuous,
+    roughly normal outcome.)"""
+    if not 0 < p0 < 1:
+        return NotComputed(f"the controls' risk of the 0/1 outcome is {p0:g}, so no risk ratio exists")
+
+    def rr(rd):
+        return (p0 + rd) / p0
+
+    point, lo, hi = rr(effect.estimate), rr(effect.conf_low), rr(effect.conf_high)
+    if point <= 0:
+        return NotComputed(f"the implied treated risk p0 + RD = {p0 + effect.estimate:.3g} is not positive")
+    res = evalue_rr(point, lo if lo > 0 else None, hi if hi > 0 else None)
+    note = (f"0/1 outcome: risk ratio from the risk difference and the controls' risk p0 = {p0:.4g}, RR = (p0 + RD) "
+            "/ p0, then EValue::evalues.RR")
+    return replace(res, notes=tuple(res.notes) + (note,))

@@ -262,6 +262,8 @@ def _placebo_date(result, data: pd.DataFrame, shift: int = 2) -> Refutation:
     if d_fake.sum() == 0 or d_fake.sum() == len(d_fake):
         return Refutation("placebo_date", "", "not run", rule, reason=f"no pre-treatment periods {shift} or more "
                           "before adoption to build a placebo from")
+    if plan.estimator in _COHORT_BASED and plan.settings.first_treated:
+        return _placebo_cohorts(result, frame, keep, f_rank, periods, shift, rule)
     fit = feols(sub[plan.outcome].to_numpy(float), d_fake[:, None], ["placebo"], sub[[unit, time]])
     V = fixest_vcov(fit, "cluster", sub.loc[fit.sample.mask, [unit]] if not fit.sample.mask.all() else sub[[unit]])
     row = coeftable(fit, V, plan.vcov.level).iloc[0]
@@ -272,6 +274,35 @@ def _placebo_date(result, data: pd.DataFrame, shift: int = 2) -> Refutation:
                       {"estimate": float(row["estimate"]), "std_error": float(row["std_error"]),
                        "conf_low": float(row["conf_low"]), "conf_high": float(row["conf_high"]),
                        "p_value": float(row["p_value"]), "shift_periods": shift, "rows": int(len(sub))})
+
+
+def _placebo_cohorts(result, frame, keep, f_rank, periods, shift: int, rule: str) -> Refutation:
+    """The chosen cohort estimator (TWFE event study, Sun & Abraham, Callaway & Sant'Anna) re-run on the periods
+    before each unit's real adoption, with adoption moved ``shift`` periods earlier; units with no period left
+    before the fake date are left out."""
+    plan = replace(result.plan, sensitivity=SensitivityPlan(False, "placebo-date refit"))
+    s = plan.settings
+    fake_rank = f_rank - shift
+    usable = np.isnan(f_rank) | (fake_rank >= 1)  # at least one period before the fake adoption
+    rows = keep & usable
+    fake_first = np.where(np.isnan(f_rank), frame[s.first_treated].to_numpy(float),
+                          periods[np.clip(np.nan_to_num(fake_rank, nan=0).astype(int), 0, len(periods) - 1)])
+    placebo = frame.loc[rows].assign(**{s.first_treated: fake_first[rows]})
+    if not (placebo[s.first_treated].fillna(0) > 0).any():
+        return Refutation("placebo_date", "", "not run", rule,
+                          reason=f"no cohort has a period {shift} or more before its adoption")
+    try:
+        eff = fit(plan, placebo).effect
+    except CausalSpecError as exc:
+        return Refutation("placebo_date", "", "not run", rule, reason=f"the {plan.estimator.value} estimator "
+                          f"cannot be fitted on the pre-adoption periods: {exc}")
+    ok = eff.conf_low <= 0 <= eff.conf_high
+    return Refutation("placebo_date", f"adoption moved {shift} periods earlier, on the periods before the real "
+                      f"adoption only, re-estimated with the plan's own estimator ({plan.estimator.value}); the "
+                      "effect should be zero", "pass" if ok else "warn", rule,
+                      {"estimate": eff.estimate, "std_error": eff.std_error, "conf_low": eff.conf_low,
+                       "conf_high": eff.conf_high, "p_value": eff.p_value, "shift_periods": shift,
+                       "rows": int(rows.sum())})
 
 
 def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[str, ...] | None = None
