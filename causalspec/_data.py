@@ -189,7 +189,8 @@ def _read_parquet(raw: bytes, where: str, loc: str, limit: int) -> pd.DataFrame:
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(Problem(loc, "reading Parquet needs pyarrow, which is not installed.",
-                                fix="pip install 'causalspec[parquet]' (or pip install pyarrow), or use a CSV.",
+                                fix="pip install pyarrow (causalspec's parquet extra: pip install '.[parquet]' in a causalspec "
+                                    "checkout), or use a CSV.",
                                 code="parquet_unavailable")) from None
     try:
         parquet = pq.ParquetFile(io.BytesIO(raw))

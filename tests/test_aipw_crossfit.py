@@ -40,5 +40,5 @@ def test_learner_is_for_aipw_only_and_missing_sklearn_is_explained(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(importlib, "import_module", no_sklearn)
-    with pytest.raises(UnsupportedError, match=r"pip install 'causalspec\[ml\]'"):
+    with pytest.raises(UnsupportedError, match=r"pip install scikit-learn \(causalspec's ml extra"):
         cs.run(_spec(learner="random_forest"))

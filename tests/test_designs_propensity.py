@@ -174,3 +174,37 @@ def test_a_variance_the_propensity_estimators_do_not_use_is_refused_not_ignored(
                       "design": {"type": "observational", "estimator": estimator}})
     with pytest.raises(UnsupportedError, match=r"inference.vcov: HC2 is not available for"):
         cs.plan(spec)
+
+
+@pytest.mark.parametrize("estimand", ["ATT", "ATC"])
+def test_the_default_att_and_atc_estimator_matches_with_replacement_and_covers_the_truth(estimand):
+    """Issue 11: auto used to pick 1:1 matching without replacement: ATT +12.51, ATC +16.83 (truth +10)."""
+    spec = cs.load(SPECS / "feature_adoption.yaml")
+    spec = cs.Spec(**{**spec.model_dump(), "estimand": estimand, "inference": {}})
+    result = cs.run(spec, data=cs.datasets.feature_adoption(), refute=False)
+    assert result.plan.estimator is Estimator.MATCHING and result.plan.settings.matching.replace is True
+    assert "with replacement" in result.plan.estimator_reason
+    assert result.effect.conf_low < TRUE_EFFECT < result.effect.conf_high
+    assert not result.warnings
+
+
+def test_atc_notes_and_drops_speak_in_the_datas_own_arms():
+    spec = cs.load(SPECS / "feature_adoption.yaml")
+    spec = cs.Spec(**{**spec.model_dump(), "estimand": "ATC", "inference": {},
+                      "design": {"type": "observational", "estimator": "matching"}})
+    result = cs.run(spec, data=cs.datasets.feature_adoption(), refute=False)
+    treated = int(cs.datasets.feature_adoption()["feature_usage"].sum())
+    assert any(f"only {treated} treated units for" in n for n in result.notes), result.notes
+    assert not any("caliper" in n for n in result.notes)
+    assert any(r.startswith("control units unmatched (no treated unit left to match)") for r, _ in result.dropped)
+
+
+def test_a_badly_imbalanced_match_is_not_headlined():
+    spec = cs.load(SPECS / "feature_adoption.yaml")
+    spec = cs.Spec(**{**spec.model_dump(), "estimand": "ATT", "inference": {},
+                      "design": {"type": "observational", "estimator": "matching"}})  # without replacement
+    result = cs.run(spec, data=cs.datasets.feature_adoption(), refute=False)
+    assert result.warnings[0].startswith("NO ESTIMATE HEADLINED: the matched sample is badly imbalanced")
+    assert "No estimate of the effect of feature_usage on spend is headlined" in result.summary()
+    assert "Estimated effect of" not in result.summary()
+    assert result.to_dict()["design"]["headline_withheld"].startswith("the matched sample is badly imbalanced")

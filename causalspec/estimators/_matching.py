@@ -359,7 +359,8 @@ def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = N
                         loc="matching", fix="Widen the caliper or drop discard.")
     unmatched_t = int(((w == 0) & (treat == 1) & ~disc).sum())
     if unmatched_t:
-        notes.append(f"{unmatched_t} treated unit(s) found no control within the caliper and were dropped.")
+        why = "within the caliper" if cal is not None else "left to match (each control is used once)"
+        notes.append(f"{unmatched_t} treated unit(s) found no control {why} and were dropped.")
     sub = None if replace else mm_subclass(mm, treat)
     return Matching(labels, treat, dist, mm, w, sub, int(ratio), bool(replace), cal, order_name, disc, ps,
                     _covariate_matrix(formula, data), tuple(notes))

@@ -135,6 +135,10 @@ def summary(result: "Result") -> str:
 def headline(result: "Result") -> str:
     """One sentence: the effect with its interval, and how far it moved from the naive contrast."""
     e, n, level = result.effect, result.naive, result.plan.vcov.level
+    withheld = result.extras.get("headline_withheld") if hasattr(result, "extras") else None
+    if withheld:
+        return (f"No estimate of the effect of {result.plan.treatment} on {result.plan.outcome} is headlined: "
+                f"{withheld}")
     text = (f"Estimated effect of {result.plan.treatment} on {result.plan.outcome}: {e.estimate:+.4g} "
             f"({level:.0%} CI {e.conf_low:.4g} to {e.conf_high:.4g}).")
     if e is not n and n.estimate != e.estimate:

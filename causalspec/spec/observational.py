@@ -14,7 +14,11 @@ class MatchingOptions(_Model):
     """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
 
     ratio: int = Field(1, ge=1, le=20, description="Controls per treated unit (k:1 matching).")
-    replace: bool = Field(False, description="Match with replacement (a control may be reused).")
+    replace: bool | None = Field(
+        None, description="Match with replacement (a control may be reused). Left out: with replacement when the "
+                          "planner chose matching (estimator auto, for the ATT or ATC: every unit finds its nearest "
+                          "match, so the estimate is not biased by units left without one), without replacement "
+                          "(MatchIt's default) when the spec sets estimator: matching.")
     caliper: float | None = Field(None, gt=0, description="Caliper in standard deviations of the distance.")
     algorithm: Literal["matchit-4.5.1", "exact"] = Field(
         "matchit-4.5.1", description="matchit-4.5.1: MatchIt 4.5.1's matched sets exactly (including its integer "
@@ -41,7 +45,7 @@ class ObservationalDesign(_DesignModel):
     learner: Literal["glm", "gradient_boosting", "random_forest"] = Field(
         "glm", description="aipw only: the outcome and propensity models. glm: linear and logistic regressions on "
                            "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "
-                           "cross-fitting (pip install 'causalspec[ml]').")
+                           "cross-fitting (pip install scikit-learn).")
     folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
     trim: Literal["none", "crump"] = Field(
         "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "

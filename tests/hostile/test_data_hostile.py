@@ -214,7 +214,7 @@ def test_reading_stops_after_limit_plus_one_bytes_whatever_stat_says(tmp_path, m
 
 # ------------------------------------------------------------------ Parquet
 def _source_install_hints() -> set[str]:
-    return set(re.findall(r"causalspec\[(\w+)\]", (REPO / "causalspec" / "_data.py").read_text()))
+    return set(re.findall(r"causalspec's (\w+) extra", (REPO / "causalspec" / "_data.py").read_text()))
 
 
 def test_every_install_hint_names_an_extra_that_exists():
@@ -233,7 +233,7 @@ def test_parquet_without_pyarrow_suggests_an_extra_that_exists(tmp_path, monkeyp
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     path = write(tmp_path, "d.parquet", b"PAR1")
-    with pytest.raises(DataError, match=r"pip install 'causalspec\[parquet\]'") as info:
+    with pytest.raises(DataError, match=r"pip install pyarrow \(causalspec's parquet extra: pip install '\.\[parquet\]'") as info:
         read_data(str(path))
     assert only_problem(info).code == "parquet_unavailable"
 

@@ -21,8 +21,9 @@ __all__ = ["ESTIMATOR_RULE", "plan_observational", "observational_vcov", "state_
 
 ESTIMATOR_RULE = (
     "observational, estimator auto: OLS regression adjustment for the ATE (exact R parity and omitted-variable-"
-    "bias bounds); nearest-neighbour propensity-score matching for the ATT and for the ATC (MatchIt's targets; "
-    "the ATC matches each control with its most similar treated unit)"
+    "bias bounds); nearest-neighbour propensity-score matching with replacement for the ATT and for the ATC "
+    "(MatchIt's targets; the ATC matches each control with its most similar treated unit; with replacement every "
+    "unit finds its nearest match, which keeps the estimate's interval honest in the coverage study)"
 )
 
 # The estimands each observational estimator can target.
@@ -68,10 +69,12 @@ def choose_estimator(spec) -> tuple[Estimator, str]:
                                              "for the ATE")
         elif spec.estimand == "ATT":
             estimator, why = Estimator.MATCHING, ("auto: the ATT, so nearest-neighbour matching on the propensity "
-                                                  "score (each treated unit compared with its most similar control)")
+                                                  "score with replacement (each treated unit compared with its most "
+                                                  "similar control)")
         else:
             estimator, why = Estimator.MATCHING, ("auto: the ATC, so nearest-neighbour matching on the propensity "
-                                                  "score (each control compared with its most similar treated unit)")
+                                                  "score with replacement (each control compared with its most "
+                                                  "similar treated unit)")
     else:
         estimator = Estimator(design.estimator)
         why = f"chosen in the spec (design.estimator: {design.estimator})"
@@ -115,8 +118,9 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
     propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}")
     if estimator is Estimator.MATCHING:
         m = d.matching
+        replace = m.replace if m.replace is not None else d.estimator == "auto"
         return ObservationalSettings(propensity=propensity, matching=MatchingSettings(
-            ratio=m.ratio, replace=m.replace, caliper=m.caliper, algorithm=m.algorithm, distance=m.distance))
+            ratio=m.ratio, replace=replace, caliper=m.caliper, algorithm=m.algorithm, distance=m.distance))
     if estimator is Estimator.AIPW and d.learner != "glm":
         return ObservationalSettings(propensity=propensity, trim=d.trim, learner=d.learner, folds=d.folds)
     return ObservationalSettings(propensity=propensity, trim=d.trim)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,17 @@ from causalspec.estimators._propensity import aipw, crump_trim, fit_propensity, 
 from causalspec.formula import materialize
 from causalspec.planner import Estimator
 
-__all__ = ["fit_weighting", "fit_matching"]
+__all__ = ["fit_weighting", "fit_matching", "BAD_BALANCE"]
+
+# |SMD| after matching above which the matched groups are not comparable (Stuart 2010's 0.25 rule of thumb);
+# 0.1 to 0.25 is reported as a warning.
+BAD_BALANCE = 0.25
+
+
+def _in_data_coding(note: str) -> str:
+    """A matching note written for the ATT, in the data's own coding when the ATC swapped the arms."""
+    swap = {"treated": "control", "control": "treated", "controls": "treated units", "treated units": "controls"}
+    return re.sub(r"treated units|controls|treated|control", lambda m: swap[m.group(0)], note)
 
 
 def _binary(plan, frame: pd.DataFrame) -> None:
@@ -162,9 +173,18 @@ def fit_matching(plan, frame: pd.DataFrame) -> Fit:
         extras["overlap"] = {"treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
                              "outside_support": ov.outside_support}
     warnings = ()
-    bad = [r["covariate"] for r in extras["balance_after"]
-           if r["covariate"] != "distance" and r.get("smd") is not None and abs(r["smd"]) > 0.1]
-    if bad:
+    smd = {r["covariate"]: abs(r["smd"]) for r in extras["balance_after"]
+           if r["covariate"] != "distance" and r.get("smd") is not None}
+    awful = {c: v for c, v in smd.items() if v > BAD_BALANCE}
+    bad = [c for c, v in smd.items() if v > 0.1]
+    if awful:  # the matched groups are not comparable: the number is kept (R reports it) but not headlined
+        reason = (f"the matched sample is badly imbalanced (|SMD| > {BAD_BALANCE:g} after matching: "
+                  + ", ".join(f"{c} {v:.2f}" for c, v in awful.items()) + f"), so the {plan.estimand} compares "
+                  "unlike units. Match with replacement (design.matching.replace: true), use a caliper, or use "
+                  "design.estimator ipw or aipw.")
+        extras["headline_withheld"] = reason
+        warnings = (f"NO ESTIMATE HEADLINED: {reason}",)
+    elif bad:
         warnings = (f"covariates still imbalanced after matching (|SMD| > 0.1): {', '.join(bad)}.",)
     pair_differences = None
     if m.ratio == 1 and not m.replace and m.subclass is not None:  # matched pairs: Rosenbaum bounds apply
@@ -178,14 +198,16 @@ def fit_matching(plan, frame: pd.DataFrame) -> Fit:
     arm = ("control", "treated") if not flip else ("treated", "control")  # names in the data's own coding
     dropped = []
     if (unused & treat).any():
-        why = "no control within the caliper" if m.caliper is not None else "no control left to match"
+        other = {"control": "control", "treated": "treated unit"}[arm[0]]
+        why = f"no {other} within the caliper" if m.caliper is not None else f"no {other} left to match"
         dropped.append((f"{arm[1]} units unmatched ({why}); the {plan.estimand} is for the matched ones",
                         int((unused & treat).sum())))
     if (unused & ~treat).any():
         dropped.append((f"{arm[0]} units not matched to any {arm[1]} unit (weight 0)", int((unused & ~treat).sum())))
     outcome_sd = float(np.std(data[plan.outcome].to_numpy(float), ddof=1))
+    notes = tuple(_in_data_coding(n) for n in m.notes) if flip else tuple(m.notes)
     return Fit(effect, naive_contrast(plan, frame, vc.level), (effect,), (plan.treatment,),
-                     [[float(row["std_error"]) ** 2]], int(me.nobs), tuple(dropped), tuple(m.notes), (),
+                     [[float(row["std_error"]) ** 2]], int(me.nobs), tuple(dropped), notes, (),
                      extras=extras, warnings=warnings, outcome_sd=outcome_sd,
                pair_differences=pair_differences)
 
@@ -211,7 +233,8 @@ def _crossfit_aipw(plan, frame: pd.DataFrame, vc) -> Fit:
     except ImportError:
         raise UnsupportedError(Problem(
             "design.learner", f"the {s.learner} learner needs scikit-learn, which is not installed.",
-            fix="pip install 'causalspec[ml]', or use learner glm.", code="sklearn_missing")) from None
+            fix="pip install scikit-learn (causalspec's ml extra: pip install '.[ml]' in a causalspec checkout), "
+                "or use learner glm.", code="sklearn_missing")) from None
     reg_cls, clf_cls = (getattr(module, name) for name in _LEARNERS[s.learner][1:])
     design = materialize(s.propensity.propensity_formula, frame)
     used = frame.loc[design.rows]
