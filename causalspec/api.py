@@ -16,14 +16,14 @@ from causalspec.designs import plan as _plan
 from causalspec.designs import used_columns
 from causalspec.planner import Plan
 from causalspec.result import Result, build_result
-from causalspec.robustness import dag_tests
+from causalspec.robustness import dag_checks, dag_tests
 from causalspec.robustness import refute as _refute
 from causalspec.robustness import specification_curve
 from causalspec.spec import Spec
 from causalspec.spec import load as _load
 from causalspec.spec._load import locate
 
-__all__ = ["load", "plan", "fit", "run", "check"]
+__all__ = ["load", "plan", "fit", "run", "check", "check_dag"]
 
 load = _load
 
@@ -156,6 +156,17 @@ def _with_plan_problems(error: SpecError) -> SpecError:
                 and not any(p.loc == r or p.loc.startswith((r + ".", r + "[")) for r in removed)]
         return SpecError(list(error.problems) + news)
     return error
+
+
+def check_dag(spec: "Spec | str | os.PathLike[str]"):
+    """The spec's DAG tested against its data (``dagitty::localTests``): implied independencies the data reject
+    and confounders the DAG leaves out.  Reads the spec's data; returns LocalTests (or NotComputed, saying why)."""
+    if not isinstance(spec, Spec):
+        spec = _load(spec)
+    the_plan = plan(spec)
+    with _located(spec):
+        frame, _ = _read(spec.data, spec.origin)
+    return dag_checks(spec, the_plan, frame)
 
 
 def _check_data(spec: Spec, the_plan: Plan, read_data: bool) -> None:

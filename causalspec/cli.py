@@ -207,14 +207,21 @@ def _cmd_validate(args) -> int:
 
     failed = 0
     records = []
+    dag_notes: dict[str, list[str]] = {}
     for path in args.specs:
         problems: list[Problem] = []
+        dag_lines: list[str] = []
         try:
-            api.check(path, read_data=not args.no_data)
+            checked = api.check(path, read_data=not args.no_data)
+            spec_data = not args.no_data and api.load(path).data is not None
+            if spec_data and checked.design == "observational":
+                checks = api.check_dag(path)
+                dag_lines = checks.summary_lines() if hasattr(checks, "summary_lines") else []
         except CausalSpecError as exc:
             problems = [p if p.file else _with_file(p, path) for p in exc.problems]
         failed += bool(problems)
         records.append((path, problems))
+        dag_notes[path] = dag_lines
     if args.format == "json":
         print(json.dumps([{"spec": path, "valid": not probs, "problems": [
             {"code": p.code, "loc": p.loc, "message": p.message, "fix": p.fix, "file": p.file, "line": p.line}
@@ -233,6 +240,12 @@ def _cmd_validate(args) -> int:
                     print(_safe(f"  error[{p.code}]: {p}"))
             else:
                 print(_safe(f"{path}: ok"))
+            for line in dag_notes.get(path, ()):  # the DAG against the data: advice, not a failure
+                if args.format == "github" and ("rejected by the data" in line or line.startswith("WARNING")):
+                    print(f"::warning file={_gh_property(path)},title={_gh_property('causalspec dag check')}::"
+                          f"{_gh_data(line)}")
+                elif args.format == "text":
+                    print(_safe(f"  {line.strip()}"))
         if args.format == "text" and len(records) > 1:
             print(f"{len(records) - failed} valid, {failed} invalid")
     return EXIT_ERROR if failed else EXIT_OK

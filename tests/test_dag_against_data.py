@@ -66,3 +66,16 @@ def test_a_dag_node_that_is_not_a_column_must_be_declared_latent():
     latent = cs.Spec(name="l", treatment="feature_usage", outcome="spend",
                      dag={"edges": FEATURE_EDGES + ["nudge -> feature_usage"], "latent": ["nudge"]})
     assert cs.fit(cs.plan(latent), cs.datasets.feature_adoption()).effect.estimate == pytest.approx(10, abs=0.6)
+
+
+def test_validate_with_data_reports_the_dag_check(tmp_path, capsys):
+    from causalspec.cli import main
+
+    path = tmp_path / "gs.yaml"
+    path.write_text("name: gs\ndata: feature_adoption\ntreatment: feature_usage\noutcome: spend\ndag:\n"
+                    "  edges: [account_age -> feature_usage, account_age -> spend, feature_usage -> spend]\n")
+    assert main(["validate", str(path)]) == 0  # advice, not a failure
+    out = capsys.readouterr().out
+    assert "WARNING: 'activity' is in the data but not in the DAG" in out
+    assert main(["validate", "--format", "github", str(path)]) == 0
+    assert "::warning file=" in capsys.readouterr().out

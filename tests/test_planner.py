@@ -80,9 +80,10 @@ def test_not_identified_plan_names_path_and_offers_an_instrument():
         cs.fit(plan, __import__("pandas").DataFrame({"x": [0, 1], "y": [1, 2], "z": [0, 1]}))
 
 
-def test_front_door_is_offered_when_it_exists():
+def test_front_door_is_used_when_no_adjustment_set_exists():
+    """It used to end in NOT IDENTIFIED with the front door only listed as an alternative (issue 11)."""
     plan = cs.plan(spec(["x <-> y", "x -> m", "m -> y"]))
-    assert not plan.identified
+    assert plan.identified and plan.estimator is Estimator.FRONT_DOOR
     assert any(a.startswith("front-door set: m") for a in plan.alternatives)
 
 

@@ -24,6 +24,7 @@ class Estimator(str, Enum):
     EVENT_STUDY = "event_study_twfe"
     SUN_ABRAHAM = "sun_abraham"
     CALLAWAY_SANTANNA = "callaway_santanna"
+    FRONT_DOOR = "front_door"
 
 
 # Estimators whose effect is a coefficient of one linear model: omitted-variable-bias bounds
@@ -39,6 +40,7 @@ class Strategy(str, Enum):
     INSTRUMENTAL_VARIABLES = "instrumental variables"
     FIXED_EFFECTS = "fixed effects (within-unit comparison)"
     PARALLEL_TRENDS = "difference in differences (parallel trends)"
+    FRONT_DOOR = "front-door criterion"
     NOT_IDENTIFIED = "not identified"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from causalspec.formula import quote_name
 
 __all__ = ["Settings", "NoSettings", "WildSettings", "PropensitySettings", "MatchingSettings",
-           "ObservationalSettings", "ExperimentSettings", "PanelSettings", "IVSettings", "DiDSettings",
+           "ObservationalSettings", "FrontDoorSettings", "ExperimentSettings", "PanelSettings", "IVSettings", "DiDSettings",
            "EventStudySettings"]
 
 
@@ -101,6 +101,14 @@ class ObservationalSettings(Settings):
             return self
         p = self.propensity
         return replace(self, propensity=replace(p, propensity_formula=f"{p.propensity_formula} + {quote_name(name)}"))
+
+
+@dataclass(frozen=True)
+class FrontDoorSettings(Settings):
+    """The front-door estimator: the mediators the effect runs through and the bootstrap draws of its SE."""
+
+    mediators: tuple[str, ...]
+    draws: int
 
 
 @dataclass(frozen=True)

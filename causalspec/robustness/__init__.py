@@ -5,9 +5,9 @@
 >>> report = cs.refute.refute(result, cs.datasets.feature_adoption())    # doctest: +SKIP
 """
 
-from causalspec.robustness._dag_check import dag_tests
+from causalspec.robustness._dag_check import dag_checks, dag_tests
 from causalspec.robustness._curve import CURVE_RULE, CurveRow, SpecificationCurve, specification_curve, specification_curve_plot
 from causalspec.robustness._refute import RULES, Refutation, RefutationReport, refute
 
-__all__ = ["dag_tests", "refute", "Refutation", "RefutationReport", "RULES", "specification_curve", "SpecificationCurve",
+__all__ = ["dag_checks", "dag_tests", "refute", "Refutation", "RefutationReport", "RULES", "specification_curve", "SpecificationCurve",
            "CurveRow", "specification_curve_plot", "CURVE_RULE"]

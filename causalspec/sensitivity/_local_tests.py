@@ -64,7 +64,7 @@ class LocalTests:
             return ["DAG check: the DAG implies no testable independence among the measured variables."
                     + (f" Skipped: {'; '.join(self.skipped)}." if self.skipped else "")] + self.omitted_lines()
         bad = self.failed
-        head = (f"DAG check: {len(self.tests)} implied independencies tested (partial correlations, Holm-adjusted, "
+        head = (f"DAG check: {len(self.tests)} implied independenc{'y' if len(self.tests) == 1 else 'ies'} tested (partial correlations, Holm-adjusted, "
                 f"alpha = {self.alpha:g}); " + (f"{len(bad)} rejected by the data:" if bad else "none rejected."))
         lines = [head]
         lines += [f"  {t.text}: partial r = {t.estimate:.3f} (CI {t.conf_low:.3f} to {t.conf_high:.3f}), adjusted "
@@ -83,7 +83,7 @@ class LocalTests:
         return [f"WARNING: {', '.join(map(repr, names))} {'is' if len(names) == 1 else 'are'} in the data but not in "
                 "the DAG, and associated with both the treatment and the outcome given the adjustment set "
                 "(Holm-adjusted partial correlations): a confounder may be missing from the DAG. Add it to the DAG "
-                "with its edges, or explain in the spec why it is not a common cause."]
+                "with its edges (the planner then adjusts for it if it confounds)."]
 
     def to_dict(self) -> dict[str, Any]:
         return {"computed": True, "alpha": self.alpha, "method": "partial correlation, Fisher z, Holm adjustment "

@@ -33,12 +33,13 @@ class ObservationalDesign(_DesignModel):
     """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
 
     type: Literal["observational"] = "observational"
-    estimator: Literal["auto", "ols", "ipw", "aipw", "matching"] = Field(
+    estimator: Literal["auto", "ols", "ipw", "aipw", "matching", "front_door"] = Field(
         "auto",
         description=(
             "ols: regression adjustment on the planner's adjustment set; ipw: inverse probability weighting; "
             "aipw: augmented IPW (doubly robust); matching: nearest-neighbour matching on the propensity score "
-            "(MatchIt); auto: see docs/planner.md."
+            "(MatchIt); front_door: Pearl's front-door formula through the mediators the DAG shields (linear "
+            "models, bootstrap SE), chosen by auto when no adjustment set exists; auto: see docs/planner.md."
         ),
     )
     matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")

@@ -2,6 +2,7 @@
 
 from causalspec.designs._family import Family
 from causalspec.designs.observational.fit import fit_ols_adjustment
+from causalspec.designs.observational.front_door import fit_front_door
 from causalspec.designs.observational.plan import observational_vcov, plan_observational
 from causalspec.designs.observational.propensity import fit_matching, fit_weighting
 from causalspec.planner import Estimator
@@ -10,7 +11,7 @@ FAMILY = Family(
     type="observational",
     plan=plan_observational,
     fitters={Estimator.OLS: fit_ols_adjustment, Estimator.IPW: fit_weighting, Estimator.AIPW: fit_weighting,
-             Estimator.MATCHING: fit_matching},
+             Estimator.MATCHING: fit_matching, Estimator.FRONT_DOOR: fit_front_door},
     vcov=observational_vcov,
     compares_adjustment_sets=True,
     figures=("estimates", "sensitivity_contour", "overlap", "love"),

@@ -11,10 +11,15 @@ from causalspec.designs._common import plan_fields
 from causalspec.designs.panel.plan import wild_settings
 from causalspec.errors import Problem, UnsupportedError
 from causalspec.formula import quote_name
-from causalspec.graph import DAG
+from causalspec.graph import DAG, front_door_sets
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
 from causalspec.planner._backdoor import check_covariates, identify
-from causalspec.planner._settings import MatchingSettings, ObservationalSettings, PropensitySettings
+from causalspec.planner._settings import (
+    FrontDoorSettings,
+    MatchingSettings,
+    ObservationalSettings,
+    PropensitySettings,
+)
 from causalspec.planner._vcov import regression_vcov, unsupported_vcov
 
 __all__ = ["ESTIMATOR_RULE", "plan_observational", "observational_vcov", "state_assumptions", "refuse_model_formula"]
@@ -45,9 +50,13 @@ def refuse_model_formula(spec) -> None:
 
 
 def plan_observational(spec, dag: DAG) -> dict:
-    """Plan fields for the observational (backdoor) design."""
+    """Plan fields for the observational (backdoor) design; the front door when no adjustment set exists."""
     refuse_model_formula(spec)
     ident = identify(spec, dag)
+    if spec.design.estimator == "front_door" or (not ident.identified and spec.design.estimator == "auto"):
+        front = plan_front_door(spec, dag, ident)
+        if front is not None:
+            return front
     extra = check_covariates(spec, dag, ident)
     estimator, why = choose_estimator(spec)
     formula, naive = build_formulas(spec, estimator, ident.adjustment_set, extra)
@@ -58,6 +67,65 @@ def plan_observational(spec, dag: DAG) -> dict:
         notes = ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
     return plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
                        state_assumptions(spec, ident, estimator), settings, notes=notes)
+
+
+FRONT_DOOR_DRAWS = 999
+
+
+def plan_front_door(spec, dag: DAG, ident: Identification) -> dict | None:
+    """Pearl's front-door formula when the DAG offers a front-door set (the smallest, ties by name).
+
+    With ``estimator: auto`` this is reached only when no backdoor adjustment set exists; ``estimator:
+    front_door`` asks for it.  None when the DAG has no front-door set (the plan then says not identified).
+    """
+    x, y = spec.treatment, spec.outcome
+    try:
+        sets = front_door_sets(dag, x, y)
+    except UnsupportedError:
+        sets = []
+    if not sets:
+        if spec.design.estimator == "front_door":
+            raise UnsupportedError(Problem(
+                "design.estimator", f"the DAG has no front-door set for the effect of {x!r} on {y!r}: no set of "
+                "measured mediators intercepts every causal path, is unconfounded with the treatment and has its "
+                "confounding with the outcome blocked by the treatment.",
+                fix="Use another estimator, or add the mediators and their edges to the DAG.",
+                code="no_front_door"))
+        return None
+    if spec.estimand != "ATE":
+        raise UnsupportedError(Problem(
+            "estimand", f"the front-door formula here estimates the ATE, not the {spec.estimand}.",
+            fix="Set estimand: ATE.", code="unsupported_estimand"))
+    mediators = min(sets, key=lambda s: (len(s), s))
+    front = Identification(True, Strategy.FRONT_DOOR, (), "front-door",
+                           "the front-door criterion (Pearl 1995): the effect runs entirely through "
+                           f"{', '.join(mediators)}, which the treatment's confounders do not reach",
+                           ident.minimal_sets, ident.optimal_set, ident.obstacles, ident.alternatives)
+    yq, xq = quote_name(y), quote_name(x)
+    ms = " + ".join(quote_name(m) for m in mediators)
+    formula = f"{ms} ~ {xq}; {yq} ~ {ms} + {xq} (effect = sum of products)"
+    why = ("auto: no set of measured variables blocks every backdoor path, but the effect runs through "
+           f"{', '.join(mediators)}, a front-door set, so Pearl's front-door formula with linear models"
+           if spec.design.estimator == "auto" else "chosen in the spec (design.estimator: front_door)")
+    assumptions = (
+        f"Every causal path from {x} to {y} runs through {', '.join(mediators)} (no direct effect).",
+        f"Nothing confounds {x} and {', '.join(mediators)} (no open backdoor path from the treatment to them).",
+        f"Given {x}, nothing else confounds {', '.join(mediators)} and {y} (the treatment blocks those paths).",
+        f"The models are linear with constant effects: the effect is the product of the {x} -> mediator and "
+        f"mediator -> {y} slopes, summed over mediators.")
+    if spec.inference.vcov is not None or spec.inference.cluster or spec.inference.wild_bootstrap is not None:
+        raise UnsupportedError(Problem(
+            "inference.vcov", "the front-door estimate's standard error is its nonparametric bootstrap.",
+            fix="Leave inference.vcov, cluster and wild_bootstrap out.", code="unsupported_vcov"))
+    vcov = VcovPlan("bootstrap", (), spec.inference.level, f"nonparametric bootstrap ({FRONT_DOOR_DRAWS} draws, "
+                    "seeded) of the front-door product of coefficients (lm() fits of the mediators and the outcome)")
+    fields = plan_fields(spec, dag, front, (), Estimator.FRONT_DOOR, why, formula, f"{yq} ~ {xq}", vcov,
+                         assumptions, FrontDoorSettings(mediators=tuple(mediators), draws=FRONT_DOOR_DRAWS),
+                         notes=("No adjustment set exists; the effect is identified through the front door "
+                                f"({', '.join(mediators)}).",))
+    fields["column_fields"] = ((y, "outcome"), (x, "treatment"),
+                               *((m, "dag") for m in mediators))
+    return fields
 
 
 def choose_estimator(spec) -> tuple[Estimator, str]:
@@ -126,7 +194,13 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
     return ObservationalSettings(propensity=propensity, trim=d.trim)
 
 
-def _vcov(inference, estimator: Estimator, settings: ObservationalSettings) -> VcovPlan:
+def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
+    if estimator is Estimator.FRONT_DOOR:
+        if inference.vcov is not None or inference.cluster:
+            raise unsupported_vcov(inference.vcov or "a clustered variance", "the front-door estimator",
+                                   "only its bootstrap", fix="Leave inference.vcov and cluster out.")
+        return VcovPlan("bootstrap", (), inference.level, f"nonparametric bootstrap ({settings.draws} draws, seeded) "
+                        "of the front-door product of coefficients (lm() fits of the mediators and the outcome)")
     if estimator in (Estimator.IPW, Estimator.AIPW):
         if inference.vcov is not None or inference.cluster:
             name = "IPW" if estimator is Estimator.IPW else "AIPW"
