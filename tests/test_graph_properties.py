@@ -177,3 +177,18 @@ def test_minimal_sets_are_exactly_the_inclusion_minimal_valid_sets(g):
     minimal = {tuple(sorted(s)) for s in valid if not any(t < s for t in valid)}
     assert set(adjustment_sets(dag, x, y, "minimal")) == minimal
     assert {tuple(sorted(s)) for s in valid} == set(adjustment_sets(dag, x, y, "all"))
+
+
+@FAST
+@given(graphs(), st.data())
+def test_sets_with_forced_nodes_are_exactly_the_valid_sets_minimal_among_those_containing_them(g, data):
+    """dagitty's [adjusted] nodes (issue 12): the completed sets, checked against brute force and the oracle."""
+    dag, oracle, x, y = g
+    observed = [v for v in dag.nodes if v not in (x, y) and v not in dag.latent]
+    forced = data.draw(st.lists(st.sampled_from(observed), unique=True, max_size=2)) if observed else []
+    got = {tuple(s) for s in adjustment_sets(dag, x, y, "minimal", include=forced)}
+    free = [v for v in observed if v not in forced]
+    valid = [tuple(sorted({*forced, *extra})) for k in range(len(free) + 1) for extra in combinations(free, k)
+             if oracle.valid_adjustment(x, y, [*forced, *extra])]
+    minimal = {z for z in valid if not any(set(w) < set(z) for w in valid)}
+    assert got == minimal

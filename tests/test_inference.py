@@ -66,12 +66,16 @@ def test_stata_kind_uses_g_minus_1_degrees_of_freedom(fit):
     assert V.df == g - 1
 
 
-def test_several_cluster_columns_cluster_on_their_interaction(fit):
+def test_several_cluster_columns_are_multiway_unless_the_interaction_is_asked_for(fit):
+    """Issue 12: several columns mean multi-way clustering (sandwich, fixest); the interaction only on request."""
     rng = np.random.default_rng(2)
     c1, c2 = rng.integers(0, 4, fit.nobs), rng.integers(0, 3, fit.nobs)
-    both = vcov(fit, "CR1", pd.DataFrame({"c1": c1, "c2": c2}))
+    frame = pd.DataFrame({"c1": c1, "c2": c2})
     key = vcov(fit, "CR1", pd.Series([f"{x}-{y}" for x, y in zip(c1, c2)]))
-    np.testing.assert_allclose(both.matrix, key.matrix, rtol=1e-12)
+    np.testing.assert_allclose(vcov(fit, "CR1", frame, multiway=False).matrix, key.matrix, rtol=1e-12)
+    assert not np.allclose(vcov(fit, "CR1", frame).matrix, key.matrix, rtol=1e-6)
+    with pytest.raises(SpecError, match=r"inference.cluster: CR2 takes one cluster column"):
+        vcov(fit, "CR2", frame)
 
 
 def test_missing_cluster_value_is_a_data_error(fit):

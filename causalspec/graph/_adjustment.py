@@ -109,6 +109,23 @@ def _minimal_total(dag: DAG, X: set[str], Y: set[str], max_n: int | None = None,
     return list_minimal_separators(adj, X, Y, set(forbidden) & an, max_n=max_n, deadline=deadline)
 
 
+def _with_forced(dag: DAG, X: set[str], Y: set[str], forced: frozenset[str], max_sets, time_budget):
+    """Minimal adjustment sets that contain ``forced``: condition on the forced nodes (remove them from the
+    moral graph of the ancestors of X, Y and the forced nodes in the proper back-door graph) and list the minimal
+    separators of what is left, each completed with the forced nodes."""
+    exp = dag._expanded
+    if forced & (exp.latent | forbidden_nodes(dag, X, Y)) or forced & (X | Y):
+        return []
+    pa, _ch = _backdoor(dag, X, Y)
+    an = _closure(X | Y | forced, pa)  # type: ignore[arg-type]
+    adj = moral_graph(pa, an)
+    rest = {v: set(w) - forced for v, w in adj.items() if v not in forced}
+    forbidden = (exp.latent | forbidden_nodes(dag, X, Y)) & set(rest)
+    limit = MAX_ADJUSTMENT_SETS if max_sets is None else max_sets
+    seps = list_minimal_separators(rest, X, Y, set(forbidden), max_n=limit + 1)
+    return sorted(tuple(sorted(s | forced)) for s in seps)
+
+
 def _minimal_direct(dag: DAG, X: set[str], Y: set[str], max_n: int | None = None,
                     deadline: float | None = None) -> list[frozenset[str]]:
     exp = dag._expanded
@@ -138,7 +155,7 @@ def _all(dag: DAG, X: set[str], Y: set[str], max_n=None, deadline=None) -> list[
 
 def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
                     type: Literal["minimal", "canonical", "all"] = "minimal",
-                    effect: Literal["total", "direct"] = "total", *,
+                    effect: Literal["total", "direct"] = "total", *, include: Iterable[str] = (),
                     max_sets: int | None = None, time_budget: float | None = None) -> list[tuple[str, ...]]:
     """Adjustment sets for the effect of ``x`` on ``y``.
 
@@ -149,6 +166,11 @@ def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
     effect (x -> y edges removed).  Each set is a sorted tuple; the list is sorted;
     ``[]`` means no set exists and ``[()]`` that the empty set suffices.
     Matches ``dagitty::adjustmentSets``; van der Zander, Liśkiewicz & Textor (2019).
+
+    ``include`` (dagitty's ``[adjusted]`` nodes) forces variables into every set: ``type="minimal"`` then lists
+    the sets that contain them and are minimal among such sets -- the forced nodes completed into valid
+    adjustment sets (a forced collider brings the nodes that block the path it opens).  No set exists when a
+    forced node is a descendant of the treatment on a causal path, or latent.
 
     A DAG can have exponentially many minimal sets, so the listing is lazy and bounded: more
     than ``max_sets`` sets (default :data:`MAX_ADJUSTMENT_SETS`) or more than ``time_budget``
@@ -163,6 +185,16 @@ def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
     [('z',)]
     """
     X, Y = _xy(dag, x, y)
+    forced = frozenset(include)
+    if forced:
+        unknown = sorted(forced - set(dag.nodes))
+        if unknown:
+            raise UnsupportedError(Problem("include", f"{unknown[0]!r} is not a node of the DAG.",
+                                           fix="Name nodes of the DAG.", code="unknown_node"))
+        if type != "minimal" or effect != "total":
+            raise UnsupportedError(Problem("include", "forced nodes are supported for minimal total-effect sets.",
+                                           fix="Use type='minimal' and effect='total'.", code="include_unsupported"))
+        return _with_forced(dag, X, Y, forced, max_sets, time_budget)
     if effect == "total":
         fn = {"minimal": _minimal_total, "canonical": _canonical, "all": _all}.get(type)
     elif effect == "direct":

@@ -61,6 +61,8 @@ class DAG:
         Unobserved nodes: never adjusted for.
     exposures, outcomes : tuple of str
         Optional roles read from dagitty attributes (``x [exposure]``).
+    adjusted : tuple of str
+        Nodes every adjustment set must contain (dagitty's ``[adjusted]``, or the spec's ``dag.adjusted``).
 
     Examples
     --------
@@ -75,6 +77,7 @@ class DAG:
     exposures: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     positions: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    adjusted: tuple[str, ...] = ()
 
     # ---- construction -------------------------------------------------
     @classmethod
@@ -87,6 +90,7 @@ class DAG:
         loc: str = "dag.edges",
         exposures: Iterable[str] = (),
         outcomes: Iterable[str] = (),
+        adjusted: Iterable[str] = (),
     ) -> "DAG":
         """Build a DAG from strings ``"a -> b"``, ``"a <- b"``, ``"a <-> b"`` or chains ``"a -> b -> c"``.
 
@@ -167,8 +171,14 @@ class DAG:
                                             fix="Add it to the edges or fix the spelling."))
         if problems:
             raise GraphError(problems)
+        forced = tuple(sorted(set(adjusted)))
+        missing = [v for v in forced if v not in node_set]
+        if missing:
+            raise GraphError(Problem("dag.adjusted", f"{missing[0]!r} is not a node of the DAG.",
+                                     fix="Name a node of the DAG, or add its edges.", code="unknown_node"))
         return cls(nodes=tuple(sorted(node_set)), edges=tuple(sorted(triples)), latent=latent_set,
-                   exposures=tuple(sorted(set(exposures))), outcomes=tuple(sorted(set(outcomes))))
+                   exposures=tuple(sorted(set(exposures))), outcomes=tuple(sorted(set(outcomes))),
+                   adjusted=forced)
 
     @classmethod
     def from_dagitty(cls, text: str) -> "DAG":
@@ -177,10 +187,10 @@ class DAG:
         edges = [f"{_q(a)} {op} {_q(b)}" for (a, op, b) in parsed.edges]
         try:
             dag = cls.from_edges(edges, latent=parsed.latent, nodes=parsed.nodes, loc="dag.edges",
-                                 exposures=parsed.exposures, outcomes=parsed.outcomes)
+                                 exposures=parsed.exposures, outcomes=parsed.outcomes, adjusted=parsed.adjusted)
         except GraphError as err:
             raise relocate(err, parsed.lines) from None
-        return cls(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes, parsed.positions)
+        return cls(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes, parsed.positions, dag.adjusted)
 
     # ---- queries ------------------------------------------------------
     @cached_property

@@ -33,6 +33,7 @@ class DagittyText:
     exposures: frozenset[str]
     outcomes: frozenset[str]
     positions: tuple[tuple[str, str], ...]
+    adjusted: frozenset[str] = frozenset()
 _PUNCT = "{}[];,="
 _FLAGS = {"exposure", "outcome", "latent", "adjusted", "selected", "source", "target"}
 _GRAPH_TYPES = {"dag", "pdag", "mag", "pag", "graph", "digraph"}
@@ -286,7 +287,7 @@ def read_dagitty(text: str) -> DagittyText:
     return DagittyText(edges=tuple(p.edges), lines=tuple(p.edges.values()), latent=frozenset(p.flags["latent"]),
                        nodes=tuple(p.nodes), exposures=frozenset(p.flags["exposure"] | p.flags["source"]),
                        outcomes=frozenset(p.flags["outcome"] | p.flags["target"]),
-                       positions=tuple(sorted(p.positions.items())))
+                       positions=tuple(sorted(p.positions.items())), adjusted=frozenset(p.flags["adjusted"]))
 
 
 def relocate(err: GraphError, lines: tuple[int, ...]) -> GraphError:

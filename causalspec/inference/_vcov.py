@@ -112,7 +112,7 @@ def _embed_df(fit: "LinearFit", dfk: np.ndarray) -> np.ndarray:
 
 
 def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
-         flavour: str = "sandwich", multiway: bool = False) -> Vcov:
+         flavour: str = "sandwich", multiway: bool = True) -> Vcov:
     """The covariance of a least-squares fit's coefficients.
 
     Matches, by ``kind``: ``vcov(lm)`` (iid); ``sandwich::vcovHC`` HC0-HC3
@@ -129,8 +129,9 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
         DataFrame whose columns are interacted)
     multiway : with several cluster columns and CR0/CR1, cluster on each and
         combine them by inclusion-exclusion like ``sandwich::vcovCL(cluster =
-        ~ a + b)`` (Cameron, Gelbach & Miller 2011) instead of clustering on
-        their interaction (the default).
+        ~ a + b)`` (Cameron, Gelbach & Miller 2011) -- the default, as in sandwich
+        and fixest.  ``multiway=False`` clusters on the columns' interaction instead.
+        Several columns with another kind are refused (no package defines them).
     flavour : ``"sandwich"`` (default) or ``"estimatr"``.  They differ only for
         clustered CR0/CR1: estimatr's ``se_type = "CR0"`` has no G/(G-1) factor
         and G - 1 df, and its CR1 is ``"stata"``.
@@ -195,10 +196,15 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
         if k is VcovKind.HC1:
             V = V * n / (n - r)
         return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, None, desc)
-    if multiway and k in (VcovKind.CR0, VcovKind.CR1) and flavour == "sandwich":
-        frame = cluster if isinstance(cluster, pd.DataFrame) else pd.DataFrame(np.asarray(cluster, dtype=object))
-        if frame.shape[1] > 1:
-            return _multiway(fit, k, frame, scores, sandwich, n, r, df_resid)
+    several = isinstance(cluster, pd.DataFrame) and cluster.shape[1] > 1
+    if several and multiway:
+        if k not in (VcovKind.CR0, VcovKind.CR1) or flavour != "sandwich":
+            raise SpecError(Problem(
+                "inference.cluster", f"{k.value} takes one cluster column; several mean multi-way clustering, "
+                "which sandwich::vcovCL defines for CR0 and CR1 only.",
+                fix="Use vcov CR1 (or CR0) for multi-way clustering, or name one cluster column.",
+                code="multiway_unsupported"))
+        return _multiway(fit, k, cluster, scores, sandwich, n, r, df_resid)
     cl: Clusters = make_clusters(cluster, n)
     G = cl.n_groups
     if G < 2:

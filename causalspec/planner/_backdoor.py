@@ -74,14 +74,23 @@ def identify(spec, dag: DAG) -> Identification:
     minimal = listed_minimal_sets(dag, x, y, required=not explicit)
     optimal = optimal_adjustment_set(dag, x, y)
     optimal = tuple(optimal) if optimal is not None else None
+    forced = tuple(dag.adjusted)
     if explicit:
         chosen = tuple(sorted(spec.adjustment))
+        missing = [v for v in forced if v not in chosen]
+        if missing:
+            raise AdjustmentError(Problem(
+                "adjustment", f"the DAG marks {', '.join(map(repr, missing))} as adjusted, but the explicit "
+                "adjustment list leaves it out.", fix="Add it to adjustment, or use adjustment: auto to complete "
+                "the adjusted nodes into valid sets.", code="adjusted_not_listed"))
         _check_explicit(spec, dag, chosen)
         rule = "the spec's explicit adjustment list, checked against the DAG"
         if minimal is None:
             rule += " (the DAG has too many minimal adjustment sets to list them)"
         return Identification(True, Strategy.BACKDOOR, chosen, "explicit", rule, minimal or (), optimal)
 
+    if forced:
+        return _identify_forced(dag, x, y, forced, minimal, optimal)
     if not minimal:
         obstacles = unblockable_paths(dag, x, y)
         return Identification(False, Strategy.NOT_IDENTIFIED, (), "auto", ADJUSTMENT_RULE, minimal, optimal,
@@ -92,6 +101,25 @@ def identify(spec, dag: DAG) -> Identification:
         chosen = min((tuple(sorted(s)) for s in minimal), key=lambda s: (len(s), s))
     return Identification(True, Strategy.BACKDOOR, chosen, "auto", ADJUSTMENT_RULE, minimal, optimal)
 
+
+
+FORCED_RULE = ("the smallest minimal adjustment set that contains the DAG's adjusted nodes (dagitty::adjustmentSets "
+               "with adjusted nodes), ties broken by name")
+
+
+def _identify_forced(dag: DAG, x: str, y: str, forced: tuple[str, ...], minimal, optimal) -> Identification:
+    """Adjusted (forced) nodes completed into the minimal valid sets that contain them."""
+    completed = tuple(tuple(s) for s in adjustment_sets(dag, x, y, "minimal", include=forced))
+    if not completed:
+        bad = [v for v in forced if v in set(dag.descendants([x])) - {x}]
+        why = (f"{', '.join(map(repr, bad))} {'is a descendant' if len(bad) == 1 else 'are descendants'} of the "
+               "treatment" if bad else "no set of measured variables that contains them blocks every backdoor path")
+        raise AdjustmentError(Problem(
+            "dag.adjusted", f"the adjusted nodes {', '.join(map(repr, forced))} cannot be completed into a valid "
+            f"adjustment set: {why}.", fix="Remove them from dag.adjusted, or measure the variables that would "
+            "block the paths they open.", code="adjusted_not_completable"))
+    chosen = min(completed, key=lambda s: (len(s), s))
+    return Identification(True, Strategy.BACKDOOR, chosen, "adjusted", FORCED_RULE, completed, optimal)
 
 
 def _check_explicit(spec, dag: DAG, chosen: tuple[str, ...]) -> None:
@@ -246,7 +274,9 @@ def decide_nodes(spec, dag: DAG, ident: Identification, extra: tuple[str, ...]) 
         text = _ROLE_TEXT.get(role, role)
         if node in adjusted:
             why = ("in the adjustment set: " + text + (
+                "; marked adjusted in the DAG (dag.adjusted)" if node in dag.adjusted else
                 "; needed to block a backdoor path" if role == "confounder" else
+                "; blocks the path an adjusted node opens" if ident.source == "adjusted" else
                 "; the O-set includes it because it sharpens the estimate" if ident.source == "auto" else
                 "; listed in the spec's adjustment"))
             decisions.append(NodeDecision(node, role, True, why))

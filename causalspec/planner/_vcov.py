@@ -36,7 +36,13 @@ def unsupported_vcov(kind: str, what: str, supported: str, fix: str = "") -> Uns
 def regression_vcov(inference) -> VcovPlan:
     """A linear regression's variance: estimatr::lm_robust's defaults (HC2, CR2 with a cluster) when unset."""
     kind = inference.vcov if inference.vcov is not None else ("CR2" if inference.cluster else "HC2")
-    cl = ", ".join(inference.cluster)
+    if len(inference.cluster) > 1 and kind not in ("CR0", "CR1"):
+        raise UnsupportedError(Problem(
+            "inference.cluster", f"{kind} takes one cluster column; {len(inference.cluster)} are given. Several "
+            "columns mean multi-way clustering (Cameron, Gelbach & Miller 2011), which sandwich::vcovCL computes "
+            "for CR0 and CR1.", fix="Use vcov: CR1 (or CR0) for multi-way clustering, or name one cluster column.",
+            code="multiway_unsupported"))
+    cl = " + ".join(inference.cluster)
     return VcovPlan(kind, tuple(inference.cluster), inference.level, LM_R_CALLS[kind].format(cl=cl))
 
 

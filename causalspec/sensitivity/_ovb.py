@@ -51,69 +51,49 @@ def floats(values, name: str) -> np.ndarray:
     return arr
 
 
-def _check_dof(dof: float, *, minimum: float = 0.0) -> float:
+def _scalar(value, name: str, what: str, *, valid, rule: str, fix_type: str, fix_range: str) -> float:
+    """``value`` as one float, or a SpecError at ``sensitivity.<name>`` saying what it must be and how to fix it."""
     try:
-        value = float(dof)
+        number = float(value)
     except (TypeError, ValueError):
-        raise SpecError(Problem("sensitivity.dof", f"degrees of freedom must be a number, got {dof!r}.",
-                                fix="Pass the residual degrees of freedom of the outcome regression.")) from None
-    if not math.isfinite(value) or value <= minimum:
-        raise SpecError(Problem("sensitivity.dof",
-                                f"residual degrees of freedom must be finite and > {minimum:g}, got {value!r}.",
-                                fix="The regression needs more observations than parameters."))
-    return value
+        raise SpecError(Problem(f"sensitivity.{name}", f"{what} must be a single number, got {value!r}.",
+                                fix=fix_type)) from None
+    if not valid(number):
+        raise SpecError(Problem(f"sensitivity.{name}", f"{what} must {rule}, got {number!r}.", fix=fix_range))
+    return number
+
+
+def _check_dof(dof: float, *, minimum: float = 0.0) -> float:
+    return _scalar(dof, "dof", "residual degrees of freedom", valid=lambda v: math.isfinite(v) and v > minimum,
+                   rule=f"be finite and > {minimum:g}", fix_type="Pass the residual degrees of freedom of the outcome "
+                   "regression.", fix_range="The regression needs more observations than parameters.")
 
 
 def _check_se(se: float) -> float:
-    try:
-        value = float(se)
-    except (TypeError, ValueError):
-        raise SpecError(Problem("sensitivity.se", f"the standard error must be a number, got {se!r}.",
-                                fix="Pass the coefficient's standard error.")) from None
-    if not math.isfinite(value) or value < 0:
-        raise SpecError(Problem("sensitivity.se", f"the standard error must be finite and >= 0, got {value!r}.",
-                                fix="Pass the coefficient's (non-negative) standard error."))
-    return value
+    return _scalar(se, "se", "the standard error", valid=lambda v: math.isfinite(v) and v >= 0,
+                   rule="be finite and >= 0", fix_type="Pass the coefficient's standard error.",
+                   fix_range="Pass the coefficient's (non-negative) standard error.")
 
 
 def _check_estimate(estimate: float) -> float:
-    try:
-        value = float(estimate)
-    except (TypeError, ValueError):
-        raise SpecError(Problem("sensitivity.estimate", f"the estimate must be a single number, got {estimate!r}.",
-                                fix="Pass the treatment coefficient as a float.")) from None
-    if not math.isfinite(value):
-        raise SpecError(Problem("sensitivity.estimate", f"the estimate must be finite, got {value!r}.",
-                                fix="Check that the treatment coefficient was estimated (not aliased)."))
-    return value
+    return _scalar(estimate, "estimate", "the estimate", valid=math.isfinite, rule="be finite",
+                   fix_type="Pass the treatment coefficient as a float.",
+                   fix_range="Check that the treatment coefficient was estimated (not aliased).")
 
 
 def check_q(q: float) -> float:
     """Validate ``q`` (the fraction of the estimate deemed problematic): a number >= 0."""
-    try:
-        value = float(q)
-    except (TypeError, ValueError):
-        raise SpecError(Problem("sensitivity.q", f"q must be a single number, got {q!r}.",
-                                fix="Use q = 1 to ask what brings the estimate to zero.")) from None
-    if not math.isfinite(value) or value < 0:
-        raise SpecError(Problem("sensitivity.q", f"q must be a finite number >= 0, got {value!r}.",
-                                fix="Use q = 1 to ask what brings the estimate to zero, q = 0.5 to halve it."))
-    return value
+    return _scalar(q, "q", "q", valid=lambda v: math.isfinite(v) and v >= 0, rule="be a finite number >= 0",
+                   fix_type="Use q = 1 to ask what brings the estimate to zero.",
+                   fix_range="Use q = 1 to ask what brings the estimate to zero, q = 0.5 to halve it.")
 
 
 def check_alpha(alpha: float | None) -> float:
     """Validate ``alpha`` (significance level) in [0, 1]; ``None`` means 1 (no sampling uncertainty)."""
     if alpha is None:
         return 1.0
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise SpecError(Problem("sensitivity.alpha", f"alpha must be a single number, got {alpha!r}.",
-                                fix="Use alpha = 0.05 for 95% confidence.")) from None
-    if not (0.0 <= value <= 1.0):
-        raise SpecError(Problem("sensitivity.alpha", f"alpha must lie in [0, 1], got {value!r}.",
-                                fix="Use alpha = 0.05 for 95% confidence."))
-    return value
+    return _scalar(alpha, "alpha", "alpha", valid=lambda v: 0.0 <= v <= 1.0, rule="lie in [0, 1]",
+                   fix_type="Use alpha = 0.05 for 95% confidence.", fix_range="Use alpha = 0.05 for 95% confidence.")
 
 
 def _check_r2(values, name: str) -> np.ndarray:

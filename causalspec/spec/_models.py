@@ -67,6 +67,10 @@ class DagSpec(_Model):
     )
     latent: tuple[_NAME, ...] = Field((), description="Nodes that are not measured (never adjusted for).")
     nodes: tuple[_NAME, ...] = Field((), description="Isolated nodes with no edges.")
+    adjusted: tuple[_NAME, ...] = Field(
+        (), description="Nodes every adjustment set must contain (dagitty's [adjusted]): with adjustment: auto the "
+                        "planner completes them into the minimal valid sets that contain them (dagitty::"
+                        "adjustmentSets with adjusted nodes).")
 
 
 class WildBootstrap(_Model):
@@ -262,7 +266,7 @@ def _build_graph(spec: Spec) -> DAG:
         return DAG.from_edges([_edge(spec.treatment, spec.outcome)])
     if isinstance(spec.dag, str):
         return DAG.from_dagitty(spec.dag)
-    return DAG.from_edges(spec.dag.edges, latent=spec.dag.latent, nodes=spec.dag.nodes)
+    return DAG.from_edges(spec.dag.edges, latent=spec.dag.latent, nodes=spec.dag.nodes, adjusted=spec.dag.adjusted)
 
 
 def _edge(a: str, b: str) -> str:

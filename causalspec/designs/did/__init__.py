@@ -5,7 +5,7 @@ from causalspec.designs.did.fit import fit_did_2x2
 from causalspec.designs.did.plan import plan_did
 from causalspec.designs.panel.fit import fit_feols
 from causalspec.planner import Estimator
-from causalspec.planner._settings import PanelSettings
+from causalspec.designs.panel.settings import PanelSettings
 from causalspec.planner._vcov import fixest_vcov_plan, regression_vcov
 
 

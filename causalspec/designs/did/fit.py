@@ -22,7 +22,7 @@ def fit_did_2x2(plan, frame: pd.DataFrame) -> Fit:
     rows_frame = frame.loc[design.rows]
     fit = fit_ols(design.y, design.X, design.terms)
     cl = rows_frame.loc[:, list(vc.cluster)] if vc.cluster else None
-    V = compute_vcov(fit, vc.kind, cl)
+    V = compute_vcov(fit, vc.kind, cl, multiway=True)
     rows = estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for())
     s = plan.settings
     post, group = s.post, s.group
@@ -37,7 +37,8 @@ def fit_did_2x2(plan, frame: pd.DataFrame) -> Fit:
                                 fix="Check the post column."))
     nd = materialize(plan.naive_formula, rows_frame.loc[after])
     nfit = fit_ols(nd.y, nd.X, nd.terms)
-    NV = compute_vcov(nfit, vc.kind, rows_frame.loc[after, list(vc.cluster)] if vc.cluster else None)
+    NV = compute_vcov(nfit, vc.kind, rows_frame.loc[after, list(vc.cluster)] if vc.cluster else None,
+                      multiway=True)
     nrows = estimate_rows(coef_table(nfit.coef, NV, vc.level), NV.df_for())
     naive = find_row(nrows, *treatment_terms(group))
     stats_ = [("r2", fit.r2), ("adj_r2", fit.adj_r2), ("sigma", fit.sigma), ("df_residual", fit.df_resid)]

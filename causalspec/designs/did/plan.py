@@ -10,7 +10,7 @@ from causalspec.graph import DAG
 from causalspec.planner import Estimator, Identification, Strategy
 from causalspec.planner._vcov import regression_vcov
 from causalspec.designs.panel.plan import plan_panel
-from causalspec.planner._settings import DiDSettings
+from causalspec.designs.did.settings import DiDSettings
 from causalspec.spec.panel import PanelDesign
 
 

@@ -9,7 +9,7 @@ from causalspec.formula import quote_name
 from causalspec.graph import DAG
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
 from causalspec.planner._vcov import fixest_vcov_plan
-from causalspec.planner._settings import EventStudySettings
+from causalspec.designs.event_study.settings import EventStudySettings
 
 
 def plan_event_study(spec, dag: DAG) -> dict:

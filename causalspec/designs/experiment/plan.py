@@ -9,7 +9,7 @@ from causalspec.formula import quote_name
 from causalspec.graph import DAG, adjustment_sets, optimal_adjustment_set
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
 from causalspec.planner._backdoor import check_covariates
-from causalspec.planner._settings import ExperimentSettings
+from causalspec.designs.experiment.settings import ExperimentSettings
 
 __all__ = ["ESTIMATOR_RULE", "plan_experiment", "experiment_vcov"]
 

@@ -9,7 +9,7 @@ from causalspec.formula import quote_name
 from causalspec.graph import DAG, adjustment_sets, instrumental_variables, paths
 from causalspec.planner import Estimator, Identification, Strategy
 from causalspec.planner._vcov import fe_columns, fixest_vcov_plan, iv_vcov_plan
-from causalspec.planner._settings import IVSettings
+from causalspec.designs.iv.settings import IVSettings
 
 
 def plan_iv(spec, dag: DAG) -> dict:

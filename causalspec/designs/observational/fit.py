@@ -65,11 +65,11 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
             "would drop it and the estimate would not be adjusted for it.",
             fix="Check that column for duplicates of another variable, constants or extreme values; rescale it or "
                 "fix the data.", code="adjustment_collinear"))
-    V = compute_vcov(fit, vc.kind, _cluster_values(frame, vc.cluster))
+    V = compute_vcov(fit, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
     rows = estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for())
     naive_design = materialize(plan.naive_formula, frame)
     naive_fit = fit_ols(naive_design.y, naive_design.X, naive_design.terms)
-    NV = compute_vcov(naive_fit, vc.kind, _cluster_values(frame, vc.cluster))
+    NV = compute_vcov(naive_fit, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
     naive_rows = estimate_rows(coef_table(naive_fit.coef, NV, vc.level), NV.df_for())
     stats = [("r2", fit.r2), ("adj_r2", fit.adj_r2), ("sigma", fit.sigma), ("df_residual", fit.df_resid),
              ("rank", fit.rank)]

@@ -14,7 +14,7 @@ from causalspec.formula import quote_name
 from causalspec.graph import DAG, front_door_sets
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
 from causalspec.planner._backdoor import check_covariates, identify
-from causalspec.planner._settings import (
+from causalspec.designs.observational.settings import (
     FrontDoorSettings,
     MatchingSettings,
     ObservationalSettings,

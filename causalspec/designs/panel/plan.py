@@ -8,7 +8,8 @@ from causalspec.errors import Problem, UnsupportedError
 from causalspec.formula import quote_name
 from causalspec.graph import DAG
 from causalspec.planner import Estimator
-from causalspec.planner._settings import PanelSettings, WildSettings
+from causalspec.designs.panel.settings import PanelSettings
+from causalspec.planner._settings import WildSettings
 from causalspec.planner._vcov import fe_columns, fixest_vcov_plan
 
 __all__ = ["plan_panel", "wild_settings"]

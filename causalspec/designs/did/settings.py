@@ -1,0 +1,18 @@
+"""The did family's typed plan settings: what its fitters read beyond the shared Plan fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from causalspec.planner._settings import Settings
+
+__all__ = ["DiDSettings"]
+
+
+@dataclass(frozen=True)
+class DiDSettings(Settings):
+    """2x2 difference in differences: the group and post columns and the interaction term."""
+
+    group: str
+    post: str
+    did_term: str

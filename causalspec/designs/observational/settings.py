@@ -1,0 +1,57 @@
+"""The observational family's typed plan settings: what its fitters read beyond the shared Plan fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from causalspec.formula import quote_name
+from causalspec.planner._settings import Settings, WildSettings
+
+__all__ = ["PropensitySettings", "MatchingSettings", "FrontDoorSettings", "ObservationalSettings"]
+
+
+@dataclass(frozen=True)
+class PropensitySettings(Settings):
+    """The propensity model: ``treatment ~ adjustment set + covariates``, logistic."""
+
+    propensity_formula: str
+    propensity_model: str = "logistic"
+
+
+@dataclass(frozen=True)
+class MatchingSettings(Settings):
+    """design.matching, as the matching fitter reads it."""
+
+    ratio: int
+    replace: bool
+    caliper: float | None
+    algorithm: str
+    distance: str
+
+
+@dataclass(frozen=True)
+class FrontDoorSettings(Settings):
+    """The front-door estimator: the mediators the effect runs through and the bootstrap draws of its SE."""
+
+    mediators: tuple[str, ...]
+    draws: int
+
+
+@dataclass(frozen=True)
+class ObservationalSettings(Settings):
+    """Observational design: the propensity model and matching / weighting options, or the wild bootstrap."""
+
+    propensity: PropensitySettings | None = None
+    matching: MatchingSettings | None = None
+    trim: str | None = None
+    learner: str | None = None
+    folds: int | None = None
+    wild_bootstrap: WildSettings | None = None
+    _omit_none = ("propensity", "matching", "trim", "learner", "folds", "wild_bootstrap")
+    _flatten = ("propensity", "matching")
+
+    def with_regressor(self, name: str) -> "ObservationalSettings":
+        if self.propensity is None:
+            return self
+        p = self.propensity
+        return replace(self, propensity=replace(p, propensity_formula=f"{p.propensity_formula} + {quote_name(name)}"))
