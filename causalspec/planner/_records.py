@@ -81,3 +81,4 @@ class SensitivityPlan:
     simulations: int = 100
     subset_fraction: float = 0.8
     all_adjustment_sets: bool = False
+    exclusion_bound: float | None = None

@@ -64,6 +64,11 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
     else:
         rule = ""
         reason = f"the estimate relies on no unmeasured confounding, so its fragility is measured by default ({_NO_OVB})"
+    if sens.exclusion_bound is not None and spec.design.type != "iv":
+        raise AdjustmentError(Problem(
+            "sensitivity.exclusion_bound", "the exclusion bound is about an instrument's direct effect on the "
+            "outcome, so it applies to design.type iv only.", fix="Remove exclusion_bound.",
+            code="exclusion_bound_not_iv"))
     if sens.all_adjustment_sets and not compares_adjustment_sets:
         raise AdjustmentError(Problem(
             "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "
@@ -73,5 +78,6 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
         enabled=True, reason=reason, benchmarks=benchmarks, benchmark_rule=rule, kd=tuple(sens.kd),
         ky=tuple(sens.ky) if sens.ky is not None else None, q=sens.q, alpha=sens.alpha,
         refutations=refutations, placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
-        subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets)
+        subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets,
+        exclusion_bound=sens.exclusion_bound)
 

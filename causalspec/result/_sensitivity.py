@@ -20,6 +20,7 @@ from causalspec.errors import CausalSpecError
 from causalspec.sensitivity import rosenbaum_gamma, rosenbaum_wilcoxon
 from causalspec.sensitivity._evalue import evalue_ols, evalue_rr
 from causalspec.sensitivity._from_data import sensemakr_from_regressions
+from causalspec.sensitivity._plausibly_exogenous import plausibly_exogenous
 from causalspec.sensitivity._ovb import group_partial_r2, partial_r2
 
 __all__ = ["SensitivityReport", "assess", "choose_benchmark", "rosenbaum"]
@@ -34,6 +35,8 @@ class SensitivityReport:
     evalue: Any
     benchmark: str
     benchmark_rule: str
+    exclusion: Any = NotComputed("the exclusion-restriction sensitivity applies to IV with one instrument and no "
+                                 "fixed effects")
 
     @property
     def robustness_value(self) -> float | None:
@@ -66,6 +69,8 @@ class SensitivityReport:
             lines.append(f"E-value {ev.evalue_point:.3g} (confidence limit: {ci:.3g}): the risk ratio an unmeasured "
                          "confounder would need with both treatment and outcome to explain the estimate away."
                          if ci is not None else f"E-value {ev.evalue_point:.3g}.")
+        if hasattr(self.exclusion, "summary_lines"):
+            lines += self.exclusion.summary_lines()
         return lines
 
     def interpretation(self) -> str:
@@ -84,6 +89,7 @@ class SensitivityReport:
             "benchmark_rule": self.benchmark_rule,
             "ovb": self.ovb.to_dict(),
             "evalue": self.evalue.to_dict(),
+            "exclusion": self.exclusion.to_dict(),
             "interpretation": self.interpretation(),
         })
 
@@ -190,7 +196,13 @@ def assess(plan, out) -> Any:
         ev = evalue_ols(out.effect.estimate, out.effect.std_error, sd=out.outcome_sd)
     else:
         ev = NotComputed("the E-value for a continuous outcome needs the outcome's standard deviation")
-    return SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule)
+    report = SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule)
+    if out.iv_arrays is not None:
+        y, X, names, Zm, znames, z, instrument, term, kind = out.iv_arrays
+        report = replace(report, exclusion=plausibly_exogenous(y, X, names, Zm, znames, z, instrument, term,
+                                                               vcov=kind, level=plan.vcov.level,
+                                                               bound=sp.exclusion_bound))
+    return report
 
 
 

@@ -35,6 +35,7 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
     D = rows_frame[[plan.treatment]].to_numpy(float)
     Z = rows_frame[list(s.instruments)].to_numpy(float)
     first = {}
+    iv_arrays = None
     if fes:
         iv = iv2sls(y, EX, enames, D, [plan.treatment], Z, list(s.instruments), fe_frame(rows_frame, fes))
         V = fixest_vcov_for(iv.second, vc, rows_frame.loc[iv.second.sample.mask])
@@ -53,6 +54,9 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
             aer = ivreg(y, X, names, Zm, [*enames, *s.instruments])
             second = aer.fit
             V = ivreg_vcov(aer.fit, vc.kind)
+            if len(s.instruments) == 1:
+                iv_arrays = (y, X, names, Zm, [*enames, *s.instruments], Z[:, 0], s.instruments[0], plan.treatment,
+                             vc.kind)
         stats_kind = "iid"
     rows = estimate_rows(coeftable(second, V, vc.level), V.df_t)
     effect = find_row(rows, f"fit_{plan.treatment}", *treatment_terms(plan.treatment))
@@ -72,5 +76,6 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
                     "towards OLS and its intervals are unreliable.",)
     return Fit(effect, naive, rows, tuple(V.names), V.matrix, second.nobs, (), tuple(second.notes),
                      fixest_stats(second) if fes else (), extras={"first_stage": first, "fitstat": fitstat},
-                     warnings=warnings, outcome_sd=float(np.std(y, ddof=1)))
+                     warnings=warnings, outcome_sd=float(np.std(y, ddof=1)),
+               iv_arrays=iv_arrays)
 
