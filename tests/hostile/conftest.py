@@ -45,3 +45,18 @@ def hostile_limits():
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@pytest.fixture
+def no_hang():
+    """Fail instead of hanging forever if a read ever blocks on a FIFO (a guard, not a timing assertion)."""
+    def boom(*_):
+        raise AssertionError("reading blocked: the file was opened for a blocking read")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(20)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -26,20 +26,7 @@ from causalspec.errors import ArchiveError, ArchiveExistsError, CausalSpecError
 
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="symlinks and FIFOs need a POSIX system")
 
-SPEC = """\
-version: 1
-name: tiny
-data: d.csv
-treatment: x
-outcome: y
-design:
-  type: experiment
-dag:
-  edges: [x -> y]
-sensitivity:
-  enabled: false
-seed: 1
-"""
+from _tiny import SPEC  # noqa: E402  (tests/hostile is on sys.path, as pytest puts it)
 
 
 def _csv(n: int, seed: int) -> str:

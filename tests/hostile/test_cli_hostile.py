@@ -17,20 +17,7 @@ from causalspec import cli
 
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX pipes and file names")
 
-SPEC = """\
-version: 1
-name: tiny
-data: d.csv
-treatment: x
-outcome: y
-design:
-  type: experiment
-dag:
-  edges: [x -> y]
-sensitivity:
-  enabled: false
-seed: 1
-"""
+from _tiny import SPEC  # noqa: E402  (tests/hostile is on sys.path, as pytest puts it)
 INVALID = 'name: demo\ntreatment: x\noutcome: zz\ndag:\n  edges: ["x -> y"]\n'
 
 

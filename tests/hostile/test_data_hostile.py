@@ -20,25 +20,6 @@ REPO = Path(__file__).resolve().parents[2]
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev need a POSIX system")
 
 
-@pytest.fixture
-def no_hang():
-    """Fail instead of hanging forever if a read ever blocks on a FIFO (a guard, not a timing assertion)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def boom(*_):
-        raise AssertionError("reading blocked: the data file was opened for a blocking read")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(20)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())

@@ -26,25 +26,6 @@ outcome: y
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev need a POSIX system")
 
 
-@pytest.fixture
-def no_hang():
-    """Fail instead of hanging forever if a read ever blocks on a FIFO (a guard, not a timing assertion)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def boom(*_):
-        raise AssertionError("reading blocked: the file was opened for a blocking read")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(20)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 # ------------------------------------------------------------------ duplicate keys
 def test_duplicate_yaml_key_is_refused_at_the_second_line():
     text = GOOD_YAML + "treatment: w\n"
