@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 from scipy import linalg, stats
 
-from causalspec.errors import DataError, EstimationError
+from causalspec.errors import DataError, EstimationError, Problem
 from causalspec.inference._fixest import SSC, FixestVcov, fixest_vcov, wald_test
 from causalspec.estimators.fixest._demean import demean
 from causalspec.estimators.fixest._feols import FixestFit, assemble_fit, fit_on_sample, ols_fit, prepare_sample, wssq
@@ -283,6 +283,31 @@ def ivreg_vcov(fit: FixestFit, vcov: str = "iid") -> FixestVcov:
     kind, ssc = _AER_VCOV[vcov]
     v = fixest_vcov(fit, kind, ssc=ssc)
     return FixestVcov(v.matrix, v.names, v.kind, vcov, fit.nobs - len(fit.names), v.df_k)
+
+
+def ivreg_leverage_vcov(iv: IVRegFit, vcov: str) -> FixestVcov:
+    """``sandwich::vcovHC(type = "HC2"|"HC3")`` on an ``AER::ivreg`` fit.
+
+    sandwich's meat uses the estimating functions ``e_i * xhat_i`` (projected regressors, structural residuals)
+    scaled by ``1 / (1 - h_i)`` (HC2) or ``1 / (1 - h_i)^2`` (HC3), with AER's ``hatvalues.ivreg``:
+    ``h_i = x_i' (Xhat'Xhat)^-1 xhat_i``, the diagonal of ``X (Xhat'Xhat)^-1 X' P_Z``.  MacKinnon & White (1985).
+    """
+    if vcov not in ("HC2", "HC3"):
+        raise DataError(f"vcov '{vcov}' is not HC2 or HC3.", loc="vcov", fix="Use ivreg_vcov for iid, HC0, HC1.")
+    fit = iv.fit
+    Xh = np.asarray(fit.X, dtype=float)
+    X = np.asarray(iv.X, dtype=float)[:, [list(iv.names).index(n) for n in fit.names]]
+    A = np.linalg.inv(Xh.T @ Xh)
+    h = np.einsum("ij,jk,ik->i", X, A, Xh)
+    if np.any(h > 1.0 - 1e-10):
+        raise EstimationError(Problem("inference.vcov", f"{vcov} divides by 1 - leverage, and some observations have "
+                                      "leverage 1, so the variance is undefined.", fix="Use vcov HC1 or iid.",
+                                      code="leverage_one"))
+    e = np.asarray(fit.resid, dtype=float)
+    omega = e ** 2 / ((1.0 - h) if vcov == "HC2" else (1.0 - h) ** 2)
+    V = A @ (Xh.T * omega) @ Xh @ A
+    V = (V + V.T) / 2
+    return FixestVcov(V, tuple(fit.names), "hetero", vcov, fit.nobs - len(fit.names), len(fit.names))
 
 
 def ivreg(y, X, X_names, Z, Z_names, *, weights=None) -> IVRegFit:

@@ -15,9 +15,12 @@ from causalspec.designs._fixest import (
     naive_contrast,
     regressor_matrix,
 )
-from causalspec.formula import quote_name
-from causalspec.estimators._iv import iv2sls, iv_fitstat, ivreg, ivreg_vcov
+from causalspec.formula import materialize, quote_name
+from causalspec.estimators._iv import iv2sls, iv_fitstat, ivreg, ivreg_leverage_vcov, ivreg_vcov
+from causalspec.estimators._linear import fit_ols
+from causalspec.inference import coef_table, vcov as compute_vcov
 from causalspec.inference._fixest import coeftable
+from causalspec.planner import VcovPlan
 
 
 def fit_iv(plan, frame: pd.DataFrame) -> Fit:
@@ -53,7 +56,7 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
             names = [*enames, plan.treatment]
             aer = ivreg(y, X, names, Zm, [*enames, *s.instruments])
             second = aer.fit
-            V = ivreg_vcov(aer.fit, vc.kind)
+            V = ivreg_leverage_vcov(aer, vc.kind) if vc.kind in ("HC2", "HC3") else ivreg_vcov(aer.fit, vc.kind)
             if len(s.instruments) == 1:
                 iv_arrays = (y, X, names, Zm, [*enames, *s.instruments], Z[:, 0], s.instruments[0], plan.treatment,
                              vc.kind)
@@ -68,7 +71,8 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
                    if isinstance(v, dict) else float(v) for k, v in iv_fitstat(iv, stats_kind).items()}
     except Exception as exc:  # diagnostics must not hide the estimate  # noqa: BLE001
         fitstat = {"error": str(exc)}
-    naive = naive_contrast(plan, rows_frame, vc)
+    naive = (naive_contrast(plan, rows_frame, vc) if fes or vc.kind in ("iid", "HC1", "CR1")
+             else _lm_naive(plan, rows_frame, vc))
     warnings = ()
     f1 = fitstat.get(f"ivf1::{plan.treatment}")
     if isinstance(f1, dict) and f1.get("stat") is not None and f1["stat"] < 10:
@@ -79,3 +83,11 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
                      warnings=warnings, outcome_sd=float(np.std(y, ddof=1)),
                iv_arrays=iv_arrays)
 
+
+
+def _lm_naive(plan, frame: pd.DataFrame, vc: VcovPlan):
+    """lm(y ~ x) with sandwich's variance of the plan's kind (HC0, HC2, HC3 have no fixest equivalent)."""
+    design = materialize(f"{quote_name(plan.outcome)} ~ {quote_name(plan.treatment)}", frame)
+    fit = fit_ols(design.y, design.X, design.terms)
+    V = compute_vcov(fit, vc.kind)
+    return find_row(estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for()), *treatment_terms(plan.treatment))
