@@ -79,3 +79,24 @@ def test_building_a_design_never_calls_eval_or_exec(monkeypatch):
     d = pd.DataFrame({"y": rng.normal(size=20), "x": rng.uniform(1, 2, size=20), "g": list("ab") * 10})
     des = materialize("y ~ log(x) + I(x^2) + poly(x, 2) + factor(g):x + scale(x)", d)
     assert des.terms[-2:] == ("factor(g)a:x", "factor(g)b:x")
+
+
+def test_a_model_formula_honours_design_singletons_like_the_design_fields():
+    """Issue 12: model.formula silently kept the singletons that the same spec without a formula drops."""
+    import numpy as np
+    import pandas as pd
+
+    import causalspec as cs
+
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"unit": np.repeat(np.arange(100), 6), "t": np.tile(np.arange(6), 100)})
+    d = pd.concat([d, pd.DataFrame({"unit": [1000, 1001], "t": [0, 1]})], ignore_index=True)  # two singletons
+    d["x"] = rng.normal(size=len(d))
+    d["y"] = d.x + rng.normal(size=len(d))
+    base = dict(name="s", treatment="x", outcome="y", dag={"edges": ["unit -> x", "unit -> y", "x -> y"]},
+                design={"type": "panel", "fixed_effects": ["unit"], "singletons": "drop"})
+    fields = cs.fit(cs.plan(cs.Spec(**base)), d)
+    formula = cs.fit(cs.plan(cs.Spec(**base, model={"formula": "y ~ x | unit"})), d)
+    assert formula.nobs == fields.nobs == 600
+    assert formula.dropped == fields.dropped == (("fixed-effect singletons (fixef.rm = 'singleton')", 2),)
+    assert formula.effect.estimate == fields.effect.estimate

@@ -64,7 +64,8 @@ def plan_from_formula(spec, dag: DAG) -> dict:
             raise _formula_error("the formula has no fixed effects; a panel design needs them.",
                                  fix="Add | unit + period, or drop model and use design.type observational.")
         others = [r for r in f.regressors if r != spec.treatment]
-        sub = type(spec)(**{**base, "design": PanelDesign(fixed_effects=f.fixed_effects).model_dump(),
+        sub = type(spec)(**{**base, "design": PanelDesign(
+            fixed_effects=f.fixed_effects, singletons=getattr(spec.design, "singletons", "keep")).model_dump(),
                             "adjustment": others, "covariates": []})
         fields = _plan_sub(plan_panel, sub, dag)
         fields["settings"] = replace(fields["settings"], regressors=tuple(others))  # the formula's order
