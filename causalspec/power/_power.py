@@ -190,6 +190,25 @@ def _one_missing(names: dict[str, object]) -> str:
     return missing[0]
 
 
+def _solve(body, vals: dict, solved: str, power, brackets: dict, tol: float, *,
+           unit_interval: bool = False) -> tuple[float, int]:
+    """R's power.*.test solving step: the power from the other values, or uniroot for the one left out (in
+    place in ``vals``) over the bracket R uses for it.  Returns (power, iterations)."""
+    if solved == "power":
+        return body(vals), 0
+    lower, upper, extend = brackets[solved]
+
+    def f(x: float) -> float:
+        return body({**vals, solved: x}) - power
+
+    r = uniroot(f, lower, upper, tol=tol, extend_int=extend)
+    if unit_interval and not 0.0 <= r.root <= 1.0:
+        raise EstimationError(f"no {solved} in [0, 1] reaches power {power:g} (R warns and returns "
+                              f"{r.root:.4g}).", loc=f"power.{solved}", fix="Increase n or lower the power asked for.")
+    vals[solved] = r.root
+    return power, r.iterations
+
+
 def power_t_test(n: float | None = None, delta: float | None = None, sd: float | None = 1.0,
                  sig_level: float | None = 0.05, power: float | None = None,
                  type: Literal["two.sample", "one.sample", "paired"] = "two.sample",
@@ -226,23 +245,9 @@ def power_t_test(n: float | None = None, delta: float | None = None, sd: float |
             p += stats.nct.cdf(-qu, nu, ncp)
         return float(p)
 
-    iters = 0
-    if solved == "power":
-        power = body(vals)
-    else:
-        def f(x: float) -> float:
-            return body({**vals, solved: x}) - power
-
-        if solved == "n":
-            r = uniroot(f, 2.0, 1e7, tol=tol, extend_int="upX")
-        elif solved == "sd":
-            r = uniroot(f, delta * 1e-7, delta * 1e7, tol=tol, extend_int="downX")
-        elif solved == "delta":
-            r = uniroot(f, sd * 1e-7, sd * 1e7, tol=tol, extend_int="upX")
-        else:
-            r = uniroot(f, 1e-10, 1 - 1e-10, tol=tol, extend_int="yes")
-        vals[solved] = r.root
-        iters = r.iterations
+    brackets = {"n": (2.0, 1e7, "upX"), "sd": (delta and delta * 1e-7, delta and delta * 1e7, "downX"),
+                "delta": (sd and sd * 1e-7, sd and sd * 1e7, "upX"), "sig_level": (1e-10, 1 - 1e-10, "yes")}
+    power, iters = _solve(body, vals, solved, power, brackets, tol)
     note = {"paired": "n is number of *pairs*, sd is std.dev. of *differences* within pairs",
             "two.sample": "n is number in *each* group"}.get(type)
     method = {"one.sample": "One-sample", "two.sample": "Two-sample", "paired": "Paired"}[type] + " t test power calculation"
@@ -283,27 +288,9 @@ def power_prop_test(n: float | None = None, p1: float | None = None, p2: float |
                              + stats.norm.sf((np.sqrt(nn) * d + qu * np.sqrt(2 * vbar)) / s))
             return float(stats.norm.cdf((np.sqrt(nn) * d - qu * np.sqrt((a + b) * (1 - (a + b) / 2))) / s))
 
-    iters = 0
-    if solved == "power":
-        power = body(vals)
-    else:
-        def f(x: float) -> float:
-            return body({**vals, solved: x}) - power
-
-        if solved == "n":
-            r = uniroot(f, 2.0, 1e7, tol=tol, extend_int="upX")
-        elif solved == "p1":
-            r = uniroot(f, 0.0, p2, tol=tol, extend_int="yes")
-        elif solved == "p2":
-            r = uniroot(f, p1, 1.0, tol=tol, extend_int="yes")
-        else:
-            r = uniroot(f, 1e-10, 1 - 1e-10, tol=tol, extend_int="upX")
-        if solved != "n" and not 0.0 <= r.root <= 1.0:
-            raise EstimationError(f"no {solved} in [0, 1] reaches power {power:g} (R warns and returns "
-                                  f"{r.root:.4g}).", loc=f"power.{solved}",
-                                  fix="Increase n or lower the power asked for.")
-        vals[solved] = r.root
-        iters = r.iterations
+    brackets = {"n": (2.0, 1e7, "upX"), "p1": (0.0, p2, "yes"), "p2": (p1, 1.0, "yes"),
+                "sig_level": (1e-10, 1 - 1e-10, "upX")}
+    power, iters = _solve(body, vals, solved, power, brackets, tol, unit_interval=solved != "n")
     return PowerResult("Two-sample comparison of proportions power calculation", solved, vals["n"],
                        vals["sig_level"], float(power), alternative, p1=vals["p1"], p2=vals["p2"],
                        note="n is number in *each* group", iterations=iters)
