@@ -91,3 +91,22 @@ def test_an_estimand_the_design_does_not_estimate_is_refused():
     with pytest.raises(UnsupportedError, match=r"estimand: the difference in differences estimates the ATT, not "
                                                r"the ATC"):
         cs.plan(cs.Spec(**{**did, "estimand": "ATC"}))
+
+
+def test_cr0_means_one_thing_everywhere_and_estimatrs_cr0_has_its_own_name():
+    """Issue 12: CR0 was sandwich's vcovCL(type = "HC0") for OLS but estimatr's CR0 with fixed effects / Lin."""
+    fe = cs.load(SPECS / "wagepan_fe.yaml").model_dump()
+    with pytest.raises(UnsupportedError, match=r"inference.vcov: CR0 is sandwich::vcovCL\(type = \"HC0\"\) .* "
+                                               r"estimatr's CR0 .* is vcov: CR0_estimatr"):
+        cs.plan(cs.Spec(**{**fe, "inference": {"vcov": "CR0", "cluster": ["nr"]}}))
+    plan = cs.plan(cs.Spec(**{**fe, "inference": {"vcov": "CR0_estimatr", "cluster": ["nr"]}}))
+    assert plan.vcov.r_equivalent.endswith('se_type = "CR0")')
+    ab = cs.load(SPECS / "ab_test.yaml").model_dump()
+    for kind, other in (("CR0", "CR0_estimatr"), ("CR1", "stata")):
+        with pytest.raises(UnsupportedError, match=rf"inference.vcov: {kind} is sandwich::vcovCL.* vcov: {other}"):
+            cs.plan(cs.Spec(**{**ab, "inference": {"vcov": kind, "cluster": ["country"]}}))
+    ols = cs.load(SPECS / "feature_adoption.yaml").model_dump()
+    for kind, call in (("CR0", 'sandwich::vcovCL(cluster = ~region_index, type = "HC0")'),
+                       ("CR0_estimatr", 'estimatr::lm_robust(clusters = region_index, se_type = "CR0")')):
+        plan = cs.plan(cs.Spec(**{**ols, "inference": {"vcov": kind, "cluster": ["region_index"]}}))
+        assert plan.vcov.r_equivalent == call

@@ -145,6 +145,8 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
     >>> round(float(vcov(fit, "HC1").se[1]), 6)
     0.151217
     """
+    if kind == "CR0_estimatr":  # the spec's name for estimatr's CR0 (no small-sample factor, G - 1 df)
+        kind, flavour = "CR0", "estimatr"
     k = _parse_kind(kind)
     if flavour not in ("sandwich", "estimatr"):
         raise SpecError(f"unknown vcov flavour {flavour!r}.", loc="vcov", fix="Use 'sandwich' or 'estimatr'.")

@@ -19,6 +19,7 @@ LM_R_CALLS = {
     "HC2": 'sandwich::vcovHC(type = "HC2"); estimatr::lm_robust() default',
     "HC3": 'sandwich::vcovHC(type = "HC3")',
     "CR0": 'sandwich::vcovCL(cluster = ~{cl}, type = "HC0")',
+    "CR0_estimatr": 'estimatr::lm_robust(clusters = {cl}, se_type = "CR0")',
     "CR1": 'sandwich::vcovCL(cluster = ~{cl}, type = "HC1")',
     "CR2": 'estimatr::lm_robust(clusters = {cl}, se_type = "CR2")',
     "stata": 'estimatr::lm_robust(clusters = {cl}, se_type = "stata")',
@@ -36,7 +37,7 @@ def unsupported_vcov(kind: str, what: str, supported: str, fix: str = "") -> Uns
 def regression_vcov(inference) -> VcovPlan:
     """A linear regression's variance: estimatr::lm_robust's defaults (HC2, CR2 with a cluster) when unset."""
     kind = inference.vcov if inference.vcov is not None else ("CR2" if inference.cluster else "HC2")
-    if len(inference.cluster) > 1 and kind not in ("CR0", "CR1"):
+    if len(inference.cluster) > 1 and kind not in ("CR0", "CR1"):  # CR0_estimatr is one-way, as estimatr
         raise UnsupportedError(Problem(
             "inference.cluster", f"{kind} takes one cluster column; {len(inference.cluster)} are given. Several "
             "columns mean multi-way clustering (Cameron, Gelbach & Miller 2011), which sandwich::vcovCL computes "
@@ -66,17 +67,25 @@ def fixest_vcov_plan(inference, fes: tuple[str, ...]) -> VcovPlan:
     if kind == "CR1":
         return VcovPlan("CR1", tuple(inf.cluster), inf.level,
                         f"fixest::feols(vcov = ~{' + '.join(inf.cluster)})")
-    if kind in ("CR0", "CR2", "stata") and len(inf.cluster) == 1:
+    if kind == "CR0":
+        raise UnsupportedError(Problem(
+            "inference.vcov", "CR0 is sandwich::vcovCL(type = \"HC0\") (with the G/(G-1) factor), which causalspec "
+            "does not compute with fixed effects; estimatr's CR0 (no small-sample factor, G - 1 df) is vcov: "
+            "CR0_estimatr.", fix="Write vcov: CR0_estimatr for estimatr::lm_robust(fixed_effects = , se_type = "
+            "\"CR0\"), or CR1 for fixest's clustered variance.", code="ambiguous_vcov"))
+    if kind in ("CR0_estimatr", "CR2", "stata") and len(inf.cluster) == 1:
+        se_type = "CR0" if kind == "CR0_estimatr" else kind
         return VcovPlan(kind, tuple(inf.cluster), inf.level,
                         f"estimatr::lm_robust(fixed_effects = ~{' + '.join(fes)}, clusters = {inf.cluster[0]}, "
-                        f'se_type = "{kind}")')
+                        f'se_type = "{se_type}")')
     raise UnsupportedError(Problem(
         "inference.vcov", f"{kind} is not available with fixed effects in this version"
-        + (" (CR0, CR2 and stata take one cluster column)" if kind in ("CR0", "CR2", "stata") else "")
+        + (" (CR0_estimatr, CR2 and stata take one cluster column)" if kind in ("CR0_estimatr", "CR2", "stata")
+           else "")
         + "; fixed-effects designs support iid, HC1, CR1 (one or more cluster columns), and CR0 / CR2 / stata "
           "(one cluster column).",
         fix='Use iid, HC1 (fixest "hetero"), CR1 with cluster (fixest ~cluster, two-way with two columns), or '
-            "CR0 / CR2 / stata with one cluster column (estimatr); leave vcov out for fixest's default.",
+            "CR0_estimatr / CR2 / stata with one cluster column (estimatr); leave vcov out for fixest's default.",
         code="unsupported_vcov"))
 
 

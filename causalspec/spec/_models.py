@@ -37,9 +37,9 @@ __all__ = [
 
 SPEC_VERSION = 1
 
-VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata")
-VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "stata"]
-CLUSTERED = frozenset({"CR0", "CR1", "CR2", "stata"})
+VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR0_estimatr", "CR1", "CR2", "stata")
+VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR0_estimatr", "CR1", "CR2", "stata"]
+CLUSTERED = frozenset({"CR0", "CR0_estimatr", "CR1", "CR2", "stata"})
 
 from causalspec.spec._base import _NAME, _Model
 from causalspec.spec._validation import spec_error_from_validation  # noqa: F401  (re-exported)
@@ -87,7 +87,8 @@ class Inference(_Model):
         None,
         description=(
             "Variance estimator: iid; HC0-HC3 (sandwich::vcovHC; HC2 is estimatr::lm_robust's default); "
-            "CR0/CR1 clustered (sandwich::vcovCL type HC0/HC1; fixest ~cluster with fixed effects); CR2 "
+            "CR0/CR1 clustered (sandwich::vcovCL type HC0/HC1, which keep G/(G-1); fixest ~cluster for CR1 with "
+            "fixed effects); CR0_estimatr (estimatr's CR0: no small-sample factor, G-1 degrees of freedom); CR2 "
             "(estimatr, Bell-McCaffrey); stata (estimatr's CR1 with G-1 degrees of freedom). Left out: the "
             "design's default - HC2 (CR2 with a cluster) for regression adjustment and experiments as "
             "estimatr::lm_robust, fixest's default (clustered by the first fixed effect) for fixed-effects "

@@ -105,7 +105,14 @@ def _vcov(inference, estimator: Estimator) -> VcovPlan:
                     "variances.", code="unsupported_vcov"))
         return VcovPlan("neyman", (), inference.level,
                         "estimatr::difference_in_means(); stats::t.test(var.equal = FALSE)")
-    se_type = {"CR0": "CR0", "CR1": "stata", "stata": "stata"}.get(kind, kind)
+    if kind in ("CR0", "CR1"):  # in regression designs these are sandwich's; lm_lin has estimatr's only
+        other = {"CR0": "CR0_estimatr", "CR1": "stata"}[kind]
+        raise UnsupportedError(Problem(
+            "inference.vcov", f"{kind} is sandwich::vcovCL(type = \"H{kind[1:].replace('R', 'C')}\") in the "
+            f"regression designs, which the Lin estimator (estimatr::lm_lin) does not compute; its closest variance "
+            f"is estimatr's, vcov: {other}.", fix=f"Write vcov: {other}, or CR2 (estimatr's default with clusters).",
+            code="ambiguous_vcov"))
+    se_type = {"CR0_estimatr": "CR0"}.get(kind, kind)
     cl = ", ".join(inference.cluster)
     r = f'estimatr::lm_lin(se_type = "{se_type}"' + (f", clusters = {cl})" if cl else ")")
     return VcovPlan(kind, tuple(inference.cluster), inference.level, r)

@@ -41,13 +41,13 @@ def fit_feols(plan, frame: pd.DataFrame) -> Fit:
     rows_frame = frame.loc[design.rows]
     fit = feols(design.y, X, names, fe_frame(rows_frame, s.fixed_effects), fixef_rm=s.fixef_rm)
     kept = rows_frame.loc[fit.sample.mask]
-    if vc.kind in ("CR0", "CR2", "stata"):
+    if vc.kind in ("CR0_estimatr", "CR2", "stata"):
         V, rows = _estimatr_fe(fit, X[fit.sample.mask], names, kept, s.fixed_effects, vc)
     else:
         V = fixest_vcov_for(fit, vc, kept)
         rows = estimate_rows(coeftable(fit, V, vc.level), V.df_t)
     effect = find_row(rows, *treatment_terms(plan.treatment))
-    naive = naive_contrast(plan, kept, vc if vc.kind not in ("CR0", "CR2", "stata") else
+    naive = naive_contrast(plan, kept, vc if vc.kind not in ("CR0_estimatr", "CR2", "stata") else
                    VcovPlan("CR1", vc.cluster, vc.level, ""))
     notes = tuple(fit.notes) + tuple(f"{c} removed: collinear with the fixed effects" for c in fit.collinear)
     regs = fixest_regressions(fit, effect.term, plan.outcome) if plan.sensitivity.enabled else None
