@@ -74,3 +74,16 @@ def test_aggte_matches_did(case_id, est_method, agg_type, fits):
         assert_close(agg.crit_val_egt, exp["crit_val_egt"], rel=rel, abs_=abs_, what=f"{what} crit_val_egt")
     else:
         assert agg.egt.size == 0
+
+
+def test_the_parallel_trends_pretest_is_a_structured_field_of_the_result():
+    """Issue 12: did's pre-test (W, df, p) was only inside a note; now it is design.pretest in the result."""
+    import causalspec as cs
+    from pathlib import Path
+
+    result = cs.run(Path(__file__).resolve().parents[2] / "specs" / "mpdta_callaway_santanna.yaml", refute=False)
+    exp = load_case("cs_mpdta_nevertreated_lpop")["expected"]["est_method_variants"]["dr"]["att_gt"]
+    pretest = result.to_dict()["design"]["pretest"]
+    assert pretest["statistic"] == pytest.approx(exp["pretest_W"], rel=1e-10)
+    assert pretest["p_value"] == pytest.approx(exp["pretest_Wpval"], abs=1e-12)
+    assert pretest["df"] == 5  # the pre-treatment ATT(g,t) of the 2006 and 2007 cohorts

@@ -34,6 +34,10 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
         return Estimate(term, float(value), float(se), float(t), float(2 * stats.norm.sf(abs(t))),
                         float(value - z * se), float(value + z * se), math.inf)
 
+    # did's Wald pre-test that every pre-treatment ATT(g,t) is zero (p rounded to 5 digits, as did prints it)
+    pretest = ({"statistic": float(res.pretest_W), "df": res.pretest_df, "p_value": float(res.pretest_Wpval),
+                "r_equivalent": "did::att_gt()$Wpval (pre-test of parallel trends)"}
+               if res.pretest_W is not None else {"computed": False, "reason": res.pretest_note})
     simple = aggte(res, "simple")
     dynamic = aggte(res, "dynamic")
     effect = est("ATT (simple)", simple.overall_att, simple.overall_se)
@@ -47,7 +51,7 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
              f"pre-test of parallel trends W = {res.pretest_W}, p = {res.pretest_Wpval}"
              if res.pretest_W is not None else res.pretest_note,)
     return Fit(effect, naive, (effect, *rows), (effect.term,), [[effect.std_error ** 2]], len(frame), (),
-                     tuple(n for n in notes if n), (), extras={"event_study": event, "att_gt": gt,
+                     tuple(n for n in notes if n), (), extras={"event_study": event, "att_gt": gt, "pretest": pretest,
                                                               "reference": -1, "dynamic_overall": {
                                                                   "att": float(dynamic.overall_att),
                                                                   "se": float(dynamic.overall_se)}},

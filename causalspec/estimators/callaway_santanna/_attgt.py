@@ -87,6 +87,7 @@ class AttGtResult:
     base_period: str
     bootstrap: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    pretest_df: int | None = None  # the pre-test's chi-square degrees of freedom
 
     @property
     def post(self) -> np.ndarray:
@@ -281,27 +282,27 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str, 
         if cband:
             crit = boot.crit_val
 
-    W, Wpval, why = _pretest(group, time, att, V, zero_na, n)
+    W, Wpval, why, W_df = _pretest(group, time, att, V, zero_na, n)
     return AttGtResult(
         group=_frozen(group), time=_frozen(time), att=_frozen(att), se=_frozen(se),
         influence=_frozen(influence), vcov=_frozen(V / n), crit_val=crit, n_units=n, alp=float(alp),
-        pretest_W=W, pretest_Wpval=Wpval, pretest_note=why, ids=_frozen(panel.ids),
+        pretest_W=W, pretest_Wpval=Wpval, pretest_note=why, pretest_df=W_df, ids=_frozen(panel.ids),
         unit_group=_frozen(panel.unit_group), periods=_frozen(panel.periods), groups=_frozen(panel.groups),
         yname=yname, tname=tname, idname=idname, gname=gname, xformla=xformla, control_group=control_group,
         est_method=est_method, anticipation=float(anticipation), base_period=base_period,
         bootstrap=bool(bstrap), notes=tuple(notes))
 
 
-def _pretest(group, time, att, V, zero_na, n) -> tuple[float | None, float | None, str]:
+def _pretest(group, time, att, V, zero_na, n) -> tuple[float | None, float | None, str, int | None]:
     """did's Wald pre-test that all pre-treatment ATT(g,t) are zero (analytical V)."""
     pre = np.flatnonzero((group > time) & ~zero_na)
     if pre.size == 0:
-        return None, None, "no pre-treatment ATT(g,t) to test"
+        return None, None, "no pre-treatment ATT(g,t) to test", None
     pre_v = V[np.ix_(pre, pre)]
     if np.isnan(pre_v).any() or np.isnan(att[pre]).any():
-        return None, None, "some pre-treatment ATT(g,t) are NA"
+        return None, None, "some pre-treatment ATT(g,t) are NA", None
     if _rcond(pre_v) <= _EPS:
-        return None, None, "the covariance matrix of the pre-treatment ATT(g,t) is singular"
+        return None, None, "the covariance matrix of the pre-treatment ATT(g,t) is singular", None
     b = att[pre]
     W = float(n * b @ np.linalg.solve(pre_v, b))
-    return W, round(float(stats.chi2.sf(W, pre.size)), 5), ""
+    return W, round(float(stats.chi2.sf(W, pre.size)), 5), "", int(pre.size)
