@@ -21,7 +21,7 @@ from causalspec.robustness import refute as _refute
 from causalspec.robustness import specification_curve
 from causalspec.spec import Spec
 from causalspec.spec import load as _load
-from causalspec.spec._load import locate
+from causalspec.spec._load import follows_from_removed, locate
 
 __all__ = ["load", "plan", "fit", "run", "check", "check_dag"]
 
@@ -152,8 +152,7 @@ def _with_plan_problems(error: SpecError) -> SpecError:
     except CausalSpecError as exc:
         known = {(p.loc, p.message) for p in error.problems}
         removed = getattr(error, "removed_fields", ())
-        news = [p for p in exc.problems if (p.loc, p.message) not in known
-                and not any(p.loc == r or p.loc.startswith((r + ".", r + "[")) for r in removed)]
+        news = [p for p in exc.problems if (p.loc, p.message) not in known and not follows_from_removed(p, removed)]
         return SpecError(list(error.problems) + news)
     return error
 

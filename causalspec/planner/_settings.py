@@ -45,9 +45,10 @@ class Settings:
     def items(self):
         return self.to_dict().items()
 
-    def with_regressor(self, name: str) -> "Settings":
-        """The settings with one more (pre-treatment) regressor in the model; the default has no list."""
-        return self
+    def with_regressor(self, name: str) -> "Settings | None":
+        """The settings with one more (pre-treatment) regressor in the model, or None when the design's model
+        takes none (a refutation that needs one then says it did not run, instead of passing vacuously)."""
+        return None
 
 
 @dataclass(frozen=True)

@@ -333,9 +333,10 @@ def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[s
                     bar.step(B)
                 elif name == "placebo_treatment":
                     out.append(_placebo_treatment(engine, actual, se, rng, B, 0.05, bar))
-                elif name == "random_common_cause" and result.plan.estimator is Estimator.FRONT_DOOR:
+                elif name == "random_common_cause" and result.plan.settings.with_regressor(_RANDOM) is None:
                     out.append(Refutation(name, "", "not run", RULES[name], reason=(
-                        "the front-door regressions take no covariate, so a random common cause cannot enter them")))
+                        f"the {result.plan.estimator.value} model takes no extra covariate, so a random common "
+                        "cause cannot enter it")))
                     bar.step(B)
                 elif name == "random_common_cause":
                     out.append(_random_common_cause(engine, actual, se, rng, B, bar))

@@ -126,7 +126,7 @@ def from_dict(data: dict[str, Any], *, source: str | None = None, lines: dict[st
         if repaired is None:
             break
         partial, more, _ = _validate(repaired)
-        fresh = [p for p in more if not _follows_from(p, removed)]
+        fresh = [p for p in more if not follows_from_removed(p, removed)]
         seen += fresh
         current = repaired
         if partial is not None or not fresh:
@@ -150,7 +150,7 @@ def _validate(data: dict) -> "tuple[Spec | None, list[Problem], str]":
         return None, list(exc.problems), "spec"
 
 
-def _follows_from(problem: Problem, removed: list[str]) -> bool:
+def follows_from_removed(problem: Problem, removed: list[str]) -> bool:
     """Whether a problem found after leaving fields out is about those fields (not news to the user): it is in
     the same top-level field as one left out, or says a field is missing."""
     top = re.split(r"[.\[]", problem.loc, maxsplit=1)[0]

@@ -16,3 +16,6 @@ class DiDSettings(Settings):
     group: str
     post: str
     did_term: str
+
+    def with_regressor(self, name: str) -> "DiDSettings":
+        return self  # the 2x2 regression is the plan's formula, which the regressor is added to
