@@ -7,6 +7,9 @@
 * E-values (VanderWeele & Ding 2017; matches ``EValue`` 4.1.3): :func:`evalue_rr`,
   :func:`evalue_or`, :func:`evalue_hr`, :func:`evalue_md`, :func:`evalue_ols`, :func:`evalue_rd`.
 * Coefficient stability (Oster 2019): :func:`oster_delta`, :func:`oster_beta`.
+* Parallel-trends sensitivity for event studies (Rambachan & Roth 2023; matches ``HonestDiD``'s documented
+  examples): :func:`relative_magnitudes` (Delta^RM, conditional least-favourable hybrid confidence sets),
+  :func:`smoothness` (Delta^SD, optimal fixed-length confidence intervals, :func:`flci`).
 * Rosenbaum bounds for matched pairs (Rosenbaum 2002): :func:`rosenbaum_wilcoxon`,
   :func:`rosenbaum_sign`, :func:`rosenbaum_gamma`.
 
@@ -34,6 +37,14 @@ from causalspec.sensitivity._from_data import (
     sensemakr_from_data,
     sensemakr_from_formula,
     sensemakr_from_regressions,
+)
+from causalspec.sensitivity._flci import FLCIResult, flci
+from causalspec.sensitivity._honest_did import (
+    HonestRow,
+    ParallelTrendsSensitivity,
+    relative_magnitudes,
+    smoothness,
+    smoothness_m_upper,
 )
 from causalspec.sensitivity._oster import OsterInputs, OsterResult, oster_beta, oster_beta_approx, oster_delta, oster_from_data
 from causalspec.sensitivity._ovb import (
@@ -101,6 +112,14 @@ __all__ = [
     "oster_beta",
     "oster_beta_approx",
     "oster_from_data",
+    # Rambachan-Roth
+    "FLCIResult",
+    "HonestRow",
+    "ParallelTrendsSensitivity",
+    "flci",
+    "relative_magnitudes",
+    "smoothness",
+    "smoothness_m_upper",
     # Rosenbaum
     "RosenbaumResult",
     "rosenbaum_wilcoxon",

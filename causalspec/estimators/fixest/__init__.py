@@ -8,8 +8,8 @@ Public entry points: :func:`feols` (OLS with absorbed fixed effects),
 """
 
 from causalspec.estimators.fixest._demean import FixedEffects, demean, interact
-from causalspec.estimators.fixest._eventstudy import SunabDesign, i_dummies, sunab, sunab_aggregate
+from causalspec.estimators.fixest._eventstudy import SunabDesign, i_dummies, sunab, sunab_aggregate, sunab_weights
 from causalspec.estimators.fixest._feols import FixestFit, Sample, feols, fit_stats
 
 __all__ = ["FixedEffects", "FixestFit", "Sample", "SunabDesign", "demean", "feols", "fit_stats", "i_dummies",
-           "interact", "sunab", "sunab_aggregate"]
+           "interact", "sunab", "sunab_aggregate", "sunab_weights"]

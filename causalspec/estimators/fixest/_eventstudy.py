@@ -121,17 +121,10 @@ def sunab(cohort, period, *, ref_p=(-1,), ref_c=(), period_name: str = "period")
     return SunabDesign(X, names, tuple(int(r) for r, _ in pairs), tuple(cc for _, cc in pairs), period_name)
 
 
-def sunab_aggregate(fit, vcov, design: SunabDesign, agg: str = "period", level: float = 0.95) -> pd.DataFrame:
-    """Aggregate cohort x period coefficients with cohort sample shares (``aggregate.fixest``).
-
-    Matches fixest::aggregate(fit, agg = "period" | "ATT" | "cohort") for sunab fits
-    (shares = observations with a non-zero indicator, weighted if the fit is);
-    Sun & Abraham (2021) interaction-weighted estimator.
-
-    Parameters
-    ----------
-    agg : {"period", "att", "cohort"}
-    """
+def sunab_weights(fit, design: SunabDesign, agg: str = "period") -> tuple[list[str], np.ndarray]:
+    """The aggregation matrix of ``aggregate.fixest``: one row per aggregate (a relative period, the ATT or a
+    cohort), with each cohort x period coefficient's sample share (observations with a non-zero indicator,
+    weighted if the fit is) within it.  Aggregates are ``W @ coef``, their covariance ``W V W'``."""
     agg = agg.lower()
     if agg not in ("period", "att", "cohort"):
         raise DataError(f"agg = '{agg}' is not one of 'period', 'att', 'cohort'.", loc="agg",
@@ -153,16 +146,30 @@ def sunab_aggregate(fit, vcov, design: SunabDesign, agg: str = "period", level: 
         else:
             key = f"cohort::{r_number(cc)}"
         groups.setdefault(key, []).append((pos[nm], j))
-    rows = []
-    for key, members in groups.items():
+    W = np.zeros((len(groups), len(fit.names)))
+    for i, members in enumerate(groups.values()):
         ci = np.array([m[0] for m in members])
         cols = Xs[:, [m[1] for m in members]] != 0
         share = cols.sum(axis=0) if w is None else (w[:, None] * cols).sum(axis=0)
-        share = share / share.sum()
-        est = float(share @ fit.coef[ci])
-        se = float(np.sqrt(share @ vcov.matrix[np.ix_(ci, ci)] @ share))
-        rows.append((key, est, se))
-    out = pd.DataFrame(rows, columns=["term", "estimate", "std_error"])
+        W[i, ci] = share / share.sum()
+    return list(groups), W
+
+
+def sunab_aggregate(fit, vcov, design: SunabDesign, agg: str = "period", level: float = 0.95) -> pd.DataFrame:
+    """Aggregate cohort x period coefficients with cohort sample shares (``aggregate.fixest``).
+
+    Matches fixest::aggregate(fit, agg = "period" | "ATT" | "cohort") for sunab fits
+    (shares = observations with a non-zero indicator, weighted if the fit is);
+    Sun & Abraham (2021) interaction-weighted estimator.
+
+    Parameters
+    ----------
+    agg : {"period", "att", "cohort"}
+    """
+    keys, W = sunab_weights(fit, design, agg)
+    est = W @ fit.coef
+    se = np.sqrt(np.einsum("ij,jk,ik->i", W, vcov.matrix, W))
+    out = pd.DataFrame({"term": keys, "estimate": est, "std_error": se})
     out["statistic"] = out["estimate"] / out["std_error"]
     out["p_value"] = 2 * stats.t.sf(np.abs(out["statistic"]), vcov.df_t)
     q = stats.t.ppf(0.5 + level / 2, vcov.df_t)
