@@ -106,8 +106,10 @@ def test_archive_writes_estimate_sensitivity_and_event_study_figures(tmp_path):
     es = cs.archive("specs/mpdta_event_study.yaml", tmp_path / "es")
     assert (es / "event_study.png").stat().st_size > 5000
     assert "Event study" in (es / "report.html").read_text()
+    assert (es / "parallel_trends.png").stat().st_size > 5000  # Rambachan-Roth sets, one panel per restriction
+    assert "Robust confidence sets under violations of parallel trends" in (es / "report.html").read_text()
     env = __import__("json").loads((fa / "environment.json").read_text())
-    assert env["parity"].startswith("parity: 24/24") and "blas" in env
+    assert env["parity"].startswith("parity: 25/25") and "blas" in env
 
 
 def test_propensity_archives_carry_overlap_and_love_plots(tmp_path):

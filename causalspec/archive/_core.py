@@ -32,7 +32,7 @@ from causalspec.report._figures import dag_figure, estimate_figure
 from causalspec.report._figures import to_bytes
 from causalspec.report._html import report_html
 from causalspec.report._tables import etable
-from causalspec.sensitivity import contour_plot
+from causalspec.sensitivity import contour_plot, parallel_trends_plot
 import numpy as np
 import pandas as pd
 
@@ -82,7 +82,7 @@ CORE_FILES = ("manifest.json", "spec.yaml", "plan.json", "data.json", "environme
               "report.html", "table.md", "table.tex", "table.html")
 DATA_FILE = "data.csv"
 #: Every figure an archive may hold (as NAME.png and NAME.svg); which ones depends on the design.
-FIGURES = ("estimates", "sensitivity_contour", "event_study", "overlap", "love_plot", "dag")
+FIGURES = ("estimates", "sensitivity_contour", "event_study", "parallel_trends", "overlap", "love_plot", "dag")
 _TABLES = (("markdown", "md"), ("latex", "tex"), ("html", "html"))
 _EMBEDDED_PNG = re.compile(rb"data:image/png;base64,[A-Za-z0-9+/=]*")
 
@@ -186,6 +186,8 @@ def figure_makers(spec, plan, result) -> "dict[str, Callable[[], Any]]":
         makers["sensitivity_contour"] = lambda: contour_plot(result.sensitivity.ovb)
     if result.extras.get("event_study"):
         makers["event_study"] = lambda: event_study_plot(result)
+    if hasattr(getattr(result.sensitivity, "parallel_trends", None), "analyses"):
+        makers["parallel_trends"] = lambda: parallel_trends_plot(result.sensitivity.parallel_trends.analyses)
     if result.extras.get("propensity_histogram"):
 
         makers["overlap"] = lambda: overlap_plot(result)

@@ -55,7 +55,8 @@ def plan(spec) -> Plan:
         fields = family.plan(spec, dag)
     return assemble(spec, fields, default_refutations=family.default_refutations,
                     sensitivity_off=family.sensitivity_off,
-                    compares_adjustment_sets=family.compares_adjustment_sets)
+                    compares_adjustment_sets=family.compares_adjustment_sets,
+                    event_study=family.event_study_coefficients)
 
 
 def complete_cases(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[tuple[str, int], ...]]:

@@ -8,7 +8,18 @@ from typing import Any, Callable, Mapping
 
 from causalspec._values import Estimate
 
-__all__ = ["Fit", "Family"]
+__all__ = ["EventCoefficients", "Fit", "Family"]
+
+
+@dataclass(frozen=True)
+class EventCoefficients:
+    """An event study's coefficients by period relative to treatment (the reference period left out) and their
+    covariance: what parallel-trends sensitivity (Rambachan & Roth) reads."""
+
+    relative_times: tuple[int, ...]
+    beta: Any
+    sigma: Any
+    reference: int
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,7 @@ class Fit:
     n_input: int | None = None
     iv_arrays: Any = None  # (y, X, names, Z, z names, z, instrument, term, vcov) for the exclusion sensitivity
     control_risk: float | None = None  # a 0/1 outcome's mean among the controls analysed (E-value on the RR scale)
+    event_vcov: Any = None  # EventCoefficients, for parallel-trends sensitivity (or a str: why there are none)
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,9 @@ class Family:
         why sensitivity bounds do not apply to the family ("" when they do).
     compares_adjustment_sets
         whether the specification curve across adjustment sets applies.
+    event_study_coefficients
+        whether the family's fits carry event-study coefficients before and after treatment with their
+        covariance (``Fit.event_vcov``), so parallel-trends sensitivity applies.
     model_formula
         whether a fixest-style ``model.formula`` may replace the design's formula (it is planned by the family
         its syntax names: ``| fe`` panel, ``| d ~ z`` iv, ``sunab()`` / ``i()`` event_study).
@@ -75,5 +90,6 @@ class Family:
     default_refutations: tuple[str, ...] = ("placebo_treatment", "random_common_cause", "data_subsets")
     sensitivity_off: str = ""
     compares_adjustment_sets: bool = False
+    event_study_coefficients: bool = False
     model_formula: bool = False
     figures: tuple[str, ...] = ("estimates",)

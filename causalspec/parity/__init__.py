@@ -20,7 +20,7 @@ from causalspec._data import read_data
 from causalspec._progress import Progress
 from causalspec.graph import DAG, adjustment_sets
 from causalspec.power._power import power_t_test
-from causalspec.sensitivity import evalue_hr, evalue_md, evalue_ols, evalue_or, evalue_rr
+from causalspec.sensitivity import evalue_hr, evalue_md, evalue_ols, evalue_or, evalue_rr, relative_magnitudes
 from causalspec.api import fit, plan
 from causalspec.spec import Spec
 
@@ -161,7 +161,17 @@ def _dagitty_case(case: dict) -> list[tuple[Any, Any]]:
     return out
 
 
-_KINDS = {"spec": _spec_case, "evalue": _evalue_case, "power_t": _power_case, "dagitty": _dagitty_case}
+def _honestdid_rm_case(case: dict) -> list[tuple[Any, Any]]:
+
+    out = relative_magnitudes(**case["input"])
+    pairs = []
+    for row, want in zip(out.rows, case["expected"], strict=True):
+        pairs += [(row.lower, want["lb"]), (row.upper, want["ub"])]
+    return pairs
+
+
+_KINDS = {"spec": _spec_case, "evalue": _evalue_case, "power_t": _power_case, "dagitty": _dagitty_case,
+          "honestdid_rm": _honestdid_rm_case}
 
 
 def run_parity(progress: bool = False) -> ParityReport:

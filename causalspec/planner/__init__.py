@@ -16,6 +16,7 @@ from causalspec.planner._records import (
     LINEAR_ESTIMATORS,
     Estimator,
     NodeDecision,
+    ParallelTrendsPlan,
     SensitivityPlan,
     Strategy,
     VcovPlan,
@@ -24,18 +25,19 @@ from causalspec.planner._sensitivity import BENCHMARK_RULE
 from causalspec.planner._sensitivity import plan_sensitivity as _plan_sensitivity
 
 __all__ = ["assemble", "column_fields", "Plan", "NodeDecision", "VcovPlan", "SensitivityPlan", "Estimator",
-           "Strategy", "Identification", "ADJUSTMENT_RULE", "LINEAR_ESTIMATORS", "BENCHMARK_RULE"]
+           "Strategy", "ParallelTrendsPlan", "Identification", "ADJUSTMENT_RULE", "LINEAR_ESTIMATORS", "BENCHMARK_RULE"]
 
 
 def assemble(spec, fields: dict, *, default_refutations: tuple[str, ...], sensitivity_off: str = "",
-             compares_adjustment_sets: bool = False) -> Plan:
+             compares_adjustment_sets: bool = False, event_study: bool = False) -> Plan:
     """The Plan from a family's planned fields plus what every plan records (columns, sensitivity, hash)."""
     fields = dict(fields)
     fields.setdefault("column_fields", column_fields(spec, fields))
     fields.setdefault("columns", tuple(dict.fromkeys(c for c, _ in fields["column_fields"])))
     fields["sensitivity"] = _plan_sensitivity(spec, fields, default_refutations=default_refutations,
                                              off_reason=sensitivity_off,
-                                             compares_adjustment_sets=compares_adjustment_sets)
+                                             compares_adjustment_sets=compares_adjustment_sets,
+                                             event_study=event_study)
     return Plan(
         name=spec.name,
         treatment=spec.treatment,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Estimator", "Strategy", "LINEAR_ESTIMATORS", "NodeDecision", "VcovPlan", "SensitivityPlan"]
+__all__ = ["Estimator", "Strategy", "LINEAR_ESTIMATORS", "NodeDecision", "VcovPlan", "SensitivityPlan",
+           "ParallelTrendsPlan"]
 
 
 class Estimator(str, Enum):
@@ -82,3 +83,17 @@ class SensitivityPlan:
     subset_fraction: float = 0.8
     all_adjustment_sets: bool = False
     exclusion_bound: float | None = None
+    parallel_trends: "ParallelTrendsPlan | None" = None
+    parallel_trends_reason: str = ""  # why parallel-trends sensitivity is not run ("" when it is, or n/a)
+
+
+@dataclass(frozen=True)
+class ParallelTrendsPlan:
+    """Rambachan-Roth sensitivity settings (``sensitivity.parallel_trends``), data-free."""
+
+    restrictions: tuple[str, ...]
+    mbar: tuple[float, ...]
+    m: tuple[float, ...] | None
+    target: str
+    grid: str
+    grid_points: int

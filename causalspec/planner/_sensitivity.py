@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from causalspec.errors import AdjustmentError, Problem
-from causalspec.planner._records import LINEAR_ESTIMATORS, SensitivityPlan
+from causalspec.planner._records import LINEAR_ESTIMATORS, Estimator, ParallelTrendsPlan, SensitivityPlan
+from causalspec.spec._sensitivity import ParallelTrendsSpec
 
 __all__ = ["BENCHMARK_RULE", "plan_sensitivity"]
 
@@ -18,8 +19,37 @@ BENCHMARK_RULE = (
 _NO_OVB = "omitted-variable-bias bounds need a linear outcome model; the E-value is reported instead"
 
 
+def _parallel_trends(spec, fields: dict, event_study: bool) -> tuple[ParallelTrendsPlan | None, str]:
+    """Rambachan-Roth sensitivity: run for event studies (with the defaults unless the spec sets them), refused
+    where the design has no event-study coefficients to calibrate it."""
+    given = spec.sensitivity.parallel_trends
+    if not event_study:
+        if given is not None:
+            raise AdjustmentError(Problem(
+                "sensitivity.parallel_trends", "parallel-trends sensitivity bounds the post-treatment violation by "
+                "the pre-treatment ones, so it needs event-study coefficients before and after treatment; "
+                f"design.type {spec.design.type} has none.", fix="Remove parallel_trends, or use design.type "
+                "event_study.", code="parallel_trends_not_event_study"))
+        if spec.design.type == "did":
+            return None, ("a 2x2 difference-in-differences has no pre-treatment periods to calibrate violations of "
+                          "parallel trends against; an event_study design reports Rambachan-Roth bounds")
+        return None, ""
+    settings = fields["settings"]
+    if fields["estimator"] is Estimator.CALLAWAY_SANTANNA and getattr(settings, "base_period", "") != "universal":
+        why = ("with did's varying base period the pre-treatment coefficients are one-period changes, not "
+               "deviations from the period before treatment")
+        if given is not None:
+            raise AdjustmentError(Problem("design.base_period", f"parallel-trends sensitivity needs a universal base "
+                                          f"period: {why}.", fix="Set design.base_period: universal.",
+                                          code="parallel_trends_needs_universal_base"))
+        return None, f"{why} (set design.base_period: universal)"
+    pt = given if given is not None else ParallelTrendsSpec()
+    return ParallelTrendsPlan(tuple(pt.restrictions), tuple(pt.mbar), tuple(pt.m) if pt.m is not None else None,
+                              pt.target, pt.grid, pt.grid_points), ""
+
+
 def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...], off_reason: str = "",
-                     compares_adjustment_sets: bool = False) -> SensitivityPlan:
+                     compares_adjustment_sets: bool = False, event_study: bool = False) -> SensitivityPlan:
     """Which sensitivity steps run: on by default for designs that rely on no unmeasured confounding.
 
     The family says which refutations it runs by default, why sensitivity bounds do not apply to it
@@ -74,10 +104,11 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
             "sensitivity.all_adjustment_sets", "the specification curve compares adjustment sets of an "
             "observational design.", fix="Remove all_adjustment_sets.", code="spec_curve_not_observational"))
     refutations = tuple(refutations)
+    parallel_trends, pt_reason = _parallel_trends(spec, fields, event_study)
     return SensitivityPlan(
         enabled=True, reason=reason, benchmarks=benchmarks, benchmark_rule=rule, kd=tuple(sens.kd),
         ky=tuple(sens.ky) if sens.ky is not None else None, q=sens.q, alpha=sens.alpha,
         refutations=refutations, placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
         subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets,
-        exclusion_bound=sens.exclusion_bound)
+        exclusion_bound=sens.exclusion_bound, parallel_trends=parallel_trends, parallel_trends_reason=pt_reason)
 

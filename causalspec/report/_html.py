@@ -9,7 +9,7 @@ import html
 from causalspec.report._event_study import event_study_plot
 from causalspec.report._propensity_plots import love_plot, overlap_plot
 from causalspec.report._text import headline
-from causalspec.sensitivity import contour_plot
+from causalspec.sensitivity import contour_plot, parallel_trends_plot
 import io
 
 
@@ -72,6 +72,9 @@ def _sensitivity(result) -> list[str]:
         if hasattr(sens.ovb, "rv_q"):
 
             out.append(f'<img alt="Contour of bias-adjusted estimates" src="{_png(contour_plot(sens.ovb))}">')
+        if hasattr(getattr(sens, "parallel_trends", None), "analyses"):
+            out.append('<img alt="Robust confidence sets under violations of parallel trends" '
+                       f'src="{_png(parallel_trends_plot(sens.parallel_trends.analyses))}">')
     else:
         out.append(f"<p>Not computed: {e(str(getattr(sens, 'reason', '')))}</p>")
     ref = result.refutations

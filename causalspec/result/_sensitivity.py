@@ -22,6 +22,7 @@ from causalspec.sensitivity._evalue import evalue_ols, evalue_rr
 from causalspec.sensitivity._from_data import sensemakr_from_regressions
 from causalspec.sensitivity._plausibly_exogenous import plausibly_exogenous
 from causalspec.sensitivity._ovb import group_partial_r2, partial_r2
+from causalspec.result._parallel_trends import assess_parallel_trends
 
 __all__ = ["SensitivityReport", "assess", "choose_benchmark", "rosenbaum"]
 
@@ -37,6 +38,7 @@ class SensitivityReport:
     benchmark_rule: str
     exclusion: Any = NotComputed("the exclusion-restriction sensitivity applies to IV with one instrument and no "
                                  "fixed effects")
+    parallel_trends: Any = None  # ParallelTrendsReport, NotComputed (why not), or None (not a parallel-trends design)
 
     @property
     def robustness_value(self) -> float | None:
@@ -71,6 +73,10 @@ class SensitivityReport:
                          if ci is not None else f"E-value {ev.evalue_point:.3g}.")
         if hasattr(self.exclusion, "summary_lines"):
             lines += self.exclusion.summary_lines()
+        if hasattr(self.parallel_trends, "summary_lines"):
+            lines += self.parallel_trends.summary_lines()
+        elif self.parallel_trends is not None:
+            lines.append(f"Parallel-trends sensitivity (Rambachan-Roth): not computed ({self.parallel_trends.reason}).")
         return lines
 
     def interpretation(self) -> str:
@@ -90,6 +96,8 @@ class SensitivityReport:
             "ovb": self.ovb.to_dict(),
             "evalue": self.evalue.to_dict(),
             "exclusion": self.exclusion.to_dict(),
+            "parallel_trends": (self.parallel_trends.to_dict() if self.parallel_trends is not None
+                                else {"computed": False, "reason": "not a parallel-trends design"}),
             "interpretation": self.interpretation(),
         })
 
@@ -196,7 +204,8 @@ def assess(plan, out) -> Any:
         ev = evalue_ols(out.effect.estimate, out.effect.std_error, sd=out.outcome_sd)
     else:
         ev = NotComputed("the E-value for a continuous outcome needs the outcome's standard deviation")
-    report = SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule)
+    report = SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule,
+                               parallel_trends=assess_parallel_trends(plan, out))
     if out.iv_arrays is not None:
         y, X, names, Zm, znames, z, instrument, term, kind = out.iv_arrays
         report = replace(report, exclusion=plausibly_exogenous(y, X, names, Zm, znames, z, instrument, term,

@@ -59,7 +59,7 @@ from causalspec.sensitivity._ovb import (
     partial_r2,
     robustness_value,
 )
-from causalspec.sensitivity._plots import contour_plot, extreme_plot
+from causalspec.sensitivity._plots import contour_plot, extreme_plot, parallel_trends_plot
 from causalspec.sensitivity._rosenbaum import RosenbaumResult, rosenbaum_gamma, rosenbaum_sign, rosenbaum_wilcoxon
 from causalspec.sensitivity._sensemakr import BoundRow, SensitivityResult, sensemakr
 
@@ -95,6 +95,7 @@ __all__ = [
     "extreme_grid_for",
     "contour_plot",
     "extreme_plot",
+    "parallel_trends_plot",
     # E-values
     "EValueResult",
     "RDEValueResult",

@@ -21,8 +21,8 @@ from scipy import optimize, stats
 
 from causalspec.sensitivity._r_random import r_rmvnorm
 
-__all__ = ["MomentLP", "lf_critical_value", "lf_critical_value_no_nuisance", "test_lf_hybrid",
-           "test_lf_hybrid_no_nuisance"]
+__all__ = ["MomentLP", "lf_critical_value", "lf_critical_value_no_nuisance", "reject_lf_hybrid_grid",
+           "test_lf_hybrid", "test_lf_hybrid_no_nuisance"]
 
 _VERTEX_LIMIT = 20000
 _EPS = np.finfo(float).eps
@@ -160,17 +160,16 @@ def lf_critical_value_no_nuisance(sigma: np.ndarray, kappa: float, sims: int = 1
     return float(np.quantile(xi.max(axis=1), 1 - kappa))
 
 
-def test_lf_hybrid(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, lp: MomentLP, alpha: float, kappa: float,
-                   lf_cv: float) -> bool:
-    """Does the least-favourable hybrid test reject ``E[y - X delta] <= 0`` for every delta?  (Rows already
-    restricted to the moments the test uses.)"""
+def _lf_hybrid_bounds(y, X, sigma, lp: MomentLP, lf_cv: float):
+    """The least-favourable hybrid test up to its critical value: ``(verdict, maxstat, zlo, zup)`` with verdict
+    True / False when the test has decided (first stage, a statistic without variance, or outside the
+    truncation), else None and the truncated-normal problem left to solve."""
     k = X.shape[1]
     eta, lam = lp.solve(y)
     if np.isnan(eta):
-        return False  # HonestDiD: the LP did not converge, do not reject
+        return False, 0.0, 0.0, 0.0  # HonestDiD: the LP did not converge, do not reject
     if eta > lf_cv:
-        return True
-    mod_size = (alpha - kappa) / (1 - kappa)
+        return True, 0.0, 0.0, 0.0
     binding = lam > 1e-6
     degenerate = int(binding.sum()) != k + 1
     xb = X[binding]
@@ -179,21 +178,17 @@ def test_lf_hybrid(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, lp: MomentLP
         gamma = lam
         sg = float(gamma @ sigma @ gamma)
         if abs(sg) < _EPS:  # the statistic has no variance: reject exactly when it is positive
-            return eta > 0
+            return bool(eta > 0), 0.0, 0.0, 0.0
         s_t = y - (sigma @ gamma) * (gamma @ y) / sg
         vlo, vup = _vlo_vup_dual(lp, eta, s_t, gamma, sigma)
         sigma_b = np.sqrt(sg)
-        zlo, zup = vlo / sigma_b, min(vup, lf_cv) / sigma_b
-        maxstat = eta / sigma_b
     else:
         sd = np.sqrt(np.diag(sigma))
         m = sigma.shape[0]
-        basis = np.column_stack([sd[binding], xb])
-        inv = np.linalg.inv(basis)
+        inv = np.linalg.inv(np.column_stack([sd[binding], xb]))
         select_b = np.eye(m)[binding]
-        select_bc = np.eye(m)[~binding]
-        gamma_b = np.column_stack([sd[~binding], X[~binding]]) @ inv @ select_b - select_bc
-        v_b = (inv[0] @ select_b)
+        gamma_b = np.column_stack([sd[~binding], X[~binding]]) @ inv @ select_b - np.eye(m)[~binding]
+        v_b = inv[0] @ select_b
         sigma2_b = float(v_b @ sigma @ v_b)
         sigma_b = np.sqrt(sigma2_b)
         rho = gamma_b @ sigma @ v_b / sigma2_b
@@ -201,10 +196,21 @@ def test_lf_hybrid(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, lp: MomentLP
             bound = (-gamma_b @ y) / rho + float(v_b @ y)
         vlo = float(np.max(bound[rho > 0])) if np.any(rho > 0) else -np.inf
         vup = float(np.min(bound[rho < 0])) if np.any(rho < 0) else np.inf
-        zlo, zup = vlo / sigma_b, min(vup, lf_cv) / sigma_b
-        maxstat = eta / sigma_b
+    zlo, zup = vlo / sigma_b, min(vup, lf_cv) / sigma_b
+    maxstat = eta / sigma_b
     if not zlo <= maxstat <= zup:
-        return False
+        return False, maxstat, zlo, zup
+    return None, maxstat, zlo, zup
+
+
+def test_lf_hybrid(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, lp: MomentLP, alpha: float, kappa: float,
+                   lf_cv: float) -> bool:
+    """Does the least-favourable hybrid test reject ``E[y - X delta] <= 0`` for every delta?  (Rows already
+    restricted to the moments the test uses.)"""
+    verdict, maxstat, zlo, zup = _lf_hybrid_bounds(y, X, sigma, lp, lf_cv)
+    if verdict is not None:
+        return verdict
+    mod_size = (alpha - kappa) / (1 - kappa)
     return bool(maxstat > max(0.0, norminvp(1 - mod_size, zlo, zup)))
 
 
@@ -231,3 +237,65 @@ def test_lf_hybrid_no_nuisance(y: np.ndarray, sigma: np.ndarray, A: np.ndarray, 
     alpha_t = (alpha - kappa) / (1 - kappa)
     crit = max(0.0, norminvp(1 - alpha_t, vlo, vup, mu=float(dt[top]), sd=np.sqrt(sg)))
     return bool(moments[top] + dt[top] > crit)
+
+
+def reject_lf_hybrid_grid(y0: np.ndarray, a1: np.ndarray, thetas: np.ndarray, X: np.ndarray, sigma: np.ndarray,
+                          lp: MomentLP, alpha: float, kappa: float, lf_cv: float) -> np.ndarray:
+    """:func:`test_lf_hybrid` at ``y = y0 - a1 * theta`` for every theta of a grid, at once.
+
+    The LP's optimal dual vertex is piecewise constant in theta, and with it the binding moments and every
+    matrix of the primal approach; so the grid is grouped by vertex and each group is tested with array
+    operations.  Grid points whose vertex is degenerate (the dual approach) are tested one by one."""
+    thetas = np.asarray(thetas, dtype=float)
+    if lp.vertices is None:
+        return np.array([test_lf_hybrid(y0 - a1 * t, X, sigma, lp, alpha, kappa, lf_cv) for t in thetas])
+    k = X.shape[1]
+    m = sigma.shape[0]
+    ys = y0[None, :] - thetas[:, None] * a1[None, :]  # grid x moments
+    values = ys @ lp.vertices.T
+    best = np.argmax(values, axis=1)
+    eta = values[np.arange(thetas.size), best]
+    reject = eta > lf_cv
+    mod_size = (alpha - kappa) / (1 - kappa)
+    sd = np.sqrt(np.diag(sigma))
+    for v in np.unique(best[~reject]):
+        group = np.flatnonzero((best == v) & ~reject)
+        lam = lp.vertices[v]
+        binding = lam > 1e-6
+        xb = X[binding]
+        degenerate = int(binding.sum()) != k + 1
+        full_rank = min(xb.shape) > 0 and np.linalg.matrix_rank(xb) == min(xb.shape)
+        if degenerate or not full_rank:
+            found = [_lf_hybrid_bounds(ys[i], X, sigma, lp, lf_cv) for i in group]
+            todo = [j for j, f in enumerate(found) if f[0] is None]
+            for j, f in enumerate(found):
+                if f[0] is not None:
+                    reject[group[j]] = f[0]
+            if todo:
+                ms, lo, hi = (np.array([found[j][c] for j in todo]) for c in (1, 2, 3))
+                with np.errstate(invalid="ignore"):
+                    cval = stats.truncnorm.ppf(1 - mod_size, lo, hi)
+                reject[group[todo]] = ms > np.maximum(0.0, cval)
+            continue
+        inv = np.linalg.inv(np.column_stack([sd[binding], xb]))
+        select_b = np.eye(m)[binding]
+        gamma_b = np.column_stack([sd[~binding], X[~binding]]) @ inv @ select_b - np.eye(m)[~binding]
+        v_b = inv[0] @ select_b
+        sigma2_b = float(v_b @ sigma @ v_b)
+        sigma_b = np.sqrt(sigma2_b)
+        rho = gamma_b @ sigma @ v_b / sigma2_b
+        yg = ys[group]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = (-(yg @ gamma_b.T)) / rho[None, :] + (yg @ v_b)[:, None]
+        vlo = bound[:, rho > 0].max(axis=1) if np.any(rho > 0) else np.full(group.size, -np.inf)
+        vup = bound[:, rho < 0].min(axis=1) if np.any(rho < 0) else np.full(group.size, np.inf)
+        zlo, zup = vlo / sigma_b, np.minimum(vup, lf_cv) / sigma_b
+        maxstat = eta[group] / sigma_b
+        inside = (zlo <= maxstat) & (maxstat <= zup)
+        out = np.zeros(group.size, dtype=bool)
+        if inside.any():
+            with np.errstate(invalid="ignore"):
+                cval = stats.truncnorm.ppf(1 - mod_size, zlo[inside], zup[inside])
+            out[inside] = maxstat[inside] > np.maximum(0.0, cval)
+        reject[group] = out
+    return reject

@@ -28,7 +28,7 @@ from causalspec.sensitivity._arp import (
     MomentLP,
     lf_critical_value,
     lf_critical_value_no_nuisance,
-    test_lf_hybrid,
+    reject_lf_hybrid_grid,
     test_lf_hybrid_no_nuisance,
 )
 from causalspec.sensitivity._flci import flci
@@ -75,10 +75,17 @@ class ParallelTrendsSensitivity:
         what = ("post-treatment violations of parallel trends up to Mbar times the largest pre-treatment one"
                 if self.restriction == "relative_magnitudes" else
                 "a trend violation whose slope changes by at most M per period")
-        sets = "; ".join(f"{sym} = {r.bound:g}: [{r.lower:.4g}, {r.upper:.4g}]" for r in self.rows)
+        sets = "; ".join(f"{sym} = {r.bound:.4g}: [{r.lower:.4g}, {r.upper:.4g}]" for r in self.rows)
         b = self.breakdown
-        verdict = (f"the effect stays significant up to {sym} = {b:g}" if b is not None
-                   else f"the effect is not significant even at {sym} = {min(r.bound for r in self.rows):g}")
+        lo, hi = self.original
+        if lo <= 0 <= hi:
+            verdict = f"the original {self.level:.0%} interval [{lo:.4g}, {hi:.4g}] already includes zero"
+        elif b is not None:
+            verdict = (f"the effect stays significant up to {sym} = {b:.4g} (breakdown value among those tried; "
+                       f"original interval [{lo:.4g}, {hi:.4g}])")
+        else:
+            verdict = (f"the effect is significant without the restriction ([{lo:.4g}, {hi:.4g}]) but not at "
+                       f"{sym} = {min(r.bound for r in self.rows):.4g}")
         return [f"Parallel-trends sensitivity ({self.restriction.replace('_', ' ')}, Rambachan-Roth {self.method}, "
                 f"{self.target}): {self.level:.0%} robust sets allowing {what}: {sets}; {verdict}."]
 
@@ -147,7 +154,7 @@ def _accept_rm(betahat, sigma, num_pre, num_post, l_vec, mbar, s, positive, alph
     xr, sr = x[rows], sy[np.ix_(rows, rows)]
     lf_cv = lf_critical_value(xr, sr, kappa)
     lp = MomentLP(np.sqrt(np.diag(sr)), xr)
-    return np.array([not test_lf_hybrid((y - a1 * th)[rows], xr, sr, lp, alpha, kappa, lf_cv) for th in grid])
+    return ~reject_lf_hybrid_grid(y[rows], a1[rows], grid, xr, sr, lp, alpha, kappa, lf_cv)
 
 
 def _grid(betahat, num_pre: int, l_vec, sd_theta: float, mbar: float, centred: bool, points: int) -> np.ndarray:

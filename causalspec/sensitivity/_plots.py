@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from causalspec.sensitivity._contour import ContourGrid, ExtremeGrid, contour_grid_for, extreme_grid_for
 
-__all__ = ["contour_plot", "extreme_plot"]
+__all__ = ["contour_plot", "extreme_plot", "parallel_trends_plot"]
 
 _TITLES = {
     "estimate": "Adjusted estimate",
@@ -94,5 +94,33 @@ def extreme_plot(source, *, title: str | None = None, **kwargs) -> Figure:
     ax.legend(fontsize=7, frameon=False, loc="upper right", title="Partial R² with the outcome",
               title_fontsize=7)
     ax.set_title(title or "Extreme scenarios", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def parallel_trends_plot(analyses) -> Figure:
+    """HonestDiD's sensitivity plot: the original confidence interval, then the robust set at each bound, one
+    panel per restriction (relative magnitudes, smoothness)."""
+    analyses = [a for a in analyses if hasattr(a, "rows")]
+    fig = _figure((5.2 * max(len(analyses), 1), 3.6))
+    for k, a in enumerate(analyses):
+        ax = fig.add_subplot(1, max(len(analyses), 1), k + 1)
+        sym = "Mbar" if a.restriction == "relative_magnitudes" else "M"
+        labels = ["original"] + [f"{r.bound:.3g}" for r in a.rows]
+        lows = [a.original[0]] + [r.lower for r in a.rows]
+        highs = [a.original[1]] + [r.upper for r in a.rows]
+        for i, (lo, hi) in enumerate(zip(lows, highs)):
+            colour = "#999999" if i == 0 else "#1f4e79"
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.plot([i, i], [lo, hi], color=colour, lw=2.5)
+                ax.plot([i - 0.12, i + 0.12], [lo, lo], color=colour, lw=1)
+                ax.plot([i - 0.12, i + 0.12], [hi, hi], color=colour, lw=1)
+        ax.axhline(0, color="#bbbbbb", lw=0.8, ls="--")
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, fontsize=8)
+        ax.set_xlabel(sym)
+        ax.set_title(f"{a.restriction.replace('_', ' ')} ({a.method}, {a.level:.0%})", fontsize=9)
+        if k == 0:
+            ax.set_ylabel(a.target, fontsize=8)
     fig.tight_layout()
     return fig

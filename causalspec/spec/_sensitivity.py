@@ -4,14 +4,61 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from causalspec.spec._base import _NAME, _Model
 
-__all__ = ["SensitivitySpec", "REFUTATIONS"]
+__all__ = ["ParallelTrendsSpec", "SensitivitySpec", "REFUTATIONS"]
 
 REFUTATIONS = ("placebo_treatment", "random_common_cause", "data_subsets", "placebo_outcome", "placebo_date")
 Refutation = Literal["placebo_treatment", "random_common_cause", "data_subsets", "placebo_outcome", "placebo_date"]
+
+
+class ParallelTrendsSpec(_Model):
+    """How much may parallel trends fail?  Rambachan & Roth (2023) robust confidence sets for an event study, as
+    the HonestDiD R package computes them (docs/sensitivity.md, "Parallel trends")."""
+
+    restrictions: tuple[Literal["relative_magnitudes", "smoothness"], ...] = Field(
+        ("relative_magnitudes", "smoothness"), min_length=1,
+        description="relative_magnitudes: post-treatment violations at most Mbar times the largest pre-treatment "
+                    "one (C-LF confidence sets); smoothness: the violation's slope changes by at most M per period "
+                    "(optimal FLCIs).")
+    mbar: tuple[float, ...] = Field((0.5, 1.0, 1.5, 2.0), min_length=1,
+                                    description="Values of Mbar for relative_magnitudes.")
+    m: tuple[float, ...] | None = Field(
+        None, min_length=1, description="Values of M for smoothness (outcome units per period squared); left out: "
+                                        "5 values from 0 to HonestDiD's DeltaSD_upperBound_Mpre.")
+    target: Literal["first", "average"] = Field(
+        "first", description="The effect the sets are for: the first post-treatment period (HonestDiD's default) "
+                             "or the average of the post-treatment periods.")
+    grid: Literal["centred", "symmetric"] = Field(
+        "centred", description="relative_magnitudes' candidate values: centred on the estimate and widened with "
+                               "Mbar (Stata honestdid; HonestDiD's README examples), or symmetric, [-20, 20] "
+                               "standard errors around zero (HonestDiD master's default, which can cut large "
+                               "sets off).")
+    grid_points: int = Field(1000, ge=10, le=100_000, description="Candidate values tested (HonestDiD: 1000).")
+
+    @field_validator("mbar", "m")
+    @classmethod
+    def _non_negative(cls, value):
+        if value is not None and any(v < 0 for v in value):
+            raise ValueError("every bound must be 0 or more (0: no violation beyond the pre-trend's)")
+        return value
+
+    @field_validator("restrictions", "mbar", "m", mode="before")
+    @classmethod
+    def _lists(cls, value):
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _fields_of_the_chosen_restrictions(self):
+        unused = {"mbar": "relative_magnitudes", "grid": "relative_magnitudes", "grid_points": "relative_magnitudes",
+                  "m": "smoothness"}
+        for name, restriction in unused.items():
+            if name in self.model_fields_set and restriction not in self.restrictions:
+                raise ValueError(f"{name} is read by the {restriction} restriction, which restrictions leaves out: "
+                                 f"add {restriction} to restrictions or remove {name}")
+        return self
 
 
 class SensitivitySpec(_Model):
@@ -39,6 +86,9 @@ class SensitivitySpec(_Model):
                                 "per instrument unit) considered plausible; reports the Conley, Hansen & Rossi "
                                 "(2012) union of confidence intervals over it. The breakdown value is always "
                                 "reported.")
+    parallel_trends: ParallelTrendsSpec | None = Field(
+        None, description="event_study only: Rambachan-Roth sensitivity to violations of parallel trends "
+                          "(computed with the defaults when left out).")
     all_adjustment_sets: bool = Field(
         False, description="Also estimate under every minimal adjustment set and the optimal set "
                            "(specification curve; same as run --all-adjustment-sets).")

@@ -32,4 +32,8 @@ class EventStudyDesign(_DesignModel):
         "never_treated", description="Callaway & Sant'Anna comparison group.")
     est_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Callaway & Sant'Anna estimation method.")
     anticipation: int = Field(0, ge=0, description="Periods of anticipation allowed before treatment.")
+    base_period: Literal["varying", "universal"] = Field(
+        "varying", description="callaway_santanna only (did's base_period): varying compares each pre-treatment "
+                               "period with the one before it; universal with the period before treatment, as the "
+                               "post-treatment ones are (needed for parallel-trends sensitivity).")
 

@@ -156,6 +156,15 @@ def build() -> list[dict]:
         c = case(cid)
         shipped.append({**provenance(c, "EValue::" + c["input"]["function"]), "id": cid, "kind": "evalue",
                         "input": c.get("input"), "expected": c["expected"]})
+    c = case("honestdid_ehec_sunab")
+    rm = c["relative_magnitudes"]
+    shipped.append({**provenance(c, "HonestDiD::createSensitivityResults_relativeMagnitudes"),
+                    "r_call": rm["r_call"], "source": rm["source"], "id": "honestdid_ehec_sunab_rm",
+                    "kind": "honestdid_rm", "tolerance": {"rel": 1e-10, "abs": 1e-14},
+                    "input": {"betahat": c["betahat"], "sigma": c["sigma"], "num_pre": 10, "num_post": 6,
+                              "l_vec": rm["l_vec"], "mbars": [r["Mbar"] for r in rm["rows"]],
+                              "grid_points": rm["grid_points"], "centred_grid": rm["grid"] == "centred"},
+                    "expected": rm["rows"]})
     c = case("power_t_test")
     shipped.append({**provenance(c, "stats::power.t.test"), "id": "power_t_test", "kind": "power_t",
                     "cases": {k: v for k, v in list(c["expected"]["cases"].items())[:3]}})

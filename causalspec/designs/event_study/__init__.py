@@ -25,4 +25,4 @@ FAMILY = Family(
              Estimator.CALLAWAY_SANTANNA: fit_callaway_santanna},
     vcov=event_study_vcov,
     default_refutations=("placebo_treatment", "random_common_cause", "data_subsets", "placebo_date"),
-    figures=("estimates", "event_study"), model_formula=True)
+    figures=("estimates", "event_study"), model_formula=True, event_study_coefficients=True)

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from causalspec._values import Estimate
-from causalspec.designs._family import Fit
+from causalspec.designs._family import EventCoefficients, Fit
 from causalspec.formula import quote_name
 from causalspec.planner import VcovPlan
 from causalspec.designs.event_study.fit import naive_event, treated_now
@@ -26,7 +26,7 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
     xformla = "~" + " + ".join(quote_name(c) for c in s.covariates) if s.covariates else None
     res = att_gt(data, yname=plan.outcome, tname=s.time, idname=s.unit, gname=s.first_treated,
                  xformla=xformla, control_group=s.control_group, est_method=s.est_method,
-                 anticipation=s.anticipation, alp=1 - vc.level)
+                 anticipation=s.anticipation, base_period=s.base_period, alp=1 - vc.level)
     z = stats.norm.ppf(0.5 + vc.level / 2)
 
     def est(term, value, se):
@@ -47,6 +47,7 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
     event = [{"relative_time": int(e), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
               "conf_low": r.conf_low, "conf_high": r.conf_high} for e, r in zip(dynamic.egt, rows)]
     naive = naive_event(plan, frame, treated_now(plan, frame), VcovPlan("CR1", (s.unit,), vc.level, ""))
+    coefs = _event_coefficients(dynamic) if s.base_period == "universal" else None
     notes = (f"Callaway & Sant'Anna: {len(gt)} group-time ATTs on {res.n_units} units; "
              f"pre-test of parallel trends W = {res.pretest_W}, p = {res.pretest_Wpval}"
              if res.pretest_W is not None else res.pretest_note,)
@@ -55,5 +56,17 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
                                                               "reference": -1, "dynamic_overall": {
                                                                   "att": float(dynamic.overall_att),
                                                                   "se": float(dynamic.overall_se)}},
-                     outcome_sd=float(np.std(frame[plan.outcome].to_numpy(float), ddof=1)))
+                     outcome_sd=float(np.std(frame[plan.outcome].to_numpy(float), ddof=1)), event_vcov=coefs)
+
+
+def _event_coefficients(dynamic) -> EventCoefficients:
+    """The dynamic aggregation without its reference period (-1, zero by construction with a universal base) and
+    the covariance of the unit influence functions, as HonestDiD's honest_did() forms it."""
+    psi = np.asarray(dynamic.influence_egt, dtype=float)
+    n = psi.shape[0]
+    V = psi.T @ psi / n / n
+    egt = np.asarray(dynamic.egt, dtype=float)
+    keep = egt != -1
+    return EventCoefficients(tuple(int(e) for e in egt[keep]), np.asarray(dynamic.att_egt, dtype=float)[keep],
+                             V[np.ix_(keep, keep)], -1)
 

@@ -9,7 +9,7 @@ from scipy import stats
 
 from causalspec._values import Estimate
 from causalspec.designs._common import estimate_rows, find_row
-from causalspec.designs._family import Fit
+from causalspec.designs._family import EventCoefficients, Fit
 from causalspec.designs._fixest import (
     fixest_stats,
     fixest_vcov_for,
@@ -18,7 +18,7 @@ from causalspec.errors import EstimationError, Problem
 from causalspec.planner import Estimator
 import re
 
-from causalspec.estimators.fixest import feols, i_dummies, sunab, sunab_aggregate
+from causalspec.estimators.fixest import feols, i_dummies, sunab, sunab_aggregate, sunab_weights
 from causalspec.inference._fixest import coeftable
 
 
@@ -40,8 +40,8 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
         att = sunab_aggregate(fit, V, design, "att", vc.level)
         rows = estimate_rows(periods, V.df_t)
         effect = estimate_rows(att, V.df_t)[0]
-        table = periods
-        names, matrix = tuple(V.names), V.matrix
+        keys, W = sunab_weights(fit, design, "period")
+        coefs = _event_coefficients(keys, W @ fit.coef, W @ V.matrix @ W.T, -1)
     else:
         if s.relative_time:
             rel = frame[s.relative_time].to_numpy(float)
@@ -84,14 +84,25 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
         t = est / se
         effect = Estimate("average of post-treatment periods", est, se, t, float(2 * stats.t.sf(abs(t), V.df_t)),
                           est - q * se, est + q * se, float(V.df_t))
-        names, matrix = tuple(V.names), V.matrix
+        coefs = _event_coefficients(fit.names, fit.coef, V.matrix, s.reference)
+    names, matrix = tuple(V.names), V.matrix
     event = [{"relative_time": _rel_of(r.term), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
               "conf_low": r.conf_low, "conf_high": r.conf_high} for r in rows if _rel_of(r.term) is not None]
     treat_now = treated_now(plan, frame)
     naive = naive_event(plan, frame, treat_now, vc)
     return Fit(effect, naive, rows, names, matrix, fit.nobs, tuple(dropped), tuple(fit.notes), fixest_stats(fit),
                      extras={"event_study": event, "reference": s.reference, "vcov_type": V.label},
-                     outcome_sd=float(np.std(y, ddof=1)))
+                     outcome_sd=float(np.std(y, ddof=1)), event_vcov=coefs)
+
+
+def _event_coefficients(names, coef, matrix, reference: int) -> EventCoefficients:
+    """The relative-period coefficients, in time order, with their covariance."""
+    rel = [(_rel_of(n), i) for i, n in enumerate(names) if _rel_of(n) is not None]
+    rel.sort()
+    idx = [i for _, i in rel]
+    matrix = np.asarray(matrix, dtype=float)
+    return EventCoefficients(tuple(r for r, _ in rel), np.asarray(coef, dtype=float)[idx], matrix[np.ix_(idx, idx)],
+                             reference)
 
 
 def _rel_of(term: str):

@@ -31,6 +31,11 @@ def plan_event_study(spec, dag: DAG) -> dict:
             "design.window", f"window trims the relative periods of the two-way fixed-effects event study; "
             f"{estimator} estimates every cohort and period it can and does not read it.",
             fix="Remove window, or set design.estimator to twfe.", code="window_unsupported"))
+    if d.base_period != "varying" and estimator != "callaway_santanna":
+        raise UnsupportedError(Problem(
+            "design.base_period", f"base_period chooses did's comparison period for Callaway & Sant'Anna; {estimator} "
+            f"compares every period with the reference period {d.reference} already.",
+            fix="Remove base_period, or set design.estimator to callaway_santanna.", code="base_period_unsupported"))
     fes = (d.unit, d.time)
     ident = Identification(True, Strategy.PARALLEL_TRENDS, (), "design",
                                   "event study: units compared with not-yet or never-treated units over time",
@@ -41,7 +46,8 @@ def plan_event_study(spec, dag: DAG) -> dict:
         covs = " + ".join(quote_name(c) for c in spec.covariates) or "1"
         formula = (f"did::att_gt(yname = {y}, tname = {d.time}, idname = {d.unit}, gname = {d.first_treated}, "
                    f"xformla = ~{covs}, control_group = {d.control_group.replace('_', '')}, "
-                   f"est_method = {d.est_method})")
+                   f"est_method = {d.est_method}"
+                   + (f", base_period = {d.base_period})" if d.base_period != "varying" else ")"))
         est, why = Estimator.CALLAWAY_SANTANNA, (
             "Callaway & Sant'Anna (2021) group-time ATTs (did::att_gt), aggregated to one ATT (simple) and by "
             f"event time (dynamic); comparison group: {d.control_group.replace('_', ' ')} units, "
@@ -62,7 +68,7 @@ def plan_event_study(spec, dag: DAG) -> dict:
         unit=d.unit, time=d.time, first_treated=d.first_treated, relative_time=d.relative_time, treated=d.treated,
         reference=d.reference, control_group=d.control_group.replace("_", ""), est_method=d.est_method,
         anticipation=d.anticipation, covariates=tuple(spec.covariates),
-        window=tuple(d.window) if d.window else None, bin_endpoints=d.bin_endpoints)
+        window=tuple(d.window) if d.window else None, bin_endpoints=d.bin_endpoints, base_period=d.base_period)
     cols = plan_columns(spec, [(d.unit, "design.unit"), (d.time, "design.time"), (d.first_treated, "design.first_treated"),
                            (d.relative_time, "design.relative_time"), (d.treated, "design.treated")]
                     + [(c, f"covariates[{i}]") for i, c in enumerate(spec.covariates)])

@@ -25,5 +25,6 @@ class EventStudySettings(Settings):
     covariates: tuple[str, ...]
     window: tuple[int, int] | None
     bin_endpoints: bool
+    base_period: str = "varying"
     model_formula: str | None = None
     _omit_none = ("model_formula",)
