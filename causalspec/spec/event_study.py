@@ -32,6 +32,23 @@ class EventStudyDesign(_DesignModel):
         "never_treated", description="Callaway & Sant'Anna comparison group.")
     est_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Callaway & Sant'Anna estimation method.")
     anticipation: int = Field(0, ge=0, description="Periods of anticipation allowed before treatment.")
+    aggregation: Literal["simple", "dynamic", "group", "calendar"] = Field(
+        "simple", description="callaway_santanna only: the aggregation of the ATT(g,t) reported as the effect "
+                              "(did::aggte type); all four are in the result.")
+    min_e: int | None = Field(None, description="callaway_santanna only: the first event time of the dynamic "
+                                                "aggregation (did::aggte min_e).")
+    max_e: int | None = Field(None, description="callaway_santanna only: the last event time of the dynamic "
+                                                "aggregation (did::aggte max_e).")
+    balance_e: int | None = Field(None, ge=0, description="callaway_santanna only: keep, in the dynamic "
+                                  "aggregation, the cohorts observed for at least balance_e periods after "
+                                  "treatment (did::aggte balance_e).")
+    bands: Literal["pointwise", "uniform"] = Field(
+        "pointwise", description="callaway_santanna only: pointwise intervals with analytical SEs (did's "
+                                 "bstrap = FALSE, cband = FALSE), or simultaneous bands over the ATT(g,t) and "
+                                 "each aggregation's components from the multiplier bootstrap (bstrap = TRUE, "
+                                 "cband = TRUE, did's default; seeded by the spec's seed).")
+    bootstrap_iterations: int = Field(1000, ge=100, le=100_000, description="callaway_santanna with bands: "
+                                      "uniform: multiplier-bootstrap draws (did's biters).")
     base_period: Literal["varying", "universal"] = Field(
         "varying", description="callaway_santanna only (did's base_period): varying compares each pre-treatment "
                                "period with the one before it; universal with the period before treatment, as the "

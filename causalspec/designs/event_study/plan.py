@@ -31,11 +31,11 @@ def plan_event_study(spec, dag: DAG) -> dict:
             "design.window", f"window trims the relative periods of the two-way fixed-effects event study; "
             f"{estimator} estimates every cohort and period it can and does not read it.",
             fix="Remove window, or set design.estimator to twfe.", code="window_unsupported"))
-    if d.base_period != "varying" and estimator != "callaway_santanna":
-        raise UnsupportedError(Problem(
-            "design.base_period", f"base_period chooses did's comparison period for Callaway & Sant'Anna; {estimator} "
-            f"compares every period with the reference period {d.reference} already.",
-            fix="Remove base_period, or set design.estimator to callaway_santanna.", code="base_period_unsupported"))
+    if estimator != "callaway_santanna":
+        _refuse_callaway_santanna_options(d, estimator)
+    if d.min_e is not None and d.max_e is not None and d.min_e > d.max_e:
+        raise UnsupportedError(Problem("design.min_e", f"min_e ({d.min_e}) is after max_e ({d.max_e}).",
+                                       fix="Swap them.", code="event_window_empty"))
     fes = (d.unit, d.time)
     ident = Identification(True, Strategy.PARALLEL_TRENDS, (), "design",
                                   "event study: units compared with not-yet or never-treated units over time",
@@ -50,10 +50,14 @@ def plan_event_study(spec, dag: DAG) -> dict:
                    + (f", base_period = {d.base_period})" if d.base_period != "varying" else ")"))
         est, why = Estimator.CALLAWAY_SANTANNA, (
             "Callaway & Sant'Anna (2021) group-time ATTs (did::att_gt), aggregated to one ATT (simple) and by "
-            f"event time (dynamic); comparison group: {d.control_group.replace('_', ' ')} units, "
+            f"event time (dynamic), by cohort (group) and by period (calendar); the effect reported is the "
+            f"{d.aggregation} aggregation; comparison group: {d.control_group.replace('_', ' ')} units, "
             f"{d.est_method} estimation")
         vcov = VcovPlan("influence_function", (d.unit,), spec.inference.level,
-                        "did::att_gt / aggte analytical SEs (influence function, clustered by unit)")
+                        "did::att_gt / aggte analytical SEs (influence function, clustered by unit)"
+                        if d.bands == "pointwise" else
+                        f"did::att_gt(bstrap = TRUE, cband = TRUE, biters = {d.bootstrap_iterations}) multiplier-"
+                        "bootstrap SEs and uniform bands (clustered by unit)")
     elif estimator == "sun_abraham":
         formula = f"{y} ~ sunab({quote_name(d.first_treated)}, {quote_name(d.time)}) | {d.unit} + {d.time}"
         est, why = Estimator.SUN_ABRAHAM, ("Sun & Abraham (2021) interaction-weighted estimator (fixest::sunab): "
@@ -68,7 +72,9 @@ def plan_event_study(spec, dag: DAG) -> dict:
         unit=d.unit, time=d.time, first_treated=d.first_treated, relative_time=d.relative_time, treated=d.treated,
         reference=d.reference, control_group=d.control_group.replace("_", ""), est_method=d.est_method,
         anticipation=d.anticipation, covariates=tuple(spec.covariates),
-        window=tuple(d.window) if d.window else None, bin_endpoints=d.bin_endpoints, base_period=d.base_period)
+        window=tuple(d.window) if d.window else None, bin_endpoints=d.bin_endpoints, base_period=d.base_period,
+        aggregation=d.aggregation, min_e=d.min_e, max_e=d.max_e, balance_e=d.balance_e, bands=d.bands,
+        bootstrap_iterations=d.bootstrap_iterations)
     cols = plan_columns(spec, [(d.unit, "design.unit"), (d.time, "design.time"), (d.first_treated, "design.first_treated"),
                            (d.relative_time, "design.relative_time"), (d.treated, "design.treated")]
                     + [(c, f"covariates[{i}]") for i, c in enumerate(spec.covariates)])
@@ -79,3 +85,18 @@ def plan_event_study(spec, dag: DAG) -> dict:
         "Treatment is absorbing: once treated, a unit stays treated."]
     return {"estimand": estimand, **plan_fields(spec, dag, ident, tuple(spec.covariates), est, why, formula, f"{y} ~ {quote_name(spec.treatment)}",
                    vcov, assumptions, settings, cols)}
+
+
+# the design fields only Callaway & Sant'Anna reads, with their defaults
+_CS_ONLY = {"base_period": "varying", "aggregation": "simple", "min_e": None, "max_e": None, "balance_e": None,
+            "bands": "pointwise", "bootstrap_iterations": 1000}
+
+
+def _refuse_callaway_santanna_options(d, estimator: str) -> None:
+    for name, default in _CS_ONLY.items():
+        if getattr(d, name) != default:
+            raise UnsupportedError(Problem(
+                f"design.{name}", f"{name} is an option of Callaway & Sant'Anna's did::att_gt / aggte; the "
+                f"{estimator} event study does not read it (it compares every period with the reference period "
+                f"{d.reference}).", fix=f"Remove {name}, or set design.estimator to callaway_santanna.",
+                code="base_period_unsupported" if name == "base_period" else "callaway_santanna_option"))

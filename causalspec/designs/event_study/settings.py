@@ -26,5 +26,11 @@ class EventStudySettings(Settings):
     window: tuple[int, int] | None
     bin_endpoints: bool
     base_period: str = "varying"
+    aggregation: str = "simple"
+    min_e: int | None = None
+    max_e: int | None = None
+    balance_e: int | None = None
+    bands: str = "pointwise"
+    bootstrap_iterations: int = 1000
     model_formula: str | None = None
-    _omit_none = ("model_formula",)
+    _omit_none = ("model_formula", "min_e", "max_e", "balance_e")
