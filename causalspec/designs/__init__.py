@@ -19,7 +19,7 @@ from causalspec.designs import did, event_study, experiment, iv, observational, 
 from causalspec.designs._family import Family, Fit
 from causalspec.designs._model_formula import plan_from_formula
 from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
-from causalspec.planner import Plan, assemble
+from causalspec.planner import Estimator, Plan, assemble
 
 __all__ = ["FAMILIES", "Family", "Fit", "family_for", "plan", "fit", "complete_cases", "used_columns"]
 
@@ -53,10 +53,57 @@ def plan(spec) -> Plan:
         fields = plan_from_formula(spec, dag)
     else:
         fields = family.plan(spec, dag)
+    if spec.weights is not None:
+        fields = _weighted(spec, fields)
     return assemble(spec, fields, default_refutations=family.default_refutations,
                     sensitivity_off=family.sensitivity_off,
                     compares_adjustment_sets=family.compares_adjustment_sets,
                     event_study=family.event_study_coefficients)
+
+
+# estimators that take observation weights, with the R call whose weights they match
+WEIGHTED = {Estimator.OLS: "lm(weights = w) / estimatr::lm_robust(weights = w)",
+            Estimator.FEOLS: "fixest::feols(weights = ~w)", Estimator.DID_2X2: "lm(weights = w)", Estimator.TWFE: "fixest::feols("
+            "weights = ~w)", Estimator.EVENT_STUDY: "fixest::feols(weights = ~w)",
+            Estimator.SUN_ABRAHAM: "fixest::feols(weights = ~w)"}
+
+
+def _weighted(spec, fields: dict) -> dict:
+    """Weights are planned where the estimator takes them; refused (at ``weights``) where it does not."""
+    est = fields["estimator"]
+    why = ""
+    if est not in WEIGHTED:
+        why = f"the {est.value} estimator does not take observation weights in this version"
+    elif spec.inference.wild_bootstrap is not None:
+        why = "the wild cluster bootstrap is not implemented with observation weights"
+    elif est is Estimator.FEOLS and fields["vcov"].kind in ("CR0_estimatr", "CR2", "stata"):
+        why = f"{fields['vcov'].kind} with fixed effects (estimatr::lm_robust(fixed_effects = )) is not implemented " \
+              "with observation weights"
+    if why:
+        raise UnsupportedError(Problem("weights", f"{why}.", fix=f"Remove weights, or use an estimator that takes "
+                                       f"them ({', '.join(e.value for e in WEIGHTED)}).", code="weights_unsupported"))
+    note = f"observation weights {spec.weights!r} ({WEIGHTED[est]}); rows with weight 0 are dropped"
+    return {**fields, "notes": (*fields.get("notes", ()), note)}
+
+
+def check_weights(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, tuple[tuple[str, int], ...]]:
+    """Weights must be finite numbers >= 0 (a located error otherwise); rows with weight 0 are dropped and
+    counted, as fixest does (lm keeps them out of the residual degrees of freedom)."""
+    w = frame[column]
+    if not pd.api.types.is_numeric_dtype(w) or pd.api.types.is_bool_dtype(w):
+        raise DataError(Problem("weights", f"the weights column {column!r} is not numeric ({w.dtype}).",
+                                fix="Use a numeric column of weights.", code="weights_invalid"))
+    values = w.to_numpy(float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        first = frame.index[np.flatnonzero(bad)[0]]
+        raise DataError(Problem("weights", f"{int(bad.sum())} weight(s) in {column!r} are negative or not finite "
+                                f"(first at row {first!r}: {values[bad][0]!r}).",
+                                fix="Weights must be numbers >= 0; fix or drop those rows.", code="weights_invalid"))
+    zero = values == 0
+    if not zero.any():
+        return frame, ()
+    return frame.loc[~zero], ((f"weight 0 in {column!r}", int(zero.sum())),)
 
 
 def complete_cases(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[tuple[str, int], ...]]:
@@ -105,6 +152,9 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
             "DAG but not a column of the data.", fix="Add the column to the data, or list the node under "
             "dag.latent if it is not measured (the planner then never adjusts for it).", code="node_not_in_data"))
     frame, dropped = complete_cases(data, plan.columns)
+    if plan.weights is not None:
+        frame, zero = check_weights(frame, plan.weights)
+        dropped = dropped + zero
     if len(frame) == 0:
         raise EstimationError(Problem("data", "no rows are left after removing rows with missing values "
                                       f"({', '.join(f'{n} for {r}' for r, n in dropped)}).",

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from causalspec.designs._common import estimate_rows, find_row, treatment_terms
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weights_of
 from causalspec.errors import AdjustmentError, Problem, UnsupportedError
 from causalspec.estimators.fixest import feols, fit_stats, interact
 from causalspec.formula import materialize, quote_name
@@ -121,7 +121,7 @@ def naive_contrast(plan, frame: pd.DataFrame, vc: VcovPlan, rows_mask=None):
 
     sub = frame if rows_mask is None else frame.loc[rows_mask]
     design, X, names = regressor_matrix(plan, sub, [quote_name(plan.treatment)], True)
-    fit = feols(design.y, X, names)
+    fit = feols(design.y, X, names, weights=weights_of(plan, sub.loc[design.rows]))
     V = fixest_vcov_for(fit, vc, sub.loc[design.rows])
     rows = estimate_rows(coeftable(fit, V, vc.level), V.df_t)
     return find_row(rows, *treatment_terms(plan.treatment))
@@ -132,6 +132,10 @@ def fixest_regressions(fit, term: str, outcome: str):
 
     X = pd.DataFrame(fit.X, columns=list(fit.names))
     y_dm = fit.resid + fit.X @ fit.coef
+    if fit.weights is not None:  # weighted least squares = OLS on sqrt(w)-scaled (demeaned) data
+        root = np.sqrt(fit.weights)
+        X = X.mul(root, axis=0)
+        y_dm = y_dm * root
     n_fe = fit.nparams - len(fit.names)
 
     def with_dof(lf, extra_params):

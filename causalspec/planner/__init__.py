@@ -33,6 +33,10 @@ def assemble(spec, fields: dict, *, default_refutations: tuple[str, ...], sensit
     """The Plan from a family's planned fields plus what every plan records (columns, sensitivity, hash)."""
     fields = dict(fields)
     fields.setdefault("column_fields", column_fields(spec, fields))
+    if spec.weights is not None and spec.weights not in dict(fields["column_fields"]):
+        fields["column_fields"] = (*fields["column_fields"], (spec.weights, "weights"))
+        if "columns" in fields:
+            fields["columns"] = (*fields["columns"], spec.weights)
     fields.setdefault("columns", tuple(dict.fromkeys(c for c, _ in fields["column_fields"])))
     fields["sensitivity"] = _plan_sensitivity(spec, fields, default_refutations=default_refutations,
                                              off_reason=sensitivity_off,
@@ -46,6 +50,7 @@ def assemble(spec, fields: dict, *, default_refutations: tuple[str, ...], sensit
         design=spec.design.type,
         data=spec.data,
         seed=spec.seed,
+        weights=spec.weights,
         spec_hash=hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),
         **fields,
     )

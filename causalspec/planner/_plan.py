@@ -68,6 +68,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     data: str | None = None
     seed: int = 0
+    weights: str | None = None  # the observation-weights column (spec.weights)
     spec_hash: str = ""
     columns: tuple[str, ...] = field(default=())
     column_fields: tuple[tuple[str, str], ...] = ()

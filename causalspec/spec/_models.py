@@ -175,6 +175,11 @@ class Spec(_Model):
     covariates: tuple[_NAME, ...] = Field(
         (), description="Precision covariates (causes of the outcome only) added to the model to sharpen it."
     )
+    weights: _NAME | None = Field(
+        None, description="Observation weights (a numeric column, > 0; rows with weight 0 are dropped and "
+                          "counted): lm(weights = w), fixest::feols(weights = ~w), "
+                          "estimatr::lm_robust(weights = w). OLS, fixed effects, DiD and TWFE / Sun-Abraham event "
+                          "studies; refused (at weights) for the other estimators.")
     inference: Inference = Field(default_factory=Inference, description="Standard errors and intervals.")
     sensitivity: SensitivitySpec = Field(
         default_factory=SensitivitySpec, description="Sensitivity bounds and refutation tests (on by default).")

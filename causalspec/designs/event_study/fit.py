@@ -8,7 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from causalspec._values import Estimate
-from causalspec.designs._common import estimate_rows, find_row
+from causalspec.designs._common import estimate_rows, find_row, weights_of
 from causalspec.designs._family import EventCoefficients, Fit
 from causalspec.designs._fixest import (
     fixest_stats,
@@ -34,7 +34,7 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
         cohort = frame[s.first_treated].to_numpy(float)
         cohort = np.where(np.isnan(cohort) | (cohort <= 0), np.inf, cohort)  # never treated
         design = sunab(cohort, frame[time].to_numpy(), period_name=time)
-        fit = feols(y, design.X, design.names, fe)
+        fit = feols(y, design.X, design.names, fe, weights=weights_of(plan, frame))
         V = fixest_vcov_for(fit, vc, frame.loc[fit.sample.mask] if not fit.sample.mask.all() else frame)
         periods = sunab_aggregate(fit, V, design, "period", vc.level)
         att = sunab_aggregate(fit, V, design, "att", vc.level)
@@ -68,7 +68,7 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
                 code="reference_not_in_data"))
         X, xnames = i_dummies(rel.astype(int), treated, ref=[s.reference], var_name="rel_time",
                               treat_name="treat")
-        fit = feols(y, X, xnames, fe)
+        fit = feols(y, X, xnames, fe, weights=weights_of(plan, frame))
         V = fixest_vcov_for(fit, vc, frame)
         table = coeftable(fit, V, vc.level)
         rows = estimate_rows(table, V.df_t)
@@ -124,7 +124,7 @@ def naive_event(plan, frame, treat_now, vc):
     """Treated-now vs everything else, no fixed effects: the comparison a dashboard would make."""
 
     X = np.column_stack([np.ones(len(frame)), treat_now])
-    fit = feols(frame[plan.outcome].to_numpy(float), X, ["(Intercept)", "treated_now"])
+    fit = feols(frame[plan.outcome].to_numpy(float), X, ["(Intercept)", "treated_now"], weights=weights_of(plan, frame))
     V = fixest_vcov_for(fit, vc, frame)
     return find_row(estimate_rows(coeftable(fit, V, vc.level), V.df_t), "treated_now")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from causalspec.designs._common import estimate_rows, find_row, treatment_terms
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weighted_regressions, weights_of
 from causalspec.designs._family import Fit
 from causalspec.errors import EstimationError, Problem
 from causalspec.estimators._linear import fit_ols
@@ -48,7 +48,7 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
     if len(design.y) != len(frame):
         # a transform produced missing values (e.g. log(0)); keep the cluster rows aligned
         frame = frame.loc[design.rows]
-    fit = fit_ols(design.y, design.X, design.terms)
+    fit = fit_ols(design.y, design.X, design.terms, weights=weights_of(plan, frame))
     if plan.treatment in fit.aliased or f"{plan.treatment}TRUE" in fit.aliased:
         raise EstimationError(Problem(
             "treatment", f"the treatment {plan.treatment!r} is collinear with the adjustment set in these data.",
@@ -68,7 +68,8 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
     V = compute_vcov(fit, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
     rows = estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for())
     naive_design = materialize(plan.naive_formula, frame)
-    naive_fit = fit_ols(naive_design.y, naive_design.X, naive_design.terms)
+    naive_fit = fit_ols(naive_design.y, naive_design.X, naive_design.terms,
+                        weights=weights_of(plan, frame.loc[naive_design.rows]))
     NV = compute_vcov(naive_fit, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
     naive_rows = estimate_rows(coef_table(naive_fit.coef, NV, vc.level), NV.df_for())
     stats = [("r2", fit.r2), ("adj_r2", fit.adj_r2), ("sigma", fit.sigma), ("df_residual", fit.df_resid),
@@ -101,5 +102,7 @@ def _regressions(plan: Plan, frame: pd.DataFrame, term: str):
     if not plan.sensitivity.enabled:
         return None
 
+    if plan.weights is not None:
+        return weighted_regressions(frame, plan.formula, term, weights_of(plan, frame))
     return regressions_from_formula(frame, plan.formula, term)
 

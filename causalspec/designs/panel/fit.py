@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from causalspec._values import Estimate
-from causalspec.designs._common import estimate_rows, find_row, treatment_terms
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weights_of
 from causalspec.designs._family import Fit
 from causalspec.designs._fixest import (
     fe_frame,
@@ -39,7 +39,8 @@ def fit_feols(plan, frame: pd.DataFrame) -> Fit:
     terms = [quote_name(plan.treatment)] + [quote_name(v) for v in s.regressors]
     design, X, names = regressor_matrix(plan, frame, terms, False)
     rows_frame = frame.loc[design.rows]
-    fit = feols(design.y, X, names, fe_frame(rows_frame, s.fixed_effects), fixef_rm=s.fixef_rm)
+    fit = feols(design.y, X, names, fe_frame(rows_frame, s.fixed_effects), fixef_rm=s.fixef_rm,
+                weights=weights_of(plan, rows_frame))
     kept = rows_frame.loc[fit.sample.mask]
     if vc.kind in ("CR0_estimatr", "CR2", "stata"):
         V, rows = _estimatr_fe(fit, X[fit.sample.mask], names, kept, s.fixed_effects, vc)
