@@ -66,8 +66,9 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
                 f"relative periods ({present.min()} to {present.max()}), so it cannot be the baseline.",
                 fix="Set design.reference to a relative period in the data (usually -1).",
                 code="reference_not_in_data"))
-        X, xnames = i_dummies(rel.astype(int), treated, ref=[s.reference], var_name="rel_time",
-                              treat_name="treat")
+        # fixest names the terms after the user's columns (i(rel_time, treated) -> rel_time::-2:treated)
+        X, xnames = i_dummies(rel.astype(int), treated, ref=[s.reference], var_name=s.relative_time or "rel_time",
+                              treat_name=s.treated or "treat")
         fit = feols(y, X, xnames, fe, weights=weights_of(plan, frame))
         V = fixest_vcov_for(fit, vc, frame)
         table = coeftable(fit, V, vc.level)
@@ -86,13 +87,30 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
                           est - q * se, est + q * se, float(V.df_t))
         coefs = _event_coefficients(fit.names, fit.coef, V.matrix, s.reference)
     names, matrix = tuple(V.names), V.matrix
+    pretest = lead_wald(fit, V)
     event = [{"relative_time": _rel_of(r.term), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
               "conf_low": r.conf_low, "conf_high": r.conf_high} for r in rows if _rel_of(r.term) is not None]
     treat_now = treated_now(plan, frame)
     naive = naive_event(plan, frame, treat_now, vc)
     return Fit(effect, naive, rows, names, matrix, fit.nobs, tuple(dropped), tuple(fit.notes), fixest_stats(fit),
-                     extras={"event_study": event, "reference": s.reference, "vcov_type": V.label},
+                     extras={"event_study": event, "reference": s.reference, "vcov_type": V.label, "pretest": pretest},
                      outcome_sd=float(np.std(y, ddof=1)), event_vcov=coefs)
+
+
+def lead_wald(fit, V) -> dict:
+    """The joint Wald test that every pre-treatment coefficient is zero, as ``fixest::wald(fit, keep = "::-")``:
+    F = b' V^-1 b / q on q and n - (parameters, fixed effects included) degrees of freedom, with the fit's
+    variance."""
+    leads = [i for i, n in enumerate(fit.names) if (_rel_of(n) or 0) < 0]
+    if not leads:
+        return {"computed": False, "reason": "no pre-treatment coefficient was estimated"}
+    b = np.asarray(fit.coef, dtype=float)[leads]
+    Vl = np.asarray(V.matrix, dtype=float)[np.ix_(leads, leads)]
+    q, df2 = len(leads), int(fit.nobs - fit.nparams)
+    stat = float(b @ np.linalg.solve(Vl, b) / q)
+    return {"statistic": stat, "df1": q, "df2": df2, "p_value": float(stats.f.sf(stat, q, df2)),
+            "terms": [fit.names[i] for i in leads], "vcov_type": V.label,
+            "r_equivalent": 'fixest::wald(fit, keep = "::-") (joint test of the leads)'}
 
 
 def _event_coefficients(names, coef, matrix, reference: int) -> EventCoefficients:
