@@ -45,6 +45,9 @@ def test_the_default_variance_and_json():
     result = cs.run(_spec(), data=case_data(load_case("cs_mpdta_nevertreated_nocov")), refute=False)
     pre = result.to_dict()["extras"]["pretest"] if "extras" in result.to_dict() else result.extras["pretest"]
     assert 0 <= pre["p_value"] <= 1 and pre["statistic"] > 0 and "Clustered" in pre["vcov_type"]
+    # fixest's numbers for an event study too: 500 counties, 5 years, clustered by county (G - 1 = 499 t df)
+    assert result.extras["fixed_effects"] == {"countyreal": 500, "year": 5}
+    assert result.extras["clusters"] == {"countyreal": 500} and result.extras["degrees_freedom"]["t"] == 499
 
 
 def test_terms_are_named_after_the_user_s_columns():

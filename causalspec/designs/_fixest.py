@@ -150,6 +150,20 @@ def fixest_regressions(fit, term: str, outcome: str):
     return Regressions(outcome, term, out, dfit, tuple(X.columns))
 
 
+def fixest_numbers(fit, V, cluster: tuple[str, ...] = ()) -> dict:
+    """What fixest reports about a fit beyond its coefficients: fixed-effect sizes, the levels removed as
+    singletons, ``degrees_freedom(fit, "k")`` and ``"t"`` of the variance, and the clusters per variable."""
+    removed = {str(k): [v.item() if hasattr(v, "item") else v for v in vals]
+               for k, vals in (fit.sample.fixef_removed or {}).items() if len(vals)}
+    out = {"fixed_effects": dict(fit.fixef_sizes) if fit.fe is not None else {},
+           "singleton_levels_removed": removed,
+           "degrees_freedom": {"k": int(V.df_k), "t": int(V.df_t),
+                               "r_equivalent": 'fixest::degrees_freedom(fit, "k") / (fit, "t")'}}
+    if V.n_clusters:
+        out["clusters"] = dict(zip(cluster, (int(g) for g in V.n_clusters)))
+    return out
+
+
 def fixest_stats(fit) -> tuple:
 
     return tuple((k, float(v)) for k, v in fit_stats(fit).items() if isinstance(v, (int, float)) and v is not None

@@ -11,6 +11,7 @@ from causalspec._values import Estimate
 from causalspec.designs._common import estimate_rows, find_row, weights_of
 from causalspec.designs._family import EventCoefficients, Fit
 from causalspec.designs._fixest import (
+    fixest_numbers,
     fixest_stats,
     fixest_vcov_for,
 )
@@ -88,12 +89,14 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
         coefs = _event_coefficients(fit.names, fit.coef, V.matrix, s.reference)
     names, matrix = tuple(V.names), V.matrix
     pretest = lead_wald(fit, V)
+    numbers = fixest_numbers(fit, V, vc.cluster or (s.unit,))
     event = [{"relative_time": _rel_of(r.term), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
               "conf_low": r.conf_low, "conf_high": r.conf_high} for r in rows if _rel_of(r.term) is not None]
     treat_now = treated_now(plan, frame)
     naive = naive_event(plan, frame, treat_now, vc)
     return Fit(effect, naive, rows, names, matrix, fit.nobs, tuple(dropped), tuple(fit.notes), fixest_stats(fit),
-                     extras={"event_study": event, "reference": s.reference, "vcov_type": V.label, "pretest": pretest},
+                     extras={"event_study": event, "reference": s.reference, "vcov_type": V.label, "pretest": pretest,
+                             **numbers},
                      outcome_sd=float(np.std(y, ddof=1)), event_vcov=coefs)
 
 

@@ -13,6 +13,7 @@ from causalspec.designs._common import estimate_rows, find_row, treatment_terms,
 from causalspec.designs._family import Fit
 from causalspec.designs._fixest import (
     fe_frame,
+    fixest_numbers,
     fixest_regressions,
     fixest_stats,
     fixest_vcov_for,
@@ -53,6 +54,8 @@ def fit_feols(plan, frame: pd.DataFrame) -> Fit:
     notes = tuple(fit.notes) + tuple(f"{c} removed: collinear with the fixed effects" for c in fit.collinear)
     regs = fixest_regressions(fit, effect.term, plan.outcome) if plan.sensitivity.enabled else None
     extras = {"fixed_effects": fit.fixef_sizes, "vcov_type": V.label}
+    if hasattr(V, "df_k"):  # fixest's variance (estimatr's CR2 / stata path reports its own)
+        extras.update(fixest_numbers(fit, V, vc.cluster))
     if s.wild_bootstrap:
         y_dm = fit.resid + fit.X @ fit.coef
         wb = s.wild_bootstrap
