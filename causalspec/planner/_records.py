@@ -71,7 +71,7 @@ class SensitivityPlan:
 
     enabled: bool
     reason: str
-    benchmarks: tuple[tuple[str, ...], ...] = ()
+    benchmarks: tuple[tuple[str, ...], ...] = ()  # groups of model variables (one name: benchmarked alone)
     benchmark_rule: str = ""
     kd: tuple[float, ...] = (1.0, 2.0, 3.0)
     ky: tuple[float, ...] | None = None
@@ -85,6 +85,10 @@ class SensitivityPlan:
     exclusion_bound: float | None = None
     parallel_trends: "ParallelTrendsPlan | None" = None
     parallel_trends_reason: str = ""  # why parallel-trends sensitivity is not run ("" when it is, or n/a)
+    # One label per benchmark group, naming its bounds ("1x employment_income"): the spec's label for a labelled
+    # group (sensemakr's named list), else the name, or the names joined with "+" for a list group.
+    benchmark_labels: tuple[str, ...] = ()
+    reduce: bool = True  # sensemakr's reduce: confounding assumed to reduce (True) or increase |estimate|
 
 
 @dataclass(frozen=True)

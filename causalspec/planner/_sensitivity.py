@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from causalspec.errors import AdjustmentError, Problem
 from causalspec.planner._records import LINEAR_ESTIMATORS, Estimator, ParallelTrendsPlan, SensitivityPlan
-from causalspec.spec._sensitivity import ParallelTrendsSpec
+from causalspec.spec._sensitivity import BenchmarkGroups, ParallelTrendsSpec
 
 __all__ = ["BENCHMARK_RULE", "plan_sensitivity"]
 
@@ -48,6 +48,22 @@ def _parallel_trends(spec, fields: dict, event_study: bool) -> tuple[ParallelTre
                               pt.target, pt.grid, pt.grid_points), ""
 
 
+def _benchmark_groups(benchmarks) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """The spec's benchmarks as (labels, groups of names, each name's field path)."""
+    if isinstance(benchmarks, BenchmarkGroups):  # sensemakr's named list: the labels are the spec's
+        pairs = benchmarks.groups()
+        locs = tuple(tuple(f"sensitivity.benchmarks.{label}[{j}]" for j in range(len(group))) for label, group in pairs)
+        return tuple(label for label, _ in pairs), tuple(group for _, group in pairs), locs
+    labels, groups, locs = [], [], []
+    for i, b in enumerate(benchmarks):
+        group = b if isinstance(b, tuple) else (b,)
+        labels.append("+".join(group))
+        groups.append(group)
+        locs.append((f"sensitivity.benchmarks[{i}]",) if not isinstance(b, tuple) else
+                    tuple(f"sensitivity.benchmarks[{i}][{j}]" for j in range(len(group))))
+    return tuple(labels), tuple(groups), tuple(locs)
+
+
 def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...], off_reason: str = "",
                      compares_adjustment_sets: bool = False, event_study: bool = False) -> SensitivityPlan:
     """Which sensitivity steps run: on by default for designs that rely on no unmeasured confounding.
@@ -63,14 +79,13 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
         return SensitivityPlan(False, "the effect is not identified, so there is no estimate to stress")
     if off_reason:
         return SensitivityPlan(False, off_reason)
-    benchmarks = tuple(b if isinstance(b, tuple) else (b,) for b in sens.benchmarks)
+    labels, benchmarks, fields_ = _benchmark_groups(sens.benchmarks)
     adjusted = set(fields.get("adjustment_set", ())) | set(fields.get("covariates", ()))
-    for i, group in enumerate(benchmarks):
-        for name in group:
+    for group, where in zip(benchmarks, fields_):
+        for name, loc in zip(group, where):
             if name not in adjusted:
                 raise AdjustmentError(Problem(
-                    f"sensitivity.benchmarks[{i}]", f"{name!r} is not in the model, so it cannot calibrate "
-                    "confounder strength.",
+                    loc, f"{name!r} is not in the model, so it cannot calibrate confounder strength.",
                     fix=f"Use a variable of the adjustment set or covariates: {sorted(adjusted) or 'none'}.",
                     code="benchmark_not_in_model"))
     refutations = sens.refutations
@@ -106,7 +121,8 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
     refutations = tuple(refutations)
     parallel_trends, pt_reason = _parallel_trends(spec, fields, event_study)
     return SensitivityPlan(
-        enabled=True, reason=reason, benchmarks=benchmarks, benchmark_rule=rule, kd=tuple(sens.kd),
+        enabled=True, reason=reason, benchmarks=benchmarks, benchmark_labels=labels, reduce=sens.reduce,
+        benchmark_rule=rule, kd=tuple(sens.kd),
         ky=tuple(sens.ky) if sens.ky is not None else None, q=sens.q, alpha=sens.alpha,
         refutations=refutations, placebo_outcome=sens.placebo_outcome, simulations=sens.simulations,
         subset_fraction=sens.subset_fraction, all_adjustment_sets=sens.all_adjustment_sets,

@@ -39,6 +39,7 @@ class SensitivityReport:
     exclusion: Any = NotComputed("the exclusion-restriction sensitivity applies to IV with one instrument and no "
                                  "fixed effects")
     parallel_trends: Any = None  # ParallelTrendsReport, NotComputed (why not), or None (not a parallel-trends design)
+    reduce: bool = True  # the direction the OVB bounds assume (sensitivity.reduce, sensemakr's reduce)
 
     @property
     def robustness_value(self) -> float | None:
@@ -49,18 +50,19 @@ class SensitivityReport:
         lines = []
         ovb = self.ovb
         if hasattr(ovb, "rv_q"):
+            reduce, h0 = getattr(ovb, "reduce", True), ovb.h0
+            target = ("zero" if reduce and ovb.q == 1 else
+                      f"{1 - ovb.q if reduce else 1 + ovb.q:.0%} of its value ({h0:.4g})")
+            signif = "statistically insignificant" if h0 == 0 else f"no longer statistically different from {h0:.4g}"
             lines.append(f"Robustness value RV = {ovb.rv_q:.1%}: an unobserved confounder would have to explain at "
                          f"least {ovb.rv_q:.1%} of the residual variance of both the treatment and the outcome to "
-                         f"bring the estimate to {'zero' if ovb.q == 1 else f'{1 - ovb.q:.0%} of its value'}; "
-                         f"{ovb.rv_qa:.1%} to make it statistically insignificant (alpha = {ovb.alpha:g}). "
-                         f"Partial R² of the treatment with the outcome: {ovb.r2yd_x:.1%}.")
+                         f"bring the estimate to {target}; {ovb.rv_qa:.1%} to make it {signif} (alpha = "
+                         f"{ovb.alpha:g}). Partial R² of the treatment with the outcome: {ovb.r2yd_x:.1%}. "
+                         f"{direction_text(reduce)}.")
             for b in ovb.bounds:
-                changes = (b.adjusted_lower_ci <= 0 <= b.adjusted_upper_ci) or (
-                    (b.adjusted_estimate > 0) != (ovb.estimate > 0))
                 lines.append(f"A confounder {b.label} (R²_D = {b.r2dz_x:.1%}, R²_Y = {b.r2yz_dx:.1%}) would move "
-                             f"the estimate to {b.adjusted_estimate:.4g} (CI {b.adjusted_lower_ci:.4g} to "
-                             f"{b.adjusted_upper_ci:.4g}): {'this WOULD change' if changes else 'not enough to change'} "
-                             "the conclusion.")
+                             f"the estimate {'' if reduce else 'away from zero '}to {b.adjusted_estimate:.4g} (CI "
+                             f"{b.adjusted_lower_ci:.4g} to {b.adjusted_upper_ci:.4g}): {_verdict(ovb, b)}.")
             lines.append(f"Benchmark: {self.benchmark}.")
             lines += [f"Note: {n}" for n in ovb.notes]
         elif getattr(ovb, "reason", ""):
@@ -93,6 +95,8 @@ class SensitivityReport:
             "reason": self.reason,
             "benchmark": self.benchmark,
             "benchmark_rule": self.benchmark_rule,
+            "reduce": self.reduce,
+            "direction": direction_text(self.reduce),
             "ovb": self.ovb.to_dict(),
             "evalue": self.evalue.to_dict(),
             "exclusion": self.exclusion.to_dict(),
@@ -100,6 +104,26 @@ class SensitivityReport:
                                 else {"computed": False, "reason": "not a parallel-trends design"}),
             "interpretation": self.interpretation(),
         })
+
+
+def direction_text(reduce: bool) -> str:
+    """Which confounding the omitted-variable-bias numbers assume, in sensemakr's terms."""
+    return ("Direction assumed: confounding that reduces the absolute value of the estimate (sensemakr's "
+            "reduce = TRUE, the default)" if reduce else
+            "Direction assumed: confounding that increases the absolute value of the estimate (sensemakr's "
+            "reduce = FALSE)")
+
+
+def _verdict(ovb, b) -> str:
+    """Whether a bound's confounder changes the conclusion: with reduce, the interval covers zero or the sign
+    flips; without, the adjusted estimate or its interval reaches h0 = (1 + q) times the estimate."""
+    if getattr(ovb, "reduce", True):
+        changes = (b.adjusted_lower_ci <= 0 <= b.adjusted_upper_ci) or ((b.adjusted_estimate > 0) != (ovb.estimate > 0))
+        return "this WOULD change the conclusion" if changes else "not enough to change the conclusion"
+    h0 = ovb.h0
+    reaches = b.adjusted_lower_ci <= h0 <= b.adjusted_upper_ci or abs(b.adjusted_estimate) >= abs(h0)
+    return (f"{'this WOULD make' if reaches else 'not enough to make'} an effect of {h0:.4g} "
+            f"({1 + ovb.q:.0%} of the estimate) plausible")
 
 
 def _columns_of(variable: str, names) -> tuple[str, ...]:
@@ -128,22 +152,27 @@ def choose_benchmark(plan, regressions) -> tuple[str, tuple[str, ...]] | None:
 
 
 def _benchmark_argument(plan, regressions):
-    """sensemakr's benchmark argument: a list of single columns, or {label: columns} for groups."""
-    wanted = plan.sensitivity.benchmarks
-    if not wanted:
+    """sensemakr's benchmark_covariates: a list of single columns (a character vector), or {label: columns} (a
+    named list, each group benchmarked jointly and its label naming the bounds, "1x employment_income")."""
+    sp = plan.sensitivity
+    if not sp.benchmarks:
         chosen = choose_benchmark(plan, regressions)
         if chosen is None:
             return None, "none (no observed covariate in the model)"
         name, cols = chosen
         arg = {name: cols} if len(cols) > 1 else [cols[0]]
         return arg, f"{name} (chosen by the rule: largest partial R² with the treatment)"
+    labels = sp.benchmark_labels or tuple("+".join(g) for g in sp.benchmarks)
     groups: dict[str, tuple[str, ...]] = {}
-    for group in wanted:
-        cols = tuple(c for v in group for c in _columns_of(v, regressions.fit.names))
-        groups["+".join(group)] = cols
-    if all(len(c) == 1 for c in groups.values()):
-        return [c[0] for c in groups.values()], ", ".join(groups) + " (named in the spec)"
-    return groups, ", ".join(groups) + " (named in the spec)"
+    for label, group in zip(labels, sp.benchmarks):
+        groups[label] = tuple(c for v in group for c in _columns_of(v, regressions.fit.names))
+    named = [f"{label} = {' + '.join(group)}" if label != "+".join(group) else label
+             for label, group in zip(labels, sp.benchmarks)]
+    text = ", ".join(named) + " (named in the spec)"
+    unlabelled = all(label == "+".join(group) for label, group in zip(labels, sp.benchmarks))
+    if unlabelled and all(len(c) == 1 for c in groups.values()):  # bounds named by the model column, as in R
+        return [c[0] for c in groups.values()], text
+    return groups, text
 
 
 def _ovb(regressions, arg, sp):
@@ -156,7 +185,8 @@ def _ovb(regressions, arg, sp):
     def run(arg, kd, ky):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = sensemakr_from_regressions(regressions, arg, kd=kd, ky=ky, q=sp.q, alpha=sp.alpha)
+            res = sensemakr_from_regressions(regressions, arg, kd=kd, ky=ky, q=sp.q, alpha=sp.alpha,
+                                             reduce=sp.reduce)
         # e.g. an implied bound above 1, capped as sensemakr does: keep the message with the numbers
         return replace(res, notes=tuple(res.notes) + tuple(str(w.message) for w in caught)) if caught else res
 
@@ -182,6 +212,8 @@ def _ovb(regressions, arg, sp):
         except CausalSpecError:
             return NotComputed(f"omitted-variable-bias bounds failed: {first}")
         notes.append(f"no benchmark bound is possible: {first}")
+    order = [b.name for b in kept.benchmarks]  # benchmark by benchmark, each in kd order, as sensemakr lists them
+    bounds.sort(key=lambda b: order.index(b.benchmark) if b.benchmark in order else len(order))
     return replace(kept, bounds=tuple(bounds), notes=tuple(notes))
 
 
@@ -205,7 +237,7 @@ def assess(plan, out) -> Any:
     else:
         ev = NotComputed("the E-value for a continuous outcome needs the outcome's standard deviation")
     report = SensitivityReport(sp.reason, ovb, ev, benchmark, sp.benchmark_rule,
-                               parallel_trends=assess_parallel_trends(plan, out))
+                               parallel_trends=assess_parallel_trends(plan, out), reduce=sp.reduce)
     if out.iv_arrays is not None:
         y, X, names, Zm, znames, z, instrument, term, kind = out.iv_arrays
         report = replace(report, exclusion=plausibly_exogenous(y, X, names, Zm, znames, z, instrument, term,

@@ -1,8 +1,9 @@
 """sensemakr parity through the whole spine: spec -> plan -> fit computes the same sensitivity numbers.
 
 Each ``sensemakr_*`` case that records an analysis is rewritten as a spec (the case's covariates as
-confounders in a DAG, adjusted for explicitly; the case's benchmarks, kd, ky, q and alpha in the spec's
-``sensitivity`` field) and run with ``causalspec.run``.  The numbers in ``Result.sensitivity`` must equal
+confounders in a DAG, adjusted for explicitly; the case's benchmarks, kd, ky, q, alpha and reduce in the spec's
+``sensitivity`` field; R's named list of benchmark groups as the spec's labelled groups) and run with
+``causalspec.run``.  The numbers in ``Result.sensitivity`` must equal
 the R values at the case's tolerance — whatever variance the spec reports for the estimate, sensemakr
 uses the classical standard error.
 """
@@ -23,13 +24,14 @@ def _spec(case: dict) -> cs.Spec:
     treatment = model["treatment"]
     covariates = [t.strip() for t in rhs.split("+") if t.strip() != treatment]
     bench = model["benchmark_covariates"]
-    benchmarks = [list(v) for v in bench.values()] if isinstance(bench, dict) else list(bench)
+    # a named list in R is the spec's {label: [names]}: the labels name the bounds, as R's names do
+    benchmarks = {k: list(v) for k, v in bench.items()} if isinstance(bench, dict) else list(bench)
     edges = [f"{treatment} -> {outcome}"] + [f"{c} -> {v}" for c in covariates for v in (treatment, outcome)]
     return cs.Spec(
         name=case["id"], treatment=treatment, outcome=outcome, dag={"edges": edges}, adjustment=covariates,
         inference={"vcov": "HC1"},  # deliberately not iid: sensitivity must still use the classical SE
         sensitivity={"benchmarks": benchmarks, "kd": model["kd"], "ky": model["ky"], "q": model["q"],
-                     "alpha": model["alpha"], "refutations": []})
+                     "alpha": model["alpha"], "reduce": model.get("reduce", True), "refutations": []})
 
 
 @pytest.mark.parametrize("case_id", CASES)
@@ -39,6 +41,7 @@ def test_spec_level_sensitivity_matches_sensemakr(case_id):
     exp = case["expected"]
     result = cs.run(_spec(case), data=case_data(case))
     ovb = result.sensitivity.ovb
+    assert (ovb.q, ovb.alpha, ovb.reduce) == (exp["q"], exp["alpha"], exp["reduce"])
     for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("dof", "dof"), ("t_statistic", "t_statistic"),
                          ("r2yd_x", "r2yd.x"), ("f2yd_x", "f2yd.x"), ("rv_q", "rv_q"), ("rv_qa", "rv_qa")]:
         assert_close(getattr(ovb, ours), exp[theirs], rel=rel, abs_=abs_, what=f"{case_id}: {ours}")
