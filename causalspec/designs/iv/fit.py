@@ -21,6 +21,7 @@ from causalspec.estimators._linear import fit_ols
 from causalspec.inference import coef_table, vcov as compute_vcov
 from causalspec.inference._fixest import coeftable
 from causalspec.planner import VcovPlan
+from causalspec.sensitivity._plausibly_exogenous import ExclusionInputs, ExclusionVariance
 
 
 def fit_iv(plan, frame: pd.DataFrame) -> Fit:
@@ -40,15 +41,18 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
     first = {}
     iv_arrays = None
     if fes:
-        iv = iv2sls(y, EX, enames, D, [plan.treatment], Z, list(s.instruments), fe_frame(rows_frame, fes))
+        fe_ids = fe_frame(rows_frame, fes)
+        iv = iv2sls(y, EX, enames, D, [plan.treatment], Z, list(s.instruments), fe_ids)
         V = fixest_vcov_for(iv.second, vc, rows_frame.loc[iv.second.sample.mask])
         second = iv.second
+        iv_arrays = _exclusion_inputs(plan, rows_frame, y, EX, enames, D, Z, _fixest_variance(vc, rows_frame, fe_ids))
         stats_kind = {"iid": "iid", "HC1": "hetero"}.get(vc.kind)
     else:
         iv = iv2sls(y, EX, enames, D, [plan.treatment], Z, list(s.instruments))
         second = iv.second
         if vc.kind == "CR1":
             V = fixest_vcov_for(second, vc, rows_frame)
+            iv_arrays = _exclusion_inputs(plan, rows_frame, y, EX, enames, D, Z, _fixest_variance(vc, rows_frame))
         else:
             # AER::ivreg + sandwich: the same 2SLS coefficients; classical or HC variance on n - k
             X = np.column_stack([EX, D])
@@ -57,9 +61,7 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
             aer = ivreg(y, X, names, Zm, [*enames, *s.instruments])
             second = aer.fit
             V = ivreg_leverage_vcov(aer, vc.kind) if vc.kind in ("HC2", "HC3") else ivreg_vcov(aer.fit, vc.kind)
-            if len(s.instruments) == 1:
-                iv_arrays = (y, X, names, Zm, [*enames, *s.instruments], Z[:, 0], s.instruments[0], plan.treatment,
-                             vc.kind)
+            iv_arrays = _exclusion_inputs(plan, rows_frame, y, EX, enames, D, Z, ExclusionVariance(vc.kind))
         stats_kind = "iid"
     rows = estimate_rows(coeftable(second, V, vc.level), V.df_t)
     effect = find_row(rows, f"fit_{plan.treatment}", *treatment_terms(plan.treatment))
@@ -83,6 +85,20 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
                      warnings=warnings, outcome_sd=float(np.std(y, ddof=1)),
                iv_arrays=iv_arrays)
 
+
+def _fixest_variance(vc: VcovPlan, rows_frame: pd.DataFrame, fe_ids=None) -> ExclusionVariance:
+    """fixest_vcov_for's variance as plain data: iid, hetero, or clustered by the plan's columns (aligned with y)."""
+    if vc.kind in ("iid", "HC1"):
+        return ExclusionVariance("iid" if vc.kind == "iid" else "hetero", True, fe_ids)
+    return ExclusionVariance("cluster", True, fe_ids, fe_frame(rows_frame, vc.cluster))
+
+
+def _exclusion_inputs(plan, rows_frame, y, EX, enames, D, Z, variance) -> ExclusionInputs:
+    """Arrays for the exclusion-restriction sensitivity (Conley, Hansen & Rossi): no closures, so Results pickle."""
+    inst = tuple(plan.settings.instruments)
+    return ExclusionInputs(y, np.column_stack([EX, D]), (*enames, plan.treatment), np.column_stack([EX, Z]),
+                           (*enames, *inst), Z[:, 0] if len(inst) == 1 else Z, ", ".join(inst), plan.treatment,
+                           variance)
 
 
 def _lm_naive(plan, frame: pd.DataFrame, vc: VcovPlan):
