@@ -48,7 +48,7 @@ class Fit:
     outcome_sd: float | None = None
     pair_differences: Any = None
     n_input: int | None = None
-    iv_arrays: Any = None  # (y, X, names, Z, z names, z, instrument, term, vcov) for the exclusion sensitivity
+    iv_arrays: Any = None  # sensitivity._plausibly_exogenous.ExclusionInputs, for the exclusion sensitivity
     control_risk: float | None = None  # a 0/1 outcome's mean among the controls analysed (E-value on the RR scale)
     event_vcov: Any = None  # EventCoefficients, for parallel-trends sensitivity (or a str: why there are none)
 

@@ -64,6 +64,27 @@ def _benchmark_groups(benchmarks) -> tuple[tuple[str, ...], tuple[tuple[str, ...
     return tuple(labels), tuple(groups), tuple(locs)
 
 
+# the sensitivity fields that only configure a step; "enabled" is the switch itself
+SENSITIVITY_OPTIONS = ("benchmarks", "kd", "ky", "q", "alpha", "reduce", "refutations", "placebo_outcome",
+                       "simulations", "subset_fraction", "exclusion_bound", "parallel_trends", "all_adjustment_sets")
+# the fields only the omitted-variable-bias bounds read
+OVB_OPTIONS = ("benchmarks", "kd", "ky", "q", "alpha", "reduce")
+
+
+def _refuse_set_options(sens, names: set, why: str) -> None:
+    """A sensitivity option written in the spec that nothing will read is refused where it is written."""
+    defaults = type(sens)()
+    for name in SENSITIVITY_OPTIONS:
+        if name not in names:
+            continue
+        value = getattr(sens, name)
+        if value == getattr(defaults, name) or (name == "refutations" and value == ()):
+            continue
+        raise AdjustmentError(Problem(
+            f"sensitivity.{name}", f"{name} would change nothing: {why}.", fix=f"Remove sensitivity.{name}.",
+            code="sensitivity_option_unused"))
+
+
 def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...], off_reason: str = "",
                      compares_adjustment_sets: bool = False, event_study: bool = False) -> SensitivityPlan:
     """Which sensitivity steps run: on by default for designs that rely on no unmeasured confounding.
@@ -74,11 +95,16 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
     sens = spec.sensitivity
     estimator = fields["estimator"]
     if not sens.enabled:
+        _refuse_set_options(sens, set(SENSITIVITY_OPTIONS), "sensitivity is turned off (sensitivity.enabled: false)")
         return SensitivityPlan(False, "turned off in the spec (sensitivity.enabled: false)")
     if not fields.get("identified", True):
         return SensitivityPlan(False, "the effect is not identified, so there is no estimate to stress")
     if off_reason:
+        _refuse_set_options(sens, set(SENSITIVITY_OPTIONS), f"sensitivity does not run for this design: {off_reason}")
         return SensitivityPlan(False, off_reason)
+    if estimator not in LINEAR_ESTIMATORS:
+        _refuse_set_options(sens, set(OVB_OPTIONS), f"omitted-variable-bias bounds need a linear outcome model and "
+                            f"{estimator.value} is not (the E-value is reported instead)")
     labels, benchmarks, fields_ = _benchmark_groups(sens.benchmarks)
     adjusted = set(fields.get("adjustment_set", ())) | set(fields.get("covariates", ()))
     for group, where in zip(benchmarks, fields_):

@@ -36,8 +36,7 @@ class SensitivityReport:
     evalue: Any
     benchmark: str
     benchmark_rule: str
-    exclusion: Any = NotComputed("the exclusion-restriction sensitivity applies to IV with one instrument and no "
-                                 "fixed effects")
+    exclusion: Any = NotComputed("the exclusion-restriction sensitivity applies to IV designs only")
     parallel_trends: Any = None  # ParallelTrendsReport, NotComputed (why not), or None (not a parallel-trends design)
     reduce: bool = True  # the direction the OVB bounds assume (sensitivity.reduce, sensemakr's reduce)
 

@@ -161,8 +161,8 @@ class SensitivitySpec(_Model):
     simulations: int = Field(100, ge=1, le=100_000, description="Replications of each random refutation.")
     subset_fraction: float = Field(0.8, gt=0, lt=1, description="Share of rows kept by the data_subsets test.")
     exclusion_bound: float | None = Field(
-        None, gt=0, description="iv only: the largest direct effect of the instrument on the outcome (outcome units "
-                                "per instrument unit) considered plausible; reports the Conley, Hansen & Rossi "
+        None, gt=0, description="iv only: the largest direct effect of each instrument on the outcome (outcome "
+                                "units per unit of that instrument) considered plausible; reports the Conley, Hansen & Rossi "
                                 "(2012) union of confidence intervals over it. The breakdown value is always "
                                 "reported.")
     parallel_trends: ParallelTrendsSpec | None = Field(

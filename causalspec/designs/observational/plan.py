@@ -180,6 +180,7 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
         raise UnsupportedError(Problem(
             "design.learner", f"flexible learners are used by aipw only, not {estimator.value}.",
             fix="Use design.estimator aipw, or learner glm.", code="learner_unsupported"))
+    _refuse_unread_options(d, estimator)
     if estimator is Estimator.OLS:
         return ObservationalSettings(wild_bootstrap=wild_settings(spec.inference))
     rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
@@ -192,6 +193,26 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
     if estimator is Estimator.AIPW and d.learner != "glm":
         return ObservationalSettings(propensity=propensity, trim=d.trim, learner=d.learner, folds=d.folds)
     return ObservationalSettings(propensity=propensity, trim=d.trim)
+
+
+def _refuse_unread_options(d, estimator: Estimator) -> None:
+    """An option the chosen estimator does not read is refused where it is written (never accepted and
+    ignored): trim (ipw / aipw), folds (aipw with a learner), matching (matching)."""
+    unread = []
+    if d.trim != "none" and estimator not in (Estimator.IPW, Estimator.AIPW):
+        unread.append(("design.trim", "ipw or aipw"))
+    if d.folds != type(d).model_fields["folds"].default and not (estimator is Estimator.AIPW and d.learner != "glm"):
+        unread.append(("design.folds", "aipw with a scikit-learn learner"))
+    defaults = type(d.matching)()
+    if estimator is not Estimator.MATCHING:
+        unread += [(f"design.matching.{name}", "matching") for name in type(d.matching).model_fields
+                   if getattr(d.matching, name) != getattr(defaults, name)]
+    if unread:
+        where, reader = unread[0]
+        raise UnsupportedError(Problem(
+            where, f"{where.split('.')[-1]} is read by {reader}, not by the {estimator.value} estimator the plan "
+            "uses, so it would change nothing.", fix=f"Remove {where.split('.', 1)[1]}, or choose an estimator "
+            f"that reads it (design.estimator).", code="option_not_read"))
 
 
 def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
