@@ -60,11 +60,27 @@ def explain(plan: Plan) -> str:
                         indent=" " * 4)]
     if sp.enabled:
         if sp.benchmark_rule:
-            bench = (", ".join("+".join(b) for b in sp.benchmarks) if sp.benchmarks else None)
+            labels = sp.benchmark_labels or tuple("+".join(b) for b in sp.benchmarks)
+            bench = ", ".join(label if "+".join(group) == label else f"{label} = {' + '.join(group)}"
+                              for label, group in zip(labels, sp.benchmarks)) if sp.benchmarks else None
+            direction = ("the confounder reduces the estimate's magnitude" if sp.reduce else
+                         "the confounder increases the estimate's magnitude (reduce: false)")
             lines.append(_wrap(f"- omitted-variable-bias bounds (Cinelli & Hazlett 2020), q = {sp.q:g}, "
-                               f"alpha = {sp.alpha:g}; benchmark: "
+                               f"alpha = {sp.alpha:g}, {direction}; benchmark: "
                                + (f"{bench} (named in the spec)" if bench else sp.benchmark_rule)
                                + f"; kd = {', '.join(f'{k:g}' for k in sp.kd)}", first="  ", indent="    "))
+        if sp.parallel_trends is not None:
+            pt = sp.parallel_trends
+            lines.append(_wrap(f"- parallel-trends sensitivity (Rambachan & Roth 2023, as HonestDiD): "
+                               f"{', '.join(r.replace('_', ' ') for r in pt.restrictions)}; Mbar = "
+                               f"{', '.join(f'{m:g}' for m in pt.mbar)}; M = "
+                               + (', '.join(f'{m:g}' for m in pt.m) if pt.m is not None else "5 values from 0 to "
+                                  "HonestDiD's DeltaSD_upperBound_Mpre")
+                               + f"; target: {pt.target} post-treatment period{'s' if pt.target == 'average' else ''}"
+                               f"; {pt.grid} grid of {pt.grid_points}", first="  ", indent="    "))
+        elif sp.parallel_trends_reason:
+            lines.append(_wrap(f"- parallel-trends sensitivity: not run ({sp.parallel_trends_reason})", first="  ",
+                               indent="    "))
         lines.append("  - E-value (VanderWeele & Ding 2017) for the estimate and its confidence limit")
         if sp.refutations:
             lines.append(_wrap(f"- refutations: {', '.join(r.replace('_', ' ') for r in sp.refutations)} "
