@@ -21,7 +21,7 @@ from causalspec.sensitivity import flci, relative_magnitudes, smoothness
 from causalspec.sensitivity._flci import _Problem, folded_normal_quantile
 from causalspec.sensitivity._honest_did import original_ci
 from causalspec.sensitivity._r_random import r_rmvnorm, r_rnorm, r_runif
-from tests.parity._cases import case_data, load_case
+from parity._cases import case_data, load_case
 
 GRID_TOL = 1e-12  # end points are grid points: rounding only
 ECOS_TOL = 1e-8  # HonestDiD's FLCI goes through ECOS, whose default tolerances are 1e-8
