@@ -27,7 +27,7 @@ from causalspec.inference._fixest import SSC, FixestVcov, fixest_vcov, wald_test
 from causalspec.estimators.fixest._demean import demean
 from causalspec.estimators.fixest._feols import FixestFit, assemble_fit, fit_on_sample, ols_fit, prepare_sample, wssq
 
-__all__ = ["IVFit", "iv2sls", "iv_fitstat", "IVRegFit", "ivreg", "ivreg_vcov", "ivreg_diagnostics"]
+__all__ = ["IVFit", "iv2sls", "iv_fitstat", "IVRegFit", "ivreg", "ivreg_vcov", "lm_vcov", "ivreg_diagnostics"]
 
 _INTERCEPT = "(Intercept)"
 
@@ -343,6 +343,18 @@ def ivreg(y, X, X_names, Z, Z_names, *, weights=None) -> IVRegFit:
     return IVRegFit(fit, xn, endog, inst, y, X, Z, zn, r2, adj, float(np.sqrt(fit.ssr / dfr)))
 
 
+def lm_vcov(fit: FixestFit, vcov: str = "iid") -> FixestVcov:
+    """``vcov(lm)`` or ``sandwich::vcovHC(lm, type = vcov)`` (HC0-HC3: lm's hat values) for a fit without FEs."""
+    if vcov not in ("HC2", "HC3"):
+        return ivreg_vcov(fit, vcov)
+    X = np.asarray(fit.X, dtype=float)
+    A = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, A, X)
+    omega = np.asarray(fit.resid, dtype=float) ** 2 / (1.0 - h) ** (1 if vcov == "HC2" else 2)
+    V = A @ (X.T * omega) @ X @ A
+    return FixestVcov((V + V.T) / 2, tuple(fit.names), "hetero", vcov, fit.nobs - len(fit.names), len(fit.names))
+
+
 def _lm(y, X, names, w, sample) -> FixestFit:
     coef, keep, R, resid = ols_fit(y, X, w)
     return assemble_fit(y, y, X[:, keep], names, keep, coef, R, resid, sample)
@@ -353,7 +365,7 @@ def ivreg_diagnostics(iv: IVRegFit, vcov: str = "iid") -> dict[str, dict]:
 
     Weak instruments: Wald F of the excluded instruments in each first stage;
     Wu-Hausman: Wald F of the fitted endogenous regressors added to the
-    structural equation; both with ``vcov`` applied to the auxiliary lm.
+    structural equation; both with ``vcov`` (iid, HC0-HC3) applied to the auxiliary lm.
     Sargan: n R2 of the residuals on all instruments (chi-squared).
     Matches AER::summary.ivreg(diagnostics = TRUE); Wu (1973), Hausman (1978), Sargan (1958).
     """
@@ -366,13 +378,13 @@ def ivreg_diagnostics(iv: IVRegFit, vcov: str = "iid") -> dict[str, dict]:
         xe = iv.X[:, iv.names.index(e)]
         aux = _lm(xe, iv.Z, iv.Z_names, w, s)
         xfit.append(xe - aux.resid)
-        v = ivreg_vcov(aux, vcov)
+        v = lm_vcov(aux, vcov)
         idx = [aux.names.index(t) for t in iv.inst]
         key = "Weak instruments" if len(iv.endog) == 1 else f"Weak instruments ({e})"
         out[key] = wald_test(aux.coef[idx], v.matrix[np.ix_(idx, idx)], aux.nobs - len(aux.names))
     fit_names = tuple(f"fit_{e}" for e in iv.endog)
     auxa = _lm(iv.y, np.column_stack([iv.X, *xfit]), iv.names + fit_names, w, s)
-    va = ivreg_vcov(auxa, vcov)
+    va = lm_vcov(auxa, vcov)
     idx = [auxa.names.index(t) for t in fit_names]
     out["Wu-Hausman"] = wald_test(auxa.coef[idx], va.matrix[np.ix_(idx, idx)], auxa.nobs - len(auxa.names))
     res = iv.fit.resid

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from causalspec.designs._common import estimate_rows, find_row, treatment_terms
 from causalspec.designs._family import Fit
@@ -16,10 +17,19 @@ from causalspec.designs._fixest import (
     regressor_matrix,
 )
 from causalspec.formula import materialize, quote_name
-from causalspec.estimators._iv import iv2sls, iv_fitstat, ivreg, ivreg_leverage_vcov, ivreg_vcov
+from causalspec.estimators._iv import (
+    _lm,
+    iv2sls,
+    iv_fitstat,
+    ivreg,
+    ivreg_diagnostics,
+    ivreg_leverage_vcov,
+    ivreg_vcov,
+    lm_vcov,
+)
 from causalspec.estimators._linear import fit_ols
 from causalspec.inference import coef_table, vcov as compute_vcov
-from causalspec.inference._fixest import coeftable
+from causalspec.inference._fixest import coeftable, fixest_vcov, wald_test
 from causalspec.planner import VcovPlan
 from causalspec.sensitivity._plausibly_exogenous import ExclusionInputs, ExclusionVariance
 
@@ -50,15 +60,13 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
     else:
         iv = iv2sls(y, EX, enames, D, [plan.treatment], Z, list(s.instruments))
         second = iv.second
+        aer = None
         if vc.kind == "CR1":
             V = fixest_vcov_for(second, vc, rows_frame)
             iv_arrays = _exclusion_inputs(plan, rows_frame, y, EX, enames, D, Z, _fixest_variance(vc, rows_frame))
         else:
             # AER::ivreg + sandwich: the same 2SLS coefficients; classical or HC variance on n - k
-            X = np.column_stack([EX, D])
-            Zm = np.column_stack([EX, Z])
-            names = [*enames, plan.treatment]
-            aer = ivreg(y, X, names, Zm, [*enames, *s.instruments])
+            aer = _aer_fit(plan, y, EX, enames, D, Z)
             second = aer.fit
             V = ivreg_leverage_vcov(aer, vc.kind) if vc.kind in ("HC2", "HC3") else ivreg_vcov(aer.fit, vc.kind)
             iv_arrays = _exclusion_inputs(plan, rows_frame, y, EX, enames, D, Z, ExclusionVariance(vc.kind))
@@ -80,8 +88,17 @@ def fit_iv(plan, frame: pd.DataFrame) -> Fit:
     if isinstance(f1, dict) and f1.get("stat") is not None and f1["stat"] < 10:
         warnings = (f"weak instruments: the first-stage F statistic is {f1['stat']:.3g} (< 10); 2SLS is biased "
                     "towards OLS and its intervals are unreliable.",)
+    extras = {"first_stage": first, "fitstat": fitstat}
+    fit_stats = fixest_stats(second) if fes else ()
+    if not fes:
+        try:
+            extras.update(_aer_results(aer or _aer_fit(plan, y, EX, enames, D, Z), second, V, vc, rows_frame))
+            fit_stats = tuple((k, float(v)) for k, v in extras["second_stage"].items() if k != "wald") + tuple(
+                (f"wald_{k}", float(v)) for k, v in extras["second_stage"]["wald"].items() if k != "r_call")
+        except Exception as exc:  # fit statistics must not hide the estimate  # noqa: BLE001
+            extras["second_stage"] = {"error": str(exc)}
     return Fit(effect, naive, rows, tuple(V.names), V.matrix, second.nobs, (), tuple(second.notes),
-                     fixest_stats(second) if fes else (), extras={"first_stage": first, "fitstat": fitstat},
+                     fit_stats, extras=extras,
                      warnings=warnings, outcome_sd=float(np.std(y, ddof=1)),
                iv_arrays=iv_arrays)
 
@@ -107,3 +124,59 @@ def _lm_naive(plan, frame: pd.DataFrame, vc: VcovPlan):
     fit = fit_ols(design.y, design.X, design.terms)
     V = compute_vcov(fit, vc.kind)
     return find_row(estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for()), *treatment_terms(plan.treatment))
+
+
+def _aer_fit(plan, y, EX, enames, D, Z):
+    """``AER::ivreg(y ~ exog + endog | exog + instruments)`` on the design's rows."""
+    inst = list(plan.settings.instruments)
+    return ivreg(y, np.column_stack([EX, D]), [*enames, plan.treatment], np.column_stack([EX, Z]), [*enames, *inst])
+
+
+_SANDWICH = {"iid": "vcov", **{k: f'sandwich::vcovHC(x, type = "{k}")' for k in ("HC0", "HC1", "HC2", "HC3")}}
+
+
+def _aer_results(aer, second, V, vc: VcovPlan, rows_frame: pd.DataFrame) -> dict:
+    """What ``summary(AER::ivreg(...), vcov. = f, diagnostics = TRUE)`` reports beside the coefficients.
+
+    ``second_stage``: R2, adjusted R2, sigma, residual df, SSR, RMSE and the overall Wald test of every
+    non-intercept coefficient with the design's variance (F on q and n - k); ``first_stage_table``: each
+    first stage ``lm(endog ~ exog + instruments)`` as ``lmtest::coeftest`` reports it with the same variance
+    (CR1: ``sandwich::vcovCL(cluster = ..., type = "HC1")``, residual df); ``diagnostics``: weak instruments and
+    Wu-Hausman with the design's variance, Sargan (not robust), for iid and HC0-HC3.
+    """
+    f = _SANDWICH.get(vc.kind)
+    if f is None:
+        cl = " + ".join(vc.cluster)
+        f = f'sandwich::vcovCL(x, cluster = ~ {cl}, type = "HC1")'
+    fn = "NULL" if vc.kind == "iid" else f"function(x) {f}"
+    n, k = aer.fit.nobs, len(aer.names)
+    ssr = float(aer.fit.ssr)
+    test = [i for i, t in enumerate(V.names) if t != "(Intercept)"]
+    wt = wald_test(np.asarray(second.coef)[test], np.asarray(V.matrix)[np.ix_(test, test)], n - k)
+    out = {"second_stage": {
+        "r2": float(aer.r2), "adj_r2": float(aer.adj_r2), "sigma": float(aer.sigma), "df_residual": n - k,
+        "ssr": ssr, "rmse": float(np.sqrt(ssr / n)),
+        "wald": {"statistic": wt["stat"], "df1": wt["df1"], "df2": wt["df2"], "p": wt["p"],
+                 "r_call": f"summary(AER::ivreg(...), vcov. = {fn})$waldtest"}}}
+    tables = {}
+    rhs = " + ".join(t for t in aer.Z_names if t != "(Intercept)") + ("" if "(Intercept)" in aer.Z_names else " - 1")
+    for e in aer.endog:
+        aux = _lm(aer.X[:, aer.names.index(e)], aer.Z, aer.Z_names, None, aer.fit.sample)
+        if vc.kind == "CR1":
+            v = fixest_vcov(aux, "cluster", rows_frame[list(vc.cluster)].reset_index(drop=True))
+        else:
+            v = lm_vcov(aux, vc.kind)
+        se = v.se
+        t = aux.coef / se
+        p = 2 * stats.t.sf(np.abs(t), n - len(aux.names))
+        tables[e] = {"terms": list(aux.names), "estimate": aux.coef.tolist(), "std_error": se.tolist(),
+                     "statistic": t.tolist(), "p_value": p.tolist(), "df": n - len(aux.names),
+                     "r_call": f"x <- lm({e} ~ {rhs}); lmtest::coeftest(x, vcov. = {f})"}
+    out["first_stage_table"] = tables
+    if vc.kind in _SANDWICH:
+        diag = {}
+        for name, d in ivreg_diagnostics(aer, vc.kind).items():
+            diag[name] = {"statistic": float(d["stat"]), "df1": d["df1"], "df2": d["df2"], "p": float(d["p"]),
+                          "robust": name != "Sargan" and vc.kind != "iid"}
+        out["diagnostics"] = {**diag, "r_call": f"summary(AER::ivreg(...), vcov. = {fn}, diagnostics = TRUE)$diagnostics"}
+    return out
