@@ -119,7 +119,9 @@ class _Problem:
             return self.constant + abs(c), self.full(np.zeros(0))
         center = np.linalg.solve(2 * a, -b)
         radius2 = h * h - (const + 0.5 * b @ center)  # h^2 - the least variance
-        if radius2 <= 0:  # only the minimum-variance estimator is feasible
+        # at h = the least SD the feasible set is one point; h^2 - var is then rounding (a few ulps of h^2, whose
+        # sign depends on the BLAS kernel), which must not send the solver to the boundary of a vanishing ellipsoid
+        if radius2 <= 1e-14 * h * h:  # only the minimum-variance estimator is feasible
             free = center
         else:
             free = self._l1_over_ellipsoid(a, b, const, h, center)
