@@ -179,4 +179,29 @@ def _aer_results(aer, second, V, vc: VcovPlan, rows_frame: pd.DataFrame) -> dict
             diag[name] = {"statistic": float(d["stat"]), "df1": d["df1"], "df2": d["df2"], "p": float(d["p"]),
                           "robust": name != "Sargan" and vc.kind != "iid"}
         out["diagnostics"] = {**diag, "r_call": f"summary(AER::ivreg(...), vcov. = {fn}, diagnostics = TRUE)$diagnostics"}
+    if vc.kind in _SANDWICH:
+        out["control_function"] = _control_function(aer, vc.kind, f)
     return out
+
+
+def _control_function(aer, kind: str, f: str) -> dict:
+    """The control-function form of 2SLS, as textbooks present it: each first-stage residual added to the
+    structural equation, fitted by OLS.  The coefficients of the original regressors are the 2SLS ones; the
+    (joint) test of the residuals, with the design's variance, is the regression form of the Wu-Hausman test
+    (AER's, for iid and HC0-HC3).  OLS standard errors of this equation ignore the estimated first stage, so
+    only the test and the point estimates are reported; the effect's SE is the 2SLS one."""
+    resid, rnames = [], []
+    for e in aer.endog:
+        aux = _lm(aer.X[:, aer.names.index(e)], aer.Z, aer.Z_names, None, aer.fit.sample)
+        resid.append(aux.resid)
+        rnames.append(f"first_stage_residual_{e}")
+    X = np.column_stack([aer.X, *resid])
+    names = [*aer.names, *rnames]
+    cf = _lm(aer.fit.y, X, names, None, aer.fit.sample)
+    V = lm_vcov(cf, kind)
+    idx = [list(cf.names).index(r) for r in rnames]
+    wt = wald_test(np.asarray(cf.coef)[idx], np.asarray(V.matrix)[np.ix_(idx, idx)], cf.nobs - len(cf.names))
+    return {"coefficients": dict(zip(cf.names, (float(c) for c in cf.coef))), "residual_terms": rnames,
+            "test": {"statistic": wt["stat"], "df1": wt["df1"], "df2": wt["df2"], "p": wt["p"]},
+            "r_call": f"lm(y ~ exog + endog + residuals(lm(endog ~ exog + instruments))); "
+                      f"lmtest::waldtest(., vcov = {f}) on the residual terms"}
