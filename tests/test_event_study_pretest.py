@@ -10,9 +10,11 @@ import causalspec as cs
 from causalspec.estimators.fixest import feols, i_dummies
 from parity._cases import case_data, load_case
 
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[1]
+
 
 def _spec(**design) -> cs.Spec:
-    spec = cs.load("specs/mpdta_event_study.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/mpdta_event_study.yaml")).model_dump()
     spec["design"] = {**spec["design"], **design}
     spec["sensitivity"] = {"enabled": False}
     return cs.Spec(**spec)

@@ -16,9 +16,11 @@ import pytest
 import causalspec as cs
 from causalspec.errors import CausalSpecError
 
-SPECS = {"observational": "specs/feature_adoption.yaml", "experiment": "specs/ab_test.yaml",
-         "panel": "specs/wagepan_fe.yaml", "iv": "specs/mroz_iv.yaml", "did": "specs/injury_did.yaml",
-         "event_study": "specs/mpdta_event_study.yaml"}
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[1]
+
+SPECS = {"observational": str(ROOT / "specs/feature_adoption.yaml"), "experiment": str(ROOT / "specs/ab_test.yaml"),
+         "panel": str(ROOT / "specs/wagepan_fe.yaml"), "iv": str(ROOT / "specs/mroz_iv.yaml"), "did": str(ROOT / "specs/injury_did.yaml"),
+         "event_study": str(ROOT / "specs/mpdta_event_study.yaml")}
 NOT_OPTIONS = {"design", "inference", "sensitivity", "dag", "version", "name", "description", "data", "treatment",
                "outcome", "model", "type"}
 # the value written is the one the default already resolves to for this spec: the same plan is right

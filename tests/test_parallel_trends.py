@@ -15,6 +15,8 @@ import causalspec as cs
 from causalspec.errors import AdjustmentError, CausalSpecError, SpecError
 from parity._cases import case_data, load_case
 
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[1]
+
 GRID_TOL = 1e-12
 
 
@@ -118,7 +120,7 @@ def test_callaway_santanna_varying_base_says_why_and_refuses_the_field(ehec):
 
 
 def test_fields_that_cannot_apply_are_refused_where_they_are_written():
-    did = cs.load("specs/injury_did.yaml").model_dump()
+    did = cs.load(str(ROOT / "specs/injury_did.yaml")).model_dump()
     with pytest.raises(AdjustmentError, match=r"sensitivity\.parallel_trends: .*design\.type did has none"):
         cs.plan(cs.Spec(**{**did, "sensitivity": {"parallel_trends": {}}}))
     with pytest.raises(CausalSpecError, match=r"design\.base_period"):
@@ -132,7 +134,7 @@ def test_fields_that_cannot_apply_are_refused_where_they_are_written():
 
 
 def test_did_2x2_says_why_there_is_no_parallel_trends_bound():
-    result = cs.run("specs/injury_did.yaml", refute=False)
+    result = cs.run(str(ROOT / "specs/injury_did.yaml"), refute=False)
     assert "no pre-treatment periods" in result.sensitivity.parallel_trends.reason
     assert "Parallel-trends sensitivity (Rambachan-Roth): not computed" in "\n".join(result.sensitivity.summary_lines())
 

@@ -13,9 +13,11 @@ import pytest
 import causalspec as cs
 from parity._cases import case_data, load_case
 
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[2]
+
 
 def _spec(inference) -> cs.Spec:
-    spec = cs.load("specs/wagepan_fe.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/wagepan_fe.yaml")).model_dump()
     return cs.Spec(**{**spec, "inference": inference, "sensitivity": {"enabled": False}})
 
 
@@ -39,7 +41,7 @@ def test_removed_singleton_levels_are_listed():
     frame = case_data(load_case("fe_wagepan_feols_vcov"))
     lonely = frame.iloc[:1].assign(nr=999999)  # a worker seen once: a singleton of the nr fixed effect
     data = pd.concat([frame, lonely], ignore_index=True)
-    spec = cs.load("specs/wagepan_fe.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/wagepan_fe.yaml")).model_dump()
     spec["design"] = {**spec["design"], "singletons": "drop"}
     result = cs.run(cs.Spec(**{**spec, "sensitivity": {"enabled": False}}), data=data, refute=False)
     assert result.extras["singleton_levels_removed"] == {"nr": [999999]}

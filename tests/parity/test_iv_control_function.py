@@ -8,11 +8,13 @@ import pytest
 import causalspec as cs
 from parity._cases import case_data, load_case
 
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[2]
+
 
 @pytest.mark.parametrize("vcov", ["iid", "HC0", "HC1", "HC2", "HC3"])
 def test_control_function_gives_2sls_and_aer_s_wu_hausman(vcov):
     case = load_case("iv_mroz_aer_diagnostics")
-    spec = cs.load("specs/mroz_iv.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/mroz_iv.yaml")).model_dump()
     spec = cs.Spec(**{**spec, "inference": {"vcov": vcov}, "sensitivity": {"enabled": False}})
     result = cs.run(spec, data=case_data(case), refute=False)
     cf = result.extras["control_function"]

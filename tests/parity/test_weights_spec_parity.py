@@ -12,6 +12,8 @@ import causalspec as cs
 from causalspec.errors import CausalSpecError, DataError, UnsupportedError
 from parity._cases import case_data, load_case
 
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[2]
+
 CONFOUNDERS = ["exper", "expersq", "married", "union"]
 
 
@@ -47,7 +49,7 @@ def test_weighted_ols_matches_lm_robust(vcov, variant):
 
 
 def _fe_spec(vcov=None) -> cs.Spec:
-    spec = cs.load("specs/wagepan_fe.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/wagepan_fe.yaml")).model_dump()
     spec["weights"] = "hours"
     spec["sensitivity"] = {"refutations": []}
     if vcov:
@@ -97,10 +99,10 @@ def test_zero_weights_are_dropped_and_counted_and_bad_ones_refused():
 
 
 def test_estimators_without_weights_refuse_them_at_the_field():
-    spec = cs.load("specs/feature_psm.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/feature_psm.yaml")).model_dump()
     with pytest.raises(UnsupportedError, match=r"weights: the matching estimator does not take observation weights"):
         cs.plan(cs.Spec(**{**spec, "weights": "account_age"}))
-    iv = cs.load("specs/mroz_iv.yaml").model_dump()
+    iv = cs.load(str(ROOT / "specs/mroz_iv.yaml")).model_dump()
     with pytest.raises(CausalSpecError, match=r"weights: the 2sls estimator"):
         cs.plan(cs.Spec(**{**iv, "weights": "age"}))
     with pytest.raises(UnsupportedError, match=r"weights: CR2 with fixed effects"):
@@ -110,7 +112,7 @@ def test_estimators_without_weights_refuse_them_at_the_field():
 def test_weighted_event_study_is_feols_with_weights():
     frame = case_data(load_case("cs_mpdta_nevertreated_nocov"))
     frame["w"] = np.exp(frame["lpop"] / 10)
-    spec = cs.load("specs/mpdta_event_study.yaml").model_dump()
+    spec = cs.load(str(ROOT / "specs/mpdta_event_study.yaml")).model_dump()
     spec["sensitivity"] = {"refutations": [], "enabled": False}
     unweighted = cs.run(cs.Spec(**spec), data=frame, refute=False)
     weighted = cs.run(cs.Spec(**{**spec, "weights": "w"}), data=frame, refute=False)
