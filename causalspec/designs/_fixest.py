@@ -164,9 +164,10 @@ def fixest_numbers(fit, V, cluster: tuple[str, ...] = ()) -> dict:
     return out
 
 
-def fixest_stats(fit) -> tuple:
-
-    return tuple((k, float(v)) for k, v in fit_stats(fit).items() if isinstance(v, (int, float)) and v is not None
+def fixest_stats(fit, n_coef: int | None = None) -> tuple:
+    """fixest's fit statistics; ``n_coef``: the coefficients fixest counts in the within adjusted R2 (for a
+    Sun-Abraham fit, the aggregated periods that ``coef()`` returns, not the cohort x period ones)."""
+    return tuple((k, float(v)) for k, v in fit_stats(fit, n_coef=n_coef).items() if isinstance(v, (int, float)) and v is not None
                  and math.isfinite(float(v)))
 
 

@@ -42,3 +42,18 @@ def test_sunab_matches_fixest(case_id):
                        ci=True)
         _compare_table(sunab_aggregate(fit, v, design, "att"), block["att"], rel, abs_, f"{name} att")
         _compare_table(sunab_aggregate(fit, v, design, "cohort"), block["cohort"], rel, abs_, f"{name} cohort")
+
+
+def test_sunab_fit_statistics_through_the_spec_count_the_aggregated_coefficients():
+    """Through the spec, the within adjusted R2 counts the aggregated period coefficients as fixest's r2(fit,
+    "war2") does (it used to count the cohort x period ones: 0.00643 instead of R's 0.00892)."""
+    import causalspec as cs
+    from pathlib import Path
+
+    case = load_case("sunab_mpdta")
+    spec = cs.load(Path(__file__).resolve().parents[2] / "specs" / "mpdta_sun_abraham.yaml")
+    result = cs.run(spec.model_copy(update={"sensitivity": type(spec.sensitivity)(enabled=False)}),
+                    data=case_data(case), refute=False)
+    got = result.to_dict()["diagnostics"]
+    assert_named_close({k: got[k] for k in case["expected"]["r2"]}, case["expected"]["r2"], rel=1e-9, abs_=0.0,
+                       what="r2 through the spec")

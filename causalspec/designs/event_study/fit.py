@@ -43,6 +43,7 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
         effect = estimate_rows(att, V.df_t)[0]
         keys, W = sunab_weights(fit, design, "period")
         coefs = _event_coefficients(keys, W @ fit.coef, W @ V.matrix @ W.T, -1)
+        n_coef = len(keys)  # fixest's coef() on a sunab fit: the aggregated periods (its within adj. R2 counts them)
     else:
         if s.relative_time:
             rel = frame[s.relative_time].to_numpy(float)
@@ -71,6 +72,7 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
         X, xnames = i_dummies(rel.astype(int), treated, ref=[s.reference], var_name=s.relative_time or "rel_time",
                               treat_name=s.treated or "treat")
         fit = feols(y, X, xnames, fe, weights=weights_of(plan, frame))
+        n_coef = None
         V = fixest_vcov_for(fit, vc, frame)
         table = coeftable(fit, V, vc.level)
         rows = estimate_rows(table, V.df_t)
@@ -94,7 +96,7 @@ def fit_event_study(plan, frame: pd.DataFrame) -> Fit:
               "conf_low": r.conf_low, "conf_high": r.conf_high} for r in rows if _rel_of(r.term) is not None]
     treat_now = treated_now(plan, frame)
     naive = naive_event(plan, frame, treat_now, vc)
-    return Fit(effect, naive, rows, names, matrix, fit.nobs, tuple(dropped), tuple(fit.notes), fixest_stats(fit),
+    return Fit(effect, naive, rows, names, matrix, fit.nobs, tuple(dropped), tuple(fit.notes), fixest_stats(fit, n_coef),
                      extras={"event_study": event, "reference": s.reference, "vcov_type": V.label, "pretest": pretest,
                              **numbers},
                      outcome_sd=float(np.std(y, ddof=1)), event_vcov=coefs)
