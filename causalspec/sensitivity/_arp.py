@@ -160,47 +160,68 @@ def lf_critical_value_no_nuisance(sigma: np.ndarray, kappa: float, sims: int = 1
     return float(np.quantile(xi.max(axis=1), 1 - kappa))
 
 
+def _primal(lam: np.ndarray, X: np.ndarray, sigma: np.ndarray):
+    """The primal approach's pieces for the LP's dual vertex ``lam`` (ARP 2023, section 5): ``(gamma_b, v_b,
+    sigma_b, rho)``; None when the vertex is degenerate or its binding moments are rank-deficient, where
+    HonestDiD switches to the dual approach."""
+    k, m = X.shape[1], sigma.shape[0]
+    binding = lam > 1e-6
+    xb = X[binding]
+    if int(binding.sum()) != k + 1 or not (min(xb.shape) > 0 and np.linalg.matrix_rank(xb) == min(xb.shape)):
+        return None
+    sd = np.sqrt(np.diag(sigma))
+    inv = np.linalg.inv(np.column_stack([sd[binding], xb]))
+    select_b = np.eye(m)[binding]
+    gamma_b = np.column_stack([sd[~binding], X[~binding]]) @ inv @ select_b - np.eye(m)[~binding]
+    v_b = inv[0] @ select_b
+    sigma2_b = float(v_b @ sigma @ v_b)
+    return gamma_b, v_b, np.sqrt(sigma2_b), gamma_b @ sigma @ v_b / sigma2_b
+
+
+def _primal_truncation(ys: np.ndarray, pieces) -> tuple[np.ndarray, np.ndarray]:
+    """vlo and vup of the primal approach for each row of ``ys`` (moments at one grid point per row)."""
+    gamma_b, v_b, _, rho = pieces
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = (-(ys @ gamma_b.T)) / rho[None, :] + (ys @ v_b)[:, None]
+    vlo = bound[:, rho > 0].max(axis=1) if np.any(rho > 0) else np.full(len(ys), -np.inf)
+    vup = bound[:, rho < 0].min(axis=1) if np.any(rho < 0) else np.full(len(ys), np.inf)
+    return vlo, vup
+
+
+def _reject(maxstat, zlo, zup, mod_size: float) -> np.ndarray:
+    """ARP's conditional test: inside the truncation, reject when the statistic exceeds max(0, the 1 - size
+    quantile of the standard normal truncated to [zlo, zup]); outside it, do not reject."""
+    maxstat, zlo, zup = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (maxstat, zlo, zup))
+    inside = (zlo <= maxstat) & (maxstat <= zup)
+    out = np.zeros(maxstat.size, dtype=bool)
+    if inside.any():
+        with np.errstate(invalid="ignore"):
+            cval = stats.truncnorm.ppf(1 - mod_size, zlo[inside], zup[inside])
+        out[inside] = maxstat[inside] > np.maximum(0.0, cval)
+    return out
+
+
 def _lf_hybrid_bounds(y, X, sigma, lp: MomentLP, lf_cv: float):
     """The least-favourable hybrid test up to its critical value: ``(verdict, maxstat, zlo, zup)`` with verdict
-    True / False when the test has decided (first stage, a statistic without variance, or outside the
-    truncation), else None and the truncated-normal problem left to solve."""
-    k = X.shape[1]
+    True / False when the test has decided (first stage, a statistic without variance), else None and the
+    truncated-normal problem left to solve."""
     eta, lam = lp.solve(y)
     if np.isnan(eta):
         return False, 0.0, 0.0, 0.0  # HonestDiD: the LP did not converge, do not reject
     if eta > lf_cv:
         return True, 0.0, 0.0, 0.0
-    binding = lam > 1e-6
-    degenerate = int(binding.sum()) != k + 1
-    xb = X[binding]
-    full_rank = min(xb.shape) > 0 and np.linalg.matrix_rank(xb) == min(xb.shape)
-    if degenerate or not full_rank:
-        gamma = lam
-        sg = float(gamma @ sigma @ gamma)
+    pieces = _primal(lam, X, sigma)
+    if pieces is None:  # the dual approach
+        sg = float(lam @ sigma @ lam)
         if abs(sg) < _EPS:  # the statistic has no variance: reject exactly when it is positive
             return bool(eta > 0), 0.0, 0.0, 0.0
-        s_t = y - (sigma @ gamma) * (gamma @ y) / sg
-        vlo, vup = _vlo_vup_dual(lp, eta, s_t, gamma, sigma)
+        s_t = y - (sigma @ lam) * (lam @ y) / sg
+        vlo, vup = _vlo_vup_dual(lp, eta, s_t, lam, sigma)
         sigma_b = np.sqrt(sg)
     else:
-        sd = np.sqrt(np.diag(sigma))
-        m = sigma.shape[0]
-        inv = np.linalg.inv(np.column_stack([sd[binding], xb]))
-        select_b = np.eye(m)[binding]
-        gamma_b = np.column_stack([sd[~binding], X[~binding]]) @ inv @ select_b - np.eye(m)[~binding]
-        v_b = inv[0] @ select_b
-        sigma2_b = float(v_b @ sigma @ v_b)
-        sigma_b = np.sqrt(sigma2_b)
-        rho = gamma_b @ sigma @ v_b / sigma2_b
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = (-gamma_b @ y) / rho + float(v_b @ y)
-        vlo = float(np.max(bound[rho > 0])) if np.any(rho > 0) else -np.inf
-        vup = float(np.min(bound[rho < 0])) if np.any(rho < 0) else np.inf
-    zlo, zup = vlo / sigma_b, min(vup, lf_cv) / sigma_b
-    maxstat = eta / sigma_b
-    if not zlo <= maxstat <= zup:
-        return False, maxstat, zlo, zup
-    return None, maxstat, zlo, zup
+        (vlo,), (vup,) = _primal_truncation(y[None, :], pieces)
+        sigma_b = pieces[2]
+    return None, eta / sigma_b, vlo / sigma_b, min(vup, lf_cv) / sigma_b
 
 
 def test_lf_hybrid(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, lp: MomentLP, alpha: float, kappa: float,
@@ -210,8 +231,7 @@ def test_lf_hybrid(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, lp: MomentLP
     verdict, maxstat, zlo, zup = _lf_hybrid_bounds(y, X, sigma, lp, lf_cv)
     if verdict is not None:
         return verdict
-    mod_size = (alpha - kappa) / (1 - kappa)
-    return bool(maxstat > max(0.0, norminvp(1 - mod_size, zlo, zup)))
+    return bool(_reject(maxstat, zlo, zup, (alpha - kappa) / (1 - kappa))[0])
 
 
 def test_lf_hybrid_no_nuisance(y: np.ndarray, sigma: np.ndarray, A: np.ndarray, d: np.ndarray, alpha: float,
@@ -245,57 +265,28 @@ def reject_lf_hybrid_grid(y0: np.ndarray, a1: np.ndarray, thetas: np.ndarray, X:
 
     The LP's optimal dual vertex is piecewise constant in theta, and with it the binding moments and every
     matrix of the primal approach; so the grid is grouped by vertex and each group is tested with array
-    operations.  Grid points whose vertex is degenerate (the dual approach) are tested one by one."""
+    operations.  Grid points whose vertex is degenerate (the dual approach) are bounded one by one."""
     thetas = np.asarray(thetas, dtype=float)
     if lp.vertices is None:
         return np.array([test_lf_hybrid(y0 - a1 * t, X, sigma, lp, alpha, kappa, lf_cv) for t in thetas])
-    k = X.shape[1]
-    m = sigma.shape[0]
     ys = y0[None, :] - thetas[:, None] * a1[None, :]  # grid x moments
     values = ys @ lp.vertices.T
     best = np.argmax(values, axis=1)
     eta = values[np.arange(thetas.size), best]
     reject = eta > lf_cv
     mod_size = (alpha - kappa) / (1 - kappa)
-    sd = np.sqrt(np.diag(sigma))
     for v in np.unique(best[~reject]):
         group = np.flatnonzero((best == v) & ~reject)
-        lam = lp.vertices[v]
-        binding = lam > 1e-6
-        xb = X[binding]
-        degenerate = int(binding.sum()) != k + 1
-        full_rank = min(xb.shape) > 0 and np.linalg.matrix_rank(xb) == min(xb.shape)
-        if degenerate or not full_rank:
+        pieces = _primal(lp.vertices[v], X, sigma)
+        if pieces is None:
             found = [_lf_hybrid_bounds(ys[i], X, sigma, lp, lf_cv) for i in group]
-            todo = [j for j, f in enumerate(found) if f[0] is None]
-            for j, f in enumerate(found):
-                if f[0] is not None:
-                    reject[group[j]] = f[0]
-            if todo:
-                ms, lo, hi = (np.array([found[j][c] for j in todo]) for c in (1, 2, 3))
-                with np.errstate(invalid="ignore"):
-                    cval = stats.truncnorm.ppf(1 - mod_size, lo, hi)
-                reject[group[todo]] = ms > np.maximum(0.0, cval)
+            decided = np.array([f[0] is not None for f in found])
+            reject[group[decided]] = [bool(f[0]) for f in found if f[0] is not None]
+            if (~decided).any():
+                ms, lo, hi = (np.array([f[c] for f in found if f[0] is None]) for c in (1, 2, 3))
+                reject[group[~decided]] = _reject(ms, lo, hi, mod_size)
             continue
-        inv = np.linalg.inv(np.column_stack([sd[binding], xb]))
-        select_b = np.eye(m)[binding]
-        gamma_b = np.column_stack([sd[~binding], X[~binding]]) @ inv @ select_b - np.eye(m)[~binding]
-        v_b = inv[0] @ select_b
-        sigma2_b = float(v_b @ sigma @ v_b)
-        sigma_b = np.sqrt(sigma2_b)
-        rho = gamma_b @ sigma @ v_b / sigma2_b
-        yg = ys[group]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = (-(yg @ gamma_b.T)) / rho[None, :] + (yg @ v_b)[:, None]
-        vlo = bound[:, rho > 0].max(axis=1) if np.any(rho > 0) else np.full(group.size, -np.inf)
-        vup = bound[:, rho < 0].min(axis=1) if np.any(rho < 0) else np.full(group.size, np.inf)
-        zlo, zup = vlo / sigma_b, np.minimum(vup, lf_cv) / sigma_b
-        maxstat = eta[group] / sigma_b
-        inside = (zlo <= maxstat) & (maxstat <= zup)
-        out = np.zeros(group.size, dtype=bool)
-        if inside.any():
-            with np.errstate(invalid="ignore"):
-                cval = stats.truncnorm.ppf(1 - mod_size, zlo[inside], zup[inside])
-            out[inside] = maxstat[inside] > np.maximum(0.0, cval)
-        reject[group] = out
+        vlo, vup = _primal_truncation(ys[group], pieces)
+        sigma_b = pieces[2]
+        reject[group] = _reject(eta[group] / sigma_b, vlo / sigma_b, np.minimum(vup, lf_cv) / sigma_b, mod_size)
     return reject
