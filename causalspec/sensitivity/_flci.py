@@ -62,23 +62,24 @@ class _Problem:
     """The pieces of Delta^SD(M) inference for one (sigma, l): variance and worst-case bias as functions of w."""
 
     def __init__(self, sigma: np.ndarray, num_pre: int, l_vec: np.ndarray):
-        k = num_pre
-        self.k = k
-        self.l = l_vec
-        pre = slice(0, k)
-        post = slice(k, None)
-        self.s_pre = sigma[pre, pre]
-        self.s_prepost = sigma[pre, post]
+        k = self.k = num_pre
+        pre, post = slice(0, k), slice(k, None)
         self.s_post = float(l_vec @ sigma[post, post] @ l_vec)
-        d = np.eye(k) - np.eye(k, k=-1)  # w -> l_pre
-        self.d = d
         self.target = float(np.arange(1, l_vec.size + 1) @ l_vec)
         t = l_vec.size
         self.constant = sum(abs(float(np.arange(1, s + 1) @ l_vec[t - s:])) for s in range(1, t + 1)) - self.target
-        # variance in the partial sums v (w = v_t - v_{t-1}): l_pre = d w = d d v
+        # the variance in the partial sums v of the weights w (w_t = v_t - v_{t-1}, l_pre_t = w_t - w_{t-1})
+        d = np.eye(k) - np.eye(k, k=-1)
         self.dd = d @ d
-        self.quad = self.dd.T @ self.s_pre @ self.dd
-        self.lin = 2 * self.dd.T @ self.s_prepost @ l_vec
+        self.quad = self.dd.T @ sigma[pre, pre] @ self.dd
+        self.lin = 2 * self.dd.T @ sigma[pre, post] @ l_vec
+        # ... and in the free partial sums v_1..v_{k-1} (v_k is fixed at the target): x'Ax + b'x + const, whose
+        # minimiser is the centre of every feasible ellipsoid
+        c = self.target
+        self.a = self.quad[:k - 1, :k - 1]
+        self.b = self.lin[:k - 1] + 2 * c * self.quad[:k - 1, k - 1]
+        self.const = self.quad[k - 1, k - 1] * c * c + self.lin[k - 1] * c + self.s_post
+        self.center = np.linalg.solve(2 * self.a, -self.b) if k > 1 else np.zeros(0)
 
     def variance_v(self, v: np.ndarray) -> float:
         return float(v @ self.quad @ v + self.lin @ v + self.s_post)
@@ -86,48 +87,30 @@ class _Problem:
     def l_pre(self, v: np.ndarray) -> np.ndarray:
         return self.dd @ v
 
-    def _reduced(self):
-        """The variance as a quadratic in the free partial sums v_1..v_{k-1} (v_k is fixed at the target)."""
-        k = self.k
-        q, b = self.quad, self.lin
-        c = self.target
-        if k == 1:
-            return np.zeros((0, 0)), np.zeros(0), self.variance_v(np.array([c]))
-        a = q[:k - 1, :k - 1]
-        bb = b[:k - 1] + 2 * c * q[:k - 1, k - 1]
-        const = q[k - 1, k - 1] * c * c + b[k - 1] * c + self.s_post
-        return a, bb, const
-
     def full(self, free: np.ndarray) -> np.ndarray:
         return np.append(free, self.target)
 
     def min_sd(self) -> float:
-        a, b, const = self._reduced()
-        if a.size == 0:
-            return float(np.sqrt(const))
-        free = np.linalg.solve(2 * a, -b)
-        return float(np.sqrt(self.variance_v(self.full(free))))
+        return float(np.sqrt(self.variance_v(self.full(self.center))))
 
     def min_bias_sd(self) -> float:
         return float(np.sqrt(self.variance_v(self.full(np.zeros(self.k - 1)))))
 
     def least_bias(self, h: float) -> tuple[float, np.ndarray]:
         """Worst-case bias over Delta^SD(1) of the least-biased estimator with standard deviation <= h, and v."""
-        a, b, const = self._reduced()
-        c = self.target
-        if a.size == 0:
-            return self.constant + abs(c), self.full(np.zeros(0))
-        center = np.linalg.solve(2 * a, -b)
-        radius2 = h * h - (const + 0.5 * b @ center)  # h^2 - the least variance
+        if self.k == 1:
+            return self.constant + abs(self.target), self.full(np.zeros(0))
+        radius2 = h * h - (self.const + 0.5 * self.b @ self.center)  # h^2 - the least variance
         # at h = the least SD the feasible set is one point; h^2 - var is then rounding (a few ulps of h^2, whose
         # sign depends on the BLAS kernel), which must not send the solver to the boundary of a vanishing ellipsoid
         if radius2 <= 1e-14 * h * h:  # only the minimum-variance estimator is feasible
-            free = center
+            free = self.center
         else:
-            free = self._l1_over_ellipsoid(a, b, const, h, center)
-        return self.constant + float(np.sum(np.abs(free))) + abs(c), self.full(free)
+            free = self._l1_over_ellipsoid(h)
+        return self.constant + float(np.sum(np.abs(free))) + abs(self.target), self.full(free)
 
-    def _l1_over_ellipsoid(self, a, b, const, h, center) -> np.ndarray:
+    def _l1_over_ellipsoid(self, h: float) -> np.ndarray:
+        a, b, const = self.a, self.b, self.const
         n = a.shape[0]
 
         def var(x):
@@ -136,8 +119,7 @@ class _Problem:
         if var(np.zeros(n)) <= h * h:  # the minimum-bias estimator is within reach
             return np.zeros(n)
         # smooth reformulation in (u, x): min sum u, u >= x, u >= -x, var(x) <= h^2; from the feasible centre
-        x0 = center.copy()
-        z0 = np.concatenate([np.abs(x0) + 1e-12, x0])
+        z0 = np.concatenate([np.abs(self.center) + 1e-12, self.center])
         cons = [
             {"type": "ineq", "fun": lambda z: z[:n] - z[n:], "jac": lambda z: np.hstack([np.eye(n), -np.eye(n)])},
             {"type": "ineq", "fun": lambda z: z[:n] + z[n:], "jac": lambda z: np.hstack([np.eye(n), np.eye(n)])},
