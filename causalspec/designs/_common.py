@@ -10,21 +10,10 @@ from scipy import stats
 
 from causalspec._values import Estimate
 from causalspec.errors import EstimationError, Problem
-from causalspec.formula import materialize
 from causalspec.planner._backdoor import decide_nodes
-from causalspec.sensitivity._from_data import _regressions
 
-__all__ = ["estimate_rows", "find_row", "treatment_terms", "estimate", "plan_fields", "plan_columns", "weighted_regressions",
+__all__ = ["estimate_rows", "find_row", "treatment_terms", "estimate", "plan_fields", "plan_columns",
            "weights_of"]
-
-
-def weighted_regressions(frame: pd.DataFrame, formula: str, term: str, w: np.ndarray):
-    """sensemakr on a weighted lm: the outcome and treatment regressions by weighted least squares, i.e. OLS of
-    sqrt(w) y on sqrt(w) X (the coefficients, t values and residual df of lm(weights = w))."""
-    design = materialize(formula, frame)
-    root = np.sqrt(w)
-    x = pd.DataFrame(design.X * root[:, None], columns=list(design.terms))
-    return _regressions(np.asarray(design.y, dtype=float) * root, x, formula.split("~", 1)[0].strip(), term)
 
 
 def weights_of(plan, frame: pd.DataFrame):

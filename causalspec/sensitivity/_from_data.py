@@ -237,15 +237,24 @@ def regressions_from_data(data: pd.DataFrame, outcome: str, treatment: str, cova
                         frozenset(c for c in covariates if c not in x.columns))
 
 
-def regressions_from_formula(data: pd.DataFrame, formula: str, treatment: str) -> Regressions:
-    """Outcome and treatment regressions for an R formula (see :func:`sensemakr_from_formula`)."""
+def regressions_from_formula(data: pd.DataFrame, formula: str, treatment: str,
+                             weights: str | None = None) -> Regressions:
+    """Outcome and treatment regressions for an R formula (see :func:`sensemakr_from_formula`).
+
+    ``weights``, a column of ``data``: sensemakr on ``lm(formula, weights = w)``, both regressions by weighted
+    least squares, i.e. OLS of sqrt(w) y on sqrt(w) X (the same coefficients, t values and residual df).
+    """
 
     design = materialize(formula, data)
-    x = pd.DataFrame(design.X, columns=list(design.terms))
+    X, y = np.asarray(design.X, dtype=float), np.asarray(design.y, dtype=float)
+    if weights is not None:
+        root = np.sqrt(data.loc[design.rows, weights].to_numpy(dtype=float))
+        X, y = X * root[:, None], y * root
+    x = pd.DataFrame(X, columns=list(design.terms))
     if treatment not in x.columns:
         raise SpecError(Problem("sensitivity.treatment", f"{treatment!r} is not a column of the model matrix of "
                                 f"{formula!r}.", fix=f"Use one of {list(design.terms)}."))
-    return _regressions(np.asarray(design.y, dtype=float), x, _first_variable(formula.split("~", 1)[0]), treatment)
+    return _regressions(y, x, _first_variable(formula.split("~", 1)[0]), treatment)
 
 
 def _first_variable(lhs: str) -> str:

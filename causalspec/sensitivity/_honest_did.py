@@ -173,7 +173,7 @@ def _grid(betahat, num_pre: int, l_vec, sd_theta: float, mbar: float, centred: b
 
 def relative_magnitudes(betahat, sigma, num_pre: int, num_post: int, mbars, l_vec=None, alpha: float = 0.05,
                         grid_points: int = 1000, centred_grid: bool = False,
-                        target: str = "first post-treatment period", progress=None) -> ParallelTrendsSensitivity:
+                        target: str = "first post-treatment period") -> ParallelTrendsSensitivity:
     """Robust confidence sets under Delta^RM(Mbar) for each Mbar (``createSensitivityResults_relativeMagnitudes``
     with ``method = "C-LF"``); ``centred_grid`` picks the grid of Stata's honestdid (see :func:`_grid`)."""
     betahat = np.asarray(betahat, dtype=float).ravel()
@@ -190,8 +190,6 @@ def relative_magnitudes(betahat, sigma, num_pre: int, num_post: int, mbars, l_ve
             for positive in (True, False):
                 accept |= _accept_rm(betahat, sigma, num_pre, num_post, l_vec, float(mbar), s, positive, alpha,
                                      kappa, grid)
-        if progress is not None:
-            progress()
         if not accept.any():
             notes.append(f"Mbar = {mbar:g}: no value of the grid is accepted (the set is empty)")
             rows.append(HonestRow(float(mbar), float("nan"), float("nan")))
@@ -221,7 +219,7 @@ def smoothness_m_upper(betahat, sigma, num_pre: int, alpha: float = 0.05) -> flo
 
 
 def smoothness(betahat, sigma, num_pre: int, num_post: int, ms, l_vec=None, alpha: float = 0.05,
-               target: str = "first post-treatment period", progress=None) -> ParallelTrendsSensitivity:
+               target: str = "first post-treatment period") -> ParallelTrendsSensitivity:
     """Optimal FLCIs under Delta^SD(M) for each M (``createSensitivityResults`` with ``method = "FLCI"``)."""
     betahat = np.asarray(betahat, dtype=float).ravel()
     sigma = np.asarray(sigma, dtype=float)
@@ -230,7 +228,5 @@ def smoothness(betahat, sigma, num_pre: int, num_post: int, ms, l_vec=None, alph
     for m in ms:
         r = flci(betahat, sigma, num_pre, num_post, l_vec, float(m), alpha)
         rows.append(HonestRow(float(m), r.lower, r.upper))
-        if progress is not None:
-            progress()
     return ParallelTrendsSensitivity("smoothness", "FLCI", target, tuple(rows),
                                      original_ci(betahat, sigma, num_pre, l_vec, alpha), 1 - alpha)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weighted_regressions, weights_of
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weights_of
 from causalspec.designs._family import Fit
 from causalspec.errors import DataError, EstimationError, Problem
 from causalspec.formula import materialize
@@ -44,8 +44,7 @@ def fit_did_2x2(plan, frame: pd.DataFrame) -> Fit:
     stats_ = [("r2", fit.r2), ("adj_r2", fit.adj_r2), ("sigma", fit.sigma), ("df_residual", fit.df_resid)]
     regs = None
     if plan.sensitivity.enabled:
-        regs = (regressions_from_formula(rows_frame, plan.formula, term) if plan.weights is None else
-                weighted_regressions(rows_frame, plan.formula, term, weights_of(plan, rows_frame)))
+        regs = regressions_from_formula(rows_frame, plan.formula, term, weights=plan.weights)
     return Fit(effect, naive, rows, tuple(V.terms), V.matrix, fit.nobs, tuple(design.dropped.items()),
                      tuple(fit.notes), tuple(stats_), extras={"did_term": term}, regressions=regs,
                      outcome_sd=float(np.std(design.y, ddof=1)))

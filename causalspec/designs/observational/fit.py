@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weighted_regressions, weights_of
+from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weights_of
 from causalspec.designs._family import Fit
 from causalspec.errors import EstimationError, Problem
 from causalspec.estimators._linear import fit_ols
@@ -102,7 +102,5 @@ def _regressions(plan: Plan, frame: pd.DataFrame, term: str):
     if not plan.sensitivity.enabled:
         return None
 
-    if plan.weights is not None:
-        return weighted_regressions(frame, plan.formula, term, weights_of(plan, frame))
-    return regressions_from_formula(frame, plan.formula, term)
+    return regressions_from_formula(frame, plan.formula, term, weights=plan.weights)
 
