@@ -62,10 +62,10 @@ def plan(spec) -> Plan:
 
 
 # estimators that take observation weights, with the R call whose weights they match
-WEIGHTED = {Estimator.OLS: "lm(weights = w) / estimatr::lm_robust(weights = w)",
-            Estimator.FEOLS: "fixest::feols(weights = ~w)", Estimator.DID_2X2: "lm(weights = w)", Estimator.TWFE: "fixest::feols("
-            "weights = ~w)", Estimator.EVENT_STUDY: "fixest::feols(weights = ~w)",
-            Estimator.SUN_ABRAHAM: "fixest::feols(weights = ~w)"}
+_FEOLS_WEIGHTS = "fixest::feols(weights = ~w)"
+WEIGHTED = {Estimator.OLS: "lm(weights = w) / estimatr::lm_robust(weights = w)", Estimator.DID_2X2: "lm(weights = w)",
+            Estimator.FEOLS: _FEOLS_WEIGHTS, Estimator.TWFE: _FEOLS_WEIGHTS, Estimator.EVENT_STUDY: _FEOLS_WEIGHTS,
+            Estimator.SUN_ABRAHAM: _FEOLS_WEIGHTS}
 
 
 def _weighted(spec, fields: dict) -> dict:

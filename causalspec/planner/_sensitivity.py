@@ -71,12 +71,10 @@ SENSITIVITY_OPTIONS = ("benchmarks", "kd", "ky", "q", "alpha", "reduce", "refuta
 OVB_OPTIONS = ("benchmarks", "kd", "ky", "q", "alpha", "reduce")
 
 
-def _refuse_set_options(sens, names: set, why: str) -> None:
+def _refuse_set_options(sens, names: tuple[str, ...], why: str) -> None:
     """A sensitivity option written in the spec that nothing will read is refused where it is written."""
     defaults = type(sens)()
-    for name in SENSITIVITY_OPTIONS:
-        if name not in names:
-            continue
+    for name in names:
         value = getattr(sens, name)
         if value == getattr(defaults, name) or (name == "refutations" and value == ()):
             continue
@@ -95,15 +93,15 @@ def plan_sensitivity(spec, fields: dict, *, default_refutations: tuple[str, ...]
     sens = spec.sensitivity
     estimator = fields["estimator"]
     if not sens.enabled:
-        _refuse_set_options(sens, set(SENSITIVITY_OPTIONS), "sensitivity is turned off (sensitivity.enabled: false)")
+        _refuse_set_options(sens, SENSITIVITY_OPTIONS, "sensitivity is turned off (sensitivity.enabled: false)")
         return SensitivityPlan(False, "turned off in the spec (sensitivity.enabled: false)")
     if not fields.get("identified", True):
         return SensitivityPlan(False, "the effect is not identified, so there is no estimate to stress")
     if off_reason:
-        _refuse_set_options(sens, set(SENSITIVITY_OPTIONS), f"sensitivity does not run for this design: {off_reason}")
+        _refuse_set_options(sens, SENSITIVITY_OPTIONS, f"sensitivity does not run for this design: {off_reason}")
         return SensitivityPlan(False, off_reason)
     if estimator not in LINEAR_ESTIMATORS:
-        _refuse_set_options(sens, set(OVB_OPTIONS), f"omitted-variable-bias bounds need a linear outcome model and "
+        _refuse_set_options(sens, OVB_OPTIONS, f"omitted-variable-bias bounds need a linear outcome model and "
                             f"{estimator.value} is not (the E-value is reported instead)")
     labels, benchmarks, fields_ = _benchmark_groups(sens.benchmarks)
     adjusted = set(fields.get("adjustment_set", ())) | set(fields.get("covariates", ()))
