@@ -54,8 +54,7 @@ def _cases():
                      if isinstance(v, dict) and getattr(spec.design, k) is not None]
         for section, model in sections:
             for name, field in type(model).model_fields.items():
-                if name in NOT_OPTIONS or isinstance(getattr(model, name), (dict, tuple, list)) and not _alternatives(
-                        field, getattr(model, name)):
+                if name in NOT_OPTIONS:
                     continue
                 for alt in _alternatives(field, getattr(model, name)):
                     yield design, path, section, name, alt
@@ -65,7 +64,9 @@ def _set(body: dict, section: str, name: str, value) -> dict:
     body = json.loads(json.dumps(body))
     target = body
     for part in [p for p in section.split(".") if p]:
-        target = target.setdefault(part, {}) if target.get(part) is not None else target.__setitem__(part, {}) or target[part]
+        if target.get(part) is None:
+            target[part] = {}
+        target = target[part]
     target[name] = value
     return body
 
