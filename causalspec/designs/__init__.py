@@ -55,6 +55,13 @@ def plan(spec) -> Plan:
         fields = family.plan(spec, dag)
     if spec.weights is not None:
         fields = _weighted(spec, fields)
+    if spec.heterogeneity is not None and spec.design.type != "observational":
+        raise UnsupportedError(Problem(
+            "heterogeneity", f"effect modification is fitted in the observational design (OLS regression "
+            f"adjustment) in this version, not in the {spec.design.type} design.",
+            fix="Remove heterogeneity." + (" In an experiment, the lin estimator interacts every covariate with the "
+                                           "treatment (design.estimator: lin)." if spec.design.type == "experiment"
+                                           else ""), code="heterogeneity_unsupported"))
     return assemble(spec, fields, default_refutations=family.default_refutations,
                     sensitivity_off=family.sensitivity_off,
                     compares_adjustment_sets=family.compares_adjustment_sets,

@@ -33,6 +33,7 @@ from causalspec.sensitivity._evalue import (
 from causalspec.sensitivity._from_data import (
     Regressions,
     regressions_from_data,
+    regressions_from_design,
     regressions_from_formula,
     sensemakr_from_data,
     sensemakr_from_formula,
@@ -85,6 +86,7 @@ __all__ = [
     "sensemakr_from_formula",
     "Regressions",
     "regressions_from_data",
+    "regressions_from_design",
     "regressions_from_formula",
     "sensemakr_from_regressions",
     "ContourGrid",

@@ -246,15 +246,22 @@ def regressions_from_formula(data: pd.DataFrame, formula: str, treatment: str,
     """
 
     design = materialize(formula, data)
-    X, y = np.asarray(design.X, dtype=float), np.asarray(design.y, dtype=float)
-    if weights is not None:
-        root = np.sqrt(data.loc[design.rows, weights].to_numpy(dtype=float))
-        X, y = X * root[:, None], y * root
-    x = pd.DataFrame(X, columns=list(design.terms))
-    if treatment not in x.columns:
+    w = None if weights is None else data.loc[design.rows, weights].to_numpy(dtype=float)
+    if treatment not in design.terms:
         raise SpecError(Problem("sensitivity.treatment", f"{treatment!r} is not a column of the model matrix of "
                                 f"{formula!r}.", fix=f"Use one of {list(design.terms)}."))
-    return _regressions(y, x, _first_variable(formula.split("~", 1)[0]), treatment)
+    return regressions_from_design(design.y, design.X, design.terms, _first_variable(formula.split("~", 1)[0]),
+                                   treatment, w)
+
+
+def regressions_from_design(y, X, terms, outcome: str, treatment: str, weights=None) -> Regressions:
+    """The sensemakr regressions of a model matrix (R's ``model.matrix(lm(...))``) with the treatment column
+    ``treatment``; ``weights`` (an array on the same rows): weighted least squares as OLS on sqrt(w)-scaled rows."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if weights is not None:
+        root = np.sqrt(np.asarray(weights, dtype=float))
+        X, y = X * root[:, None], y * root
+    return _regressions(y, pd.DataFrame(X, columns=list(terms)), outcome, treatment)
 
 
 def _first_variable(lhs: str) -> str:

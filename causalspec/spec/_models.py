@@ -32,6 +32,7 @@ __all__ = [
     "SensitivitySpec",
     "Design",
     "Inference",
+    "Heterogeneity",
     "VCOV_KINDS",
 ]
 
@@ -133,6 +134,33 @@ Design = Annotated[
 ]
 
 
+class Heterogeneity(_Model):
+    """Effect modification: the treatment effect allowed to vary with named pre-treatment covariates."""
+
+    modifiers: tuple[_NAME, ...] = Field(
+        ..., min_length=1, max_length=20,
+        description="Covariates the effect may vary with (DAG nodes that are not affected by the treatment; one "
+                    "outside the adjustment set is added to the model when that keeps every backdoor path blocked, "
+                    "else refused with the path named). Text and true/false columns are factors.")
+    learner: Literal["linear"] = Field(
+        "linear", description="linear: the treatment interacted with each modifier, centred at its sample mean, in "
+                              "the OLS outcome model: lm(y ~ d + adjustment + d:m_c) with m_c = m - mean(m) "
+                              "(estimatr::lm_lin's centring), so the treatment coefficient is the average effect; "
+                              "reports the effect at modifier values and the joint Wald test of the interactions "
+                              "(car::linearHypothesis with the plan's variance). observational design, ols only.")
+    at: dict[_NAME, tuple[float | str, ...]] = Field(
+        {}, description="Values at which the conditional effect of each modifier is reported (others at their "
+                        "means); left out: every level of a factor or of a column with at most 10 distinct "
+                        "values, else the quartiles (25th, 50th and 75th percentiles, R's type 7).")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items()}
+        return value
+
+
 class Spec(_Model):
     """A causal analysis, as a reviewer reads it.
 
@@ -181,6 +209,8 @@ class Spec(_Model):
                           "estimatr::lm_robust(weights = w). OLS, fixed effects, DiD and TWFE / Sun-Abraham event "
                           "studies; refused (at weights) for the other estimators.")
     inference: Inference = Field(default_factory=Inference, description="Standard errors and intervals.")
+    heterogeneity: Heterogeneity | None = Field(
+        None, description="Effect modification: how the effect varies with pre-treatment covariates.")
     sensitivity: SensitivitySpec = Field(
         default_factory=SensitivitySpec, description="Sensitivity bounds and refutation tests (on by default).")
     model: ModelSpec | None = Field(None, description="Advanced: a fixest-style formula replacing the planner's.")
@@ -263,6 +293,13 @@ class Spec(_Model):
         if isinstance(self.adjustment, tuple):
             problems += _check_names(self.adjustment, "adjustment", nodes, latent, self)
         problems += _check_names(self.covariates, "covariates", nodes, latent, self)
+        if self.heterogeneity is not None:
+            h = self.heterogeneity
+            problems += _check_names(h.modifiers, "heterogeneity.modifiers", nodes, latent, self)
+            problems += [Problem(f"heterogeneity.at.{name}", f"{name!r} is not one of the modifiers "
+                                 f"{list(h.modifiers)}{_did_you_mean(name, h.modifiers)}.",
+                                 fix="Name a modifier, or add it to heterogeneity.modifiers.", code="unknown_modifier")
+                         for name in h.at if name not in h.modifiers]
         problems += role_column_problems(self, graph)
         return problems
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from causalspec.spec._base import _DesignModel, _Model
 
-__all__ = ["ObservationalDesign", "MatchingOptions"]
+__all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel"]
 
 class MatchingOptions(_Model):
     """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
@@ -27,6 +27,18 @@ class MatchingOptions(_Model):
         "propensity", description="propensity: match on the fitted probability (MatchIt distance = \"glm\"); logit: on "
                                   "its logit, the linear predictor (link = \"linear.logit\"), where a caliper is in "
                                   "SDs of the logit as Rosenbaum & Rubin (1985) recommend.")
+
+
+class OutcomeModel(_Model):
+    """How the adjustment set enters the regression-adjustment outcome model (R formula terms)."""
+
+    terms: tuple[Annotated[str, Field(min_length=1, max_length=500)], ...] = Field(
+        (), max_length=200,
+        description="R formula terms of the adjustment set and covariates, e.g. factor(year), age + I(age^2), "
+                    "poly(educ, 2), exper:year: the outcome model is lm(outcome ~ treatment + terms + every "
+                    "adjustment variable no term mentions). Each term may use only variables of the adjustment set "
+                    "and covariates, never the treatment (effect modification is heterogeneity.modifiers); "
+                    "checked against the DAG at design.outcome_model.terms[i]. ols only.")
 
 
 class ObservationalDesign(_DesignModel):
@@ -48,6 +60,9 @@ class ObservationalDesign(_DesignModel):
                            "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "
                            "cross-fitting (pip install scikit-learn).")
     folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
+    outcome_model: OutcomeModel | None = Field(
+        None, description="ols: the outcome model's terms (factors, powers, interactions of the adjustment set); "
+                          "left out, every adjustment variable enters linearly.")
     trim: Literal["none", "crump"] = Field(
         "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "
                             "(counted in the dropped rows).")

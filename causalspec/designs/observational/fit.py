@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dataclasses import replace
+
 from causalspec.designs._common import estimate_rows, find_row, treatment_terms, weights_of
+from causalspec.designs.observational.heterogeneity import (
+    default_values,
+    interactions,
+    modifier_code,
+    wald_interactions,
+)
 from causalspec.designs._family import Fit
 from causalspec.errors import EstimationError, Problem
 from causalspec.estimators._linear import fit_ols
@@ -14,7 +22,7 @@ from causalspec.formula import materialize
 from causalspec.inference import coef_table, vcov as compute_vcov
 from causalspec.inference._wild import wild_cluster_bootstrap
 from causalspec.planner import Plan, VcovPlan
-from causalspec.sensitivity import regressions_from_formula
+from causalspec.sensitivity import regressions_from_design, regressions_from_formula
 
 __all__ = ["fit_ols_adjustment"]
 
@@ -48,7 +56,14 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
     if len(design.y) != len(frame):
         # a transform produced missing values (e.g. log(0)); keep the cluster rows aligned
         frame = frame.loc[design.rows]
-    fit = fit_ols(design.y, design.X, design.terms, weights=weights_of(plan, frame))
+    weights = weights_of(plan, frame)
+    het = getattr(plan.settings, "heterogeneity", None)
+    inter = None
+    if het is not None:
+        term = next((t for t in treatment_terms(plan.treatment) if t in design.terms), plan.treatment)
+        inter = interactions(het.modifiers, plan.treatment, term, frame, weights)
+        design = inter.design(design)
+    fit = fit_ols(design.y, design.X, design.terms, weights=weights)
     if plan.treatment in fit.aliased or f"{plan.treatment}TRUE" in fit.aliased:
         raise EstimationError(Problem(
             "treatment", f"the treatment {plan.treatment!r} is collinear with the adjustment set in these data.",
@@ -79,11 +94,14 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
     notes = tuple(design.notes) + tuple(fit.notes) if hasattr(design, "notes") else tuple(fit.notes)
     effect = find_row(rows, *treatment_terms(plan.treatment))
     extras = {}
+    if inter is not None:
+        extras["heterogeneity"] = _heterogeneity(plan, inter, design, frame, fit, V, weights)
     if plan.settings.wild_bootstrap:
         extras["wild_bootstrap"] = _wild(plan, design, fit, frame, effect.term, vc)
     return Fit(effect, find_row(naive_rows, *treatment_terms(plan.treatment)), rows, tuple(V.terms), V.matrix, fit.nobs,
                      tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
-                     notes, tuple(stats), extras=extras, regressions=_regressions(plan, frame, effect.term),
+                     notes, tuple(stats), extras=extras,
+                     regressions=_regressions(plan, frame, effect.term, design if inter is not None else None),
                      outcome_sd=float(np.std(design.y, ddof=1)))
 
 
@@ -97,10 +115,51 @@ def _wild(plan: Plan, design, fit, frame: pd.DataFrame, term: str, vc: VcovPlan)
                                   seed=plan.seed, level=vc.level).to_dict()
 
 
-def _regressions(plan: Plan, frame: pd.DataFrame, term: str):
-    """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off)."""
+def _regressions(plan: Plan, frame: pd.DataFrame, term: str, design=None):
+    """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off); from the
+    fitted model matrix when it has columns the formula does not write (the centred interactions)."""
     if not plan.sensitivity.enabled:
         return None
-
+    if design is not None:
+        return regressions_from_design(design.y, design.X, design.terms, plan.outcome, term,
+                                       weights_of(plan, frame))
     return regressions_from_formula(frame, plan.formula, term, weights=plan.weights)
+
+
+def _heterogeneity(plan: Plan, inter, design, frame: pd.DataFrame, fit, V, weights) -> dict:
+    """The interaction coefficients, their joint test and the effect at each requested modifier value: the
+    treatment coefficient of the same lm with that modifier centred at the value instead of its mean."""
+    vc = plan.vcov
+    het = plan.settings.heterogeneity
+    base = design.X[:, :len(design.terms) - len(inter.terms)]
+    base_design = replace(design, X=base, terms=design.terms[:len(design.terms) - len(inter.terms)])
+    idx = [list(V.terms).index(t) for t in inter.terms]
+    test = wald_interactions(np.asarray(fit.coef, float), V.matrix, idx, fit.df_resid)
+    requested = dict(het.at)
+    conditional = []
+    for m in inter.modifiers:
+        values = requested.get(m) or default_values(frame[m])
+        for v in values:
+            d = inter.design(base_design, modifier_code(inter, frame, m, v))
+            f = fit_ols(d.y, d.X, d.terms, weights=weights)
+            Vv = compute_vcov(f, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
+            row = find_row(estimate_rows(coef_table(f.coef, Vv, vc.level), Vv.df_for()), inter.treatment_term)
+            conditional.append({"modifier": m, "at": v.item() if hasattr(v, "item") else v,
+                                **{k: getattr(row, k) for k in ("estimate", "std_error", "statistic", "p_value",
+                                                                "conf_low", "conf_high")},
+                                "df": row.df})
+    y, x = plan.outcome, plan.treatment
+    lhs = plan.formula.split("~", 1)[1].strip()
+    centred = " + ".join(f"{x}:{name}_c" for name in inter.names)
+    return {
+        "modifiers": list(inter.modifiers), "interaction_terms": list(inter.terms),
+        "centred_at": dict(zip(inter.names, (float(c) for c in inter.means))),
+        "interactions": [{"term": t, "estimate": float(fit.coef[i]), "std_error": float(np.sqrt(V.matrix[i, i]))}
+                         for t, i in zip(inter.terms, idx)],
+        "interaction_test": test, "conditional_effects": conditional,
+        "r_call": (f"lm({y} ~ {lhs} + {centred}) with name_c = the model.matrix column minus its "
+                   f"{'weighted ' if weights is not None else ''}mean (the effect at m = v: minus v instead); "
+                   f"joint test: car::linearHypothesis(fit, c({', '.join(repr(t) for t in inter.terms)}), "
+                   f"vcov. = V, test = \"F\")"),
+    }
 

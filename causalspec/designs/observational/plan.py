@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from causalspec.designs._common import plan_fields
 from causalspec.designs.panel.plan import wild_settings
-from causalspec.errors import Problem, UnsupportedError
-from causalspec.formula import quote_name
-from causalspec.graph import DAG, front_door_sets
+from causalspec.errors import AdjustmentError, Problem, SpecError, UnsupportedError
+from causalspec.formula import check_term, quote_name
+from causalspec.formula._nodes import Formula
+from causalspec.graph import DAG, front_door_sets, is_adjustment_set
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
-from causalspec.planner._backdoor import check_covariates, identify
+from causalspec.planner._backdoor import check_covariates, descendant_problems, identify, open_path_problem
 from causalspec.designs.observational.settings import (
     FrontDoorSettings,
+    HeterogeneitySettings,
     MatchingSettings,
     ObservationalSettings,
     PropensitySettings,
@@ -56,15 +58,20 @@ def plan_observational(spec, dag: DAG) -> dict:
     if spec.design.estimator == "front_door" or (not ident.identified and spec.design.estimator == "auto"):
         front = plan_front_door(spec, dag, ident)
         if front is not None:
+            for field in ("heterogeneity", "design.outcome_model"):
+                if (spec.heterogeneity if field == "heterogeneity" else spec.design.outcome_model) is not None:
+                    raise UnsupportedError(Problem(
+                        field, "the front-door estimator fits its own linear models; this field is read by OLS "
+                        "regression adjustment only.", fix=f"Remove {field}.", code="option_not_read"))
             return front
     extra = check_covariates(spec, dag, ident)
     estimator, why = choose_estimator(spec)
+    extra, notes = check_modifiers(spec, dag, ident, extra)
     formula, naive = build_formulas(spec, estimator, ident.adjustment_set, extra)
     settings = observational_settings(spec, estimator, ident.adjustment_set, extra)
     vcov = _vcov(spec.inference, estimator, settings)
-    notes = ()
     if ident.identified and not ident.adjustment_set:
-        notes = ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
+        notes += ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
     return plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
                        state_assumptions(spec, ident, estimator), settings, notes=notes)
 
@@ -156,13 +163,65 @@ def choose_estimator(spec) -> tuple[Estimator, str]:
     return estimator, why
 
 
+def check_modifiers(spec, dag: DAG, ident: Identification,
+                    extra: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Effect modifiers must not be affected by the treatment; one outside the adjustment set and covariates is
+    added to the model (as a covariate) only when the enlarged set still blocks every backdoor path.  Returns the
+    covariates with the added modifiers, and a note naming them."""
+    h = spec.heterogeneity
+    if h is None:
+        return extra, ()
+    x, y = spec.treatment, spec.outcome
+    problems = descendant_problems(dag, x, y, h.modifiers, "heterogeneity.modifiers")
+    if problems:
+        raise AdjustmentError(problems)
+    added = tuple(m for m in h.modifiers if m not in ident.adjustment_set and m not in extra)
+    if not added:
+        return extra, ()
+    full = tuple(sorted({*ident.adjustment_set, *extra, *added}))
+    if ident.identified and not is_adjustment_set(dag, x, y, full):
+        raise AdjustmentError(open_path_problem(dag, x, y, full, h.modifiers, "heterogeneity.modifiers"))
+    return (*extra, *added), (f"effect modifier(s) {', '.join(map(repr, added))} added to the outcome model: not in "
+                              "the adjustment set, and adding them keeps every backdoor path blocked.",)
+
+
+def outcome_terms(spec, adjust: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
+    """The adjustment part of the outcome model: design.outcome_model.terms, each using only variables of the
+    adjustment set and covariates (never the treatment or the outcome), then every such variable no term mentions,
+    linearly.  Without terms: every variable linearly."""
+    model = getattr(spec.design, "outcome_model", None)
+    variables = (*adjust, *extra)
+    if model is None or not model.terms:
+        return [quote_name(v) for v in variables]
+    mentioned: set[str] = set()
+    for i, text in enumerate(model.terms):
+        loc = f"design.outcome_model.terms[{i}]"
+        names = Formula(None, check_term(text, loc)).variables
+        for name in names:
+            if name == spec.treatment:
+                raise SpecError(Problem(loc, f"the term {text!r} uses the treatment {name!r}; the outcome model's "
+                                        "terms describe the adjustment only.", fix="Remove it; to let the effect "
+                                        "vary with a covariate, name it in heterogeneity.modifiers.",
+                                        code="treatment_in_terms"))
+            if name not in variables:
+                where = "the outcome" if name == spec.outcome else f"not in the adjustment set {list(adjust)} or " \
+                                                                   f"covariates {list(extra)}"
+                raise SpecError(Problem(loc, f"the term {text!r} uses {name!r}, {where}: a term may only reshape "
+                                        "variables the planner adjusts for.", fix=f"Add {name!r} to covariates (if "
+                                        "it is a cause of the outcome that the treatment does not affect), or remove "
+                                        "it from the term.", code="term_variable_not_adjusted"))
+        mentioned.update(names)
+    return [quote_name(v) for v in variables if v not in mentioned] + [t.strip() for t in model.terms]
+
+
 def build_formulas(spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, str]:
     y, x = quote_name(spec.outcome), quote_name(spec.treatment)
     naive = f"{y} ~ {x}"
     if estimator in (Estimator.IPW, Estimator.MATCHING):
         # the outcome model is the weighted contrast; the adjustment enters through the propensity model
         return f"{naive} (weighted by the propensity model in settings)", naive
-    terms = [x] + [quote_name(v) for v in (*adjust, *extra)]
+    terms = [x] + (outcome_terms(spec, adjust, extra) if estimator is Estimator.OLS
+                   else [quote_name(v) for v in (*adjust, *extra)])
     return f"{y} ~ " + " + ".join(terms), naive
 
 
@@ -181,8 +240,16 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
             "design.learner", f"flexible learners are used by aipw only, not {estimator.value}.",
             fix="Use design.estimator aipw, or learner glm.", code="learner_unsupported"))
     _refuse_unread_options(d, estimator)
+    if spec.heterogeneity is not None and estimator is not Estimator.OLS:
+        raise UnsupportedError(Problem(
+            "heterogeneity", f"effect modification (learner linear) is fitted by OLS regression adjustment, not by "
+            f"the {estimator.value} estimator the plan uses.", fix="Set design.estimator to ols (estimand ATE), or "
+            "remove heterogeneity.", code="heterogeneity_unsupported"))
     if estimator is Estimator.OLS:
-        return ObservationalSettings(wild_bootstrap=wild_settings(spec.inference))
+        h = spec.heterogeneity
+        het = None if h is None else HeterogeneitySettings(tuple(h.modifiers), tuple(
+            (m, tuple(h.at[m])) for m in h.modifiers if m in h.at))
+        return ObservationalSettings(wild_bootstrap=wild_settings(spec.inference), heterogeneity=het)
     rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
     propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}")
     if estimator is Estimator.MATCHING:
@@ -199,6 +266,8 @@ def _refuse_unread_options(d, estimator: Estimator) -> None:
     """An option the chosen estimator does not read is refused where it is written (never accepted and
     ignored): trim (ipw / aipw), folds (aipw with a learner), matching (matching)."""
     unread = []
+    if getattr(d, "outcome_model", None) is not None and estimator is not Estimator.OLS:
+        unread.append(("design.outcome_model", "ols"))
     if d.trim != "none" and estimator not in (Estimator.IPW, Estimator.AIPW):
         unread.append(("design.trim", "ipw or aipw"))
     if d.folds != type(d).model_fields["folds"].default and not (estimator is Estimator.AIPW and d.learner != "glm"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from causalspec.formula import quote_name
 from causalspec.planner._settings import Settings, WildSettings
 
-__all__ = ["PropensitySettings", "MatchingSettings", "FrontDoorSettings", "ObservationalSettings"]
+__all__ = ["HeterogeneitySettings", "PropensitySettings", "MatchingSettings", "FrontDoorSettings", "ObservationalSettings"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,15 @@ class FrontDoorSettings(Settings):
 
 
 @dataclass(frozen=True)
+class HeterogeneitySettings(Settings):
+    """Effect modification in OLS: the treatment interacted with each centred modifier; ``at`` pairs a modifier
+    with the values its conditional effect is reported at (empty: the fitter's default values)."""
+
+    modifiers: tuple[str, ...]
+    at: tuple[tuple[str, tuple], ...] = ()
+
+
+@dataclass(frozen=True)
 class ObservationalSettings(Settings):
     """Observational design: the propensity model and matching / weighting options, or the wild bootstrap."""
 
@@ -47,7 +56,8 @@ class ObservationalSettings(Settings):
     learner: str | None = None
     folds: int | None = None
     wild_bootstrap: WildSettings | None = None
-    _omit_none = ("propensity", "matching", "trim", "learner", "folds", "wild_bootstrap")
+    heterogeneity: HeterogeneitySettings | None = None
+    _omit_none = ("propensity", "matching", "trim", "learner", "folds", "wild_bootstrap", "heterogeneity")
     _flatten = ("propensity", "matching")
 
     def with_regressor(self, name: str) -> "ObservationalSettings":
