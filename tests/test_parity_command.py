@@ -38,3 +38,23 @@ def test_a_perturbed_reference_value_fails(tmp_path, monkeypatch):
     assert [r.case for r in bad] == ["ols_wage1_HC2"]
     assert bad[0].worst_rel_error == pytest.approx(1e-5, rel=1e-3)
     assert main(["parity"]) == 1
+
+
+def test_a_result_causalspec_cannot_produce_is_reported_missing_not_skipped(tmp_path, monkeypatch, capsys):
+    cases = tmp_path / "cases"
+    shutil.copytree(parity.CASES_DIR, cases)
+    path = cases / "ols_wage1_HC2.json"
+    case = json.loads(path.read_text())
+    case["checks"].append({"path": "coef:no_such_term:estimate", "expected": 1.0})
+    path.write_text(json.dumps(case))
+    monkeypatch.setattr(parity, "CASES_DIR", cases)
+    report = parity.run_parity()
+    bad = {r.case: r for r in report.results if not r.passed}
+    assert list(bad) == ["ols_wage1_HC2"] and bad["ols_wage1_HC2"].missing == ("coef:no_such_term:estimate",)
+    assert ("ols_wage1_HC2", "coef:no_such_term:estimate") in report.missing
+    assert main(["parity"]) == 1
+    out = capsys.readouterr().out
+    assert "R results not produced by causalspec" in out and "coef:no_such_term:estimate" in out
+    # what a shipped case declares causalspec does not compute is listed, and does not fail the case
+    assert any(c == "honestdid_ehec_sunab_rm" and "DeltaSDRM" in w for c, w in report.missing)
+    assert "not produced by causalspec" in report.summary_line()

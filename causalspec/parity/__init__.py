@@ -39,6 +39,8 @@ class CaseResult:
     passed: bool
     compared: int
     message: str = ""
+    missing: tuple[str, ...] = ()  # checks of the case whose result causalspec did not produce (the case fails)
+    not_produced: tuple[str, ...] = ()  # what the R call reports that causalspec does not compute (declared)
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,18 @@ class ParityReport:
         errs = [r.worst_rel_error for r in self.results if math.isfinite(r.worst_rel_error)]
         return max(errs, default=0.0)
 
+    @property
+    def missing(self) -> tuple[tuple[str, str], ...]:
+        """(case, what) for every result R reports that causalspec did not produce: checks it could not resolve
+        and the R outputs a case declares causalspec does not compute."""
+        return tuple((r.case, what) for r in self.results for what in (*r.missing, *r.not_produced))
+
     def summary_line(self) -> str:
         n_ok = sum(r.passed for r in self.results)
+        missing = len(self.missing)
         return (f"parity: {n_ok}/{len(self.results)} shipped R cases passed on this machine, worst relative error "
-                f"{self.worst:.1e} (causalspec parity)")
+                f"{self.worst:.1e}" + (f"; {missing} R result(s) not produced by causalspec, listed" if missing
+                                       else "") + " (causalspec parity)")
 
     def table(self) -> str:
         w = max(len(r.case) for r in self.results)
@@ -66,12 +76,17 @@ class ParityReport:
         for r in self.results:
             lines.append(f"{r.case:<{w}}  {r.r_function[:58]:<58} {r.worst_rel_error:>14.2e} {r.tolerance:>9.0e}  "
                          f"{'pass' if r.passed else 'FAIL'}{'  ' + r.message if r.message else ''}")
+        if self.missing:
+            lines.append("R results not produced by causalspec (never skipped silently):")
+            lines += [f"  {case}: {what}" for case, what in self.missing]
         lines.append(self.summary_line())
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "summary": self.summary_line(), "seconds": round(self.seconds, 2),
-                "cases": [r.__dict__ for r in self.results]}
+                "missing": [{"case": c, "result": w} for c, w in self.missing],
+                "cases": [{**r.__dict__, "missing": list(r.missing), "not_produced": list(r.not_produced)}
+                          for r in self.results]}
 
 
 def _rel(actual, expected, abs_tol: float) -> tuple[float, bool]:
@@ -115,7 +130,13 @@ def _spec_case(case: dict) -> list[tuple[Any, Any]]:
     frame, _ = read_data(DATA_DIR / Path(case["data"]["file"]).name, None)
     frame = _prepare(case, frame)
     result = fit(plan(spec), frame)
-    return [(_value(result, c["path"]), c["expected"]) for c in case["checks"]]
+    pairs, missing = [], []
+    for c in case["checks"]:
+        try:
+            pairs.append((_value(result, c["path"]), c["expected"]))
+        except (KeyError, AttributeError, IndexError, TypeError):
+            missing.append(c["path"])
+    return pairs, missing
 
 
 def _prepare(case: dict, frame):
@@ -185,15 +206,19 @@ def run_parity(progress: bool = False) -> ParityReport:
         case = json.loads(path.read_text())
         tol = case.get("tolerance", {})
         rel_tol, abs_tol = float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-12))
+        not_produced = tuple(case.get("not_produced", ()))
         try:
-            pairs = _KINDS[case["kind"]](case)
+            got = _KINDS[case["kind"]](case)
+            pairs, missing = got if isinstance(got, tuple) else (got, [])
             errs = [_rel(a, e, abs_tol) for a, e in pairs]
             worst = max((r for r, _ in errs), default=0.0)
-            ok = all(r <= rel_tol or within for r, within in errs)
-            out.append(CaseResult(case["id"], case["r_function"], worst, rel_tol, ok, len(pairs)))
+            ok = all(r <= rel_tol or within for r, within in errs) and not missing
+            message = f"{len(missing)} result(s) missing" if missing else ""
+            out.append(CaseResult(case["id"], case["r_function"], worst, rel_tol, ok, len(pairs), message,
+                                  tuple(missing), not_produced))
         except Exception as exc:  # a case that cannot run is a failure to report, not a crash  # noqa: BLE001
             out.append(CaseResult(case["id"], case["r_function"], math.inf, rel_tol, False, 0,
-                                  f"{type(exc).__name__}: {exc}"))
+                                  f"{type(exc).__name__}: {exc}", (), not_produced))
         bar.step()
     bar.close()
     return ParityReport(tuple(out), time.perf_counter() - start)

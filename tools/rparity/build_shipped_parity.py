@@ -164,7 +164,10 @@ def build() -> list[dict]:
                     "input": {"betahat": c["betahat"], "sigma": c["sigma"], "num_pre": 10, "num_post": 6,
                               "l_vec": rm["l_vec"], "mbars": [r["Mbar"] for r in rm["rows"]],
                               "grid_points": rm["grid_points"], "centred_grid": rm["grid"] == "centred"},
-                    "expected": rm["rows"]})
+                    "expected": rm["rows"],
+                    "not_produced": ["HonestDiD's sign and monotonicity restrictions (DeltaRMB, DeltaRMM, DeltaSDB, "
+                                     "DeltaSDPB, DeltaSDM) and the combined DeltaSDRM / DeltaSDRMB sets: causalspec "
+                                     "computes relative magnitudes (DeltaRM) and smoothness (DeltaSD) only"]})
     c = case("power_t_test")
     shipped.append({**provenance(c, "stats::power.t.test"), "id": "power_t_test", "kind": "power_t",
                     "cases": {k: v for k, v in list(c["expected"]["cases"].items())[:3]}})
