@@ -104,6 +104,8 @@ def summary(result: "Result") -> str:
                  if isinstance(fitstat.get(k), dict) and fitstat[k].get("stat") is not None]
         if parts:
             out.append("IV diagnostics (fixest::fitstat): " + "; ".join(parts))
+    out += _heterogeneity_lines(result.extras.get("heterogeneity") if hasattr(result, "extras") else None,
+                                vc.level)
     wb = result.extras.get("wild_bootstrap") if hasattr(result, "extras") else None
     if wb:
         how = (f"all {wb['draws']:,} {wb['weights']} weight vectors (exact)" if wb["enumerated"]
@@ -130,6 +132,26 @@ def summary(result: "Result") -> str:
                 textwrap.fill(("WARNING: " if curve.verdict == "warn" else "") + curve.message, 100,
                               initial_indent="  ", subsequent_indent="  ")]
     return "\n".join(out) + "\n"
+
+
+def _heterogeneity_lines(het, level: float) -> list[str]:
+    """The effect at each modifier value (the others at their means) and the joint test of the interactions."""
+    if not isinstance(het, dict):
+        return []
+    out = ["", f"Effect modification by {', '.join(het['modifiers'])} (treatment x centred modifier; the effect "
+               "above is the average):"]
+    rows = [f"  {'at':<28} {'estimate':>12} {'std. error':>12} {f'{level:.0%} CI':>28} {'p':>9}"]
+    for c in het["conditional_effects"]:
+        at = f"{c['modifier']} = {c['at']:.4g}" if isinstance(c["at"], float) else f"{c['modifier']} = {c['at']}"
+        ci = f"{c['conf_low']:.4g} to {c['conf_high']:.4g}"
+        rows.append(f"  {at[:28]:<28} {c['estimate']:>12.4g} {c['std_error']:>12.4g} {ci:>28} {c['p_value']:>9.3g}")
+    test = het["interaction_test"]
+    if test.get("statistic") is not None:
+        rows.append(f"  Interactions jointly zero: F({test['df1']}, {test['df2']:.0f}) = {test['statistic']:.4g}, "
+                    f"p = {test['p_value']:.3g}")
+    else:
+        rows.append(f"  Interactions jointly zero: not computed ({test.get('reason')})")
+    return out + rows
 
 
 def headline(result: "Result") -> str:

@@ -96,10 +96,16 @@ class Inference(_Model):
             "designs, iid for IV without fixed effects as AER::ivreg."
         ),
     )
-    cluster: tuple[_NAME, ...] = Field((), description="Cluster column(s), required by CR0, CR1, CR2 and stata.")
-    level: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of the intervals.")
+    cluster: tuple[_NAME, ...] = Field(
+        (), description="Cluster column(s), required by CR0, CR1, CR2 and stata. Several columns mean multi-way "
+                        "clustering in every design (Cameron-Gelbach-Miller): sandwich::vcovCL(cluster = ~a + b) "
+                        "for regressions without fixed effects, fixest's vcov = ~a + b with them; CR2 and stata take "
+                        "one column (estimatr).")
+    level: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of the intervals (R's level / "
+                                                           "conf.level, alpha = 1 - level).")
     wild_bootstrap: WildBootstrap | None = Field(
-        None, description="Also report the wild cluster bootstrap p-value and CI (needs a cluster column).")
+        None, description="Also report the wild cluster bootstrap p-value and CI (needs a cluster column): "
+                          "fwildclusterboot::boottest's restricted WCR bootstrap.")
 
     @field_validator("cluster", mode="before")
     @classmethod

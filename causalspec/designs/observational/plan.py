@@ -176,13 +176,16 @@ def check_modifiers(spec, dag: DAG, ident: Identification,
     if problems:
         raise AdjustmentError(problems)
     added = tuple(m for m in h.modifiers if m not in ident.adjustment_set and m not in extra)
+    how = (f"effect modification: the outcome model also has {x} x each of {', '.join(h.modifiers)} centred at its "
+           f"sample mean ({x}:m_c terms), so the coefficient of {x} is the average effect; the effect at modifier "
+           "values is reported beside it.")
     if not added:
-        return extra, ()
+        return extra, (how,)
     full = tuple(sorted({*ident.adjustment_set, *extra, *added}))
     if ident.identified and not is_adjustment_set(dag, x, y, full):
         raise AdjustmentError(open_path_problem(dag, x, y, full, h.modifiers, "heterogeneity.modifiers"))
-    return (*extra, *added), (f"effect modifier(s) {', '.join(map(repr, added))} added to the outcome model: not in "
-                              "the adjustment set, and adding them keeps every backdoor path blocked.",)
+    return (*extra, *added), (how, f"effect modifier(s) {', '.join(map(repr, added))} added to the outcome model: "
+                                    "not in the adjustment set, and adding them keeps every backdoor path blocked.")
 
 
 def outcome_terms(spec, adjust: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
