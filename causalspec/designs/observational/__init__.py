@@ -4,7 +4,8 @@ from causalspec.designs._family import Family
 from causalspec.designs.observational.fit import fit_ols_adjustment
 from causalspec.designs.observational.front_door import fit_front_door
 from causalspec.designs.observational.plan import observational_vcov, plan_observational
-from causalspec.designs.observational.propensity import fit_matching, fit_weighting
+from causalspec.designs.observational.matching import fit_matching
+from causalspec.designs.observational.propensity import fit_weighting
 from causalspec.planner import Estimator
 
 FAMILY = Family(
