@@ -62,6 +62,7 @@ def _cases():
         node = next(n for n in spec.graph.nodes if n not in (spec.treatment, spec.outcome, *spec.graph.latent))
         yield design, path, "", "heterogeneity", {"modifiers": [node]}
         yield design, path, "design", "outcome_model", {"terms": [f"I({node}^2)"]}
+        yield design, path, "design", "propensity_model", {"link": "probit"}
 
 
 def _set(body: dict, section: str, name: str, value) -> dict:

@@ -28,6 +28,9 @@ __all__ = [
     "PropensityModel",
     "fit_propensity",
     "logistic_irls",
+    "binomial_irls",
+    "BinomialLink",
+    "LINKS",
     "Overlap",
     "overlap",
     "Trimming",
@@ -53,6 +56,53 @@ def _mu_eta(eta: np.ndarray) -> np.ndarray:
     return np.where(np.abs(eta) > _THRESH, _EPS, e / (1.0 + e) ** 2)
 
 
+_PROBIT_THRESH = -stats.norm.ppf(_EPS)  # make.link("probit"): eta clamped to +-qnorm(DBL_EPSILON)
+
+
+@dataclass(frozen=True)
+class BinomialLink:
+    """A link of R's ``binomial()`` family as ``make.link`` defines it: the link, its inverse (with R's clamping,
+    so mu never reaches 0 or 1), d mu / d eta, and d^2 mu / d eta^2 (for the observed information that
+    M-estimation uses with a non-canonical link)."""
+
+    name: str
+
+    def linkfun(self, mu: np.ndarray) -> np.ndarray:
+        if self.name == "logit":
+            return np.log(mu / (1.0 - mu))
+        if self.name == "probit":
+            return stats.norm.ppf(mu)
+        return np.log(-np.log1p(-mu))
+
+    def linkinv(self, eta: np.ndarray) -> np.ndarray:
+        if self.name == "logit":
+            return _linkinv(eta)
+        if self.name == "probit":
+            return stats.norm.cdf(np.clip(eta, -_PROBIT_THRESH, _PROBIT_THRESH))
+        return np.clip(-np.expm1(-np.exp(eta)), _EPS, 1.0 - _EPS)
+
+    def mu_eta(self, eta: np.ndarray) -> np.ndarray:
+        if self.name == "logit":
+            return _mu_eta(eta)
+        if self.name == "probit":
+            return np.maximum(stats.norm.pdf(eta), _EPS)
+        e = np.minimum(eta, 700.0)
+        return np.maximum(np.exp(e) * np.exp(-np.exp(e)), _EPS)
+
+    def mu_eta2(self, eta: np.ndarray) -> np.ndarray:
+        """The derivative of mu_eta (unclamped)."""
+        if self.name == "logit":
+            mu = _linkinv(eta)
+            return mu * (1.0 - mu) * (1.0 - 2.0 * mu)
+        if self.name == "probit":
+            return -eta * stats.norm.pdf(eta)
+        e = np.minimum(eta, 700.0)
+        return np.exp(e - np.exp(e)) * (1.0 - np.exp(e))
+
+
+LINKS = ("logit", "probit", "cloglog")
+
+
 def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(y > 0, y * np.log(y / mu), 0.0)
@@ -71,29 +121,40 @@ class IRLSFit:
     converged: bool
     deviance: float
     kept: tuple[int, ...]
+    cov_unscaled: np.ndarray | None = None  # (X'WX)^-1 of the kept columns from the last iteration's QR, as summary.glm
 
 
 def logistic_irls(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None, *,
                   epsilon: float = 1e-8, maxit: int = 25) -> IRLSFit:
-    """Logistic regression by IRLS with R's ``glm.fit`` start, stopping rule and link clamping.
+    """Logistic regression by IRLS: :func:`binomial_irls` with the logit link (``glm(family = binomial)``)."""
+    return binomial_irls(y, X, weights, link="logit", epsilon=epsilon, maxit=maxit)
 
-    Matches ``stats::glm(family = binomial)`` (``glm.control(epsilon = 1e-8, maxit = 25)``);
-    McCullagh & Nelder (1989), Generalized Linear Models, section 2.5.
+
+def binomial_irls(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None, *, link: str = "logit",
+                  epsilon: float = 1e-8, maxit: int = 25) -> IRLSFit:
+    """A binomial GLM by IRLS with R's ``glm.fit`` start, stopping rule, step halving and link clamping.
+
+    Matches ``stats::glm(family = binomial(link))`` for link logit, probit and cloglog
+    (``glm.control(epsilon = 1e-8, maxit = 25)``); McCullagh & Nelder (1989), Generalized Linear Models, 2.5.
     """
+    if link not in LINKS:
+        raise SpecError(f"unknown link {link!r}.", loc="design.propensity_model.link", fix=f"Use one of {LINKS}.")
+    f = BinomialLink(link)
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     n, p = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     # glm.fit's binomial initialize: mustart = (w y + 1/2) / (w + 1)
     mu = (w * y + 0.5) / (w + 1.0)
-    eta = np.log(mu / (1.0 - mu))
+    eta = f.linkfun(mu)
     dev_old = _deviance(y, mu, w)
     coef = np.full(p, np.nan)
+    coef_old = None
     kept: tuple[int, ...] | None = None
     converged = False
     it = 0
     for it in range(1, maxit + 1):
-        mu_eta = _mu_eta(eta)
+        mu_eta = f.mu_eta(eta)
         good = (w > 0) & (mu_eta != 0)
         z = eta[good] + (y[good] - mu[good]) / mu_eta[good]
         ww = np.sqrt(w[good] * mu_eta[good] ** 2 / (mu[good] * (1.0 - mu[good])))
@@ -104,19 +165,29 @@ def logistic_irls(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = Non
             kept = tuple(sorted(int(i) for i in piv[:rank]))
         Q, R = np.linalg.qr(Xw[:, list(kept)], mode="reduced")
         beta = np.linalg.solve(R, Q.T @ (z * ww))
-        coef = np.full(p, np.nan)
-        coef[list(kept)] = beta
         eta = X[:, list(kept)] @ beta
-        mu = _linkinv(eta)
+        mu = f.linkinv(eta)
         dev = _deviance(y, mu, w)
+        halvings = 0
+        while not math.isfinite(dev) and coef_old is not None and halvings < maxit:
+            # glm.fit: "step size truncated due to divergence" -- halve towards the previous coefficients
+            beta = (beta + coef_old) / 2.0
+            eta = X[:, list(kept)] @ beta
+            mu = f.linkinv(eta)
+            dev = _deviance(y, mu, w)
+            halvings += 1
         if not math.isfinite(dev):
             raise EstimationError("the propensity model's deviance is not finite (perfect separation?).",
                                   loc="propensity", fix="Remove covariates that predict treatment perfectly.")
+        coef = np.full(p, np.nan)
+        coef[list(kept)] = beta
+        coef_old = beta
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             converged = True
             break
         dev_old = dev
-    return IRLSFit(coef, mu, eta, it, converged, dev, kept or ())
+    Rinv = np.linalg.inv(R)
+    return IRLSFit(coef, mu, eta, it, converged, dev, kept or (), Rinv @ Rinv.T)
 
 
 @dataclass(frozen=True)
@@ -144,9 +215,24 @@ class PropensityModel:
     kept: tuple[int, ...]
     notes: tuple[str, ...] = field(default=())
     dropped: dict[str, int] = field(default_factory=dict)
+    link: str = "logit"
+    cov_unscaled: np.ndarray | None = None
 
     def coef_dict(self) -> dict[str, float]:
         return {t: float(c) for t, c in zip(self.terms, self.coef)}
+
+    def coef_table(self) -> dict[str, dict[str, float | None]]:
+        """``summary(glm(...))$coefficients``: estimate, std. error, z value and Pr(>|z|) per term (NA: aliased)."""
+        se = np.full(len(self.terms), np.nan)
+        if self.cov_unscaled is not None:
+            se[list(self.kept)] = np.sqrt(np.diag(self.cov_unscaled))
+        out = {}
+        for term, b, s in zip(self.terms, self.coef, se):
+            z = b / s if np.isfinite(s) and s > 0 else np.nan
+            out[term] = {k: (None if not np.isfinite(v) else float(v)) for k, v in
+                         (("estimate", b), ("std_error", s), ("statistic", z),
+                          ("p_value", 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan))}
+        return out
 
 
 def _design(formula: str, data: pd.DataFrame) -> Design:
@@ -163,7 +249,7 @@ def _check_binary(y: np.ndarray, where: str) -> None:
                         loc=where, fix="Recode the treatment as 0 (control) and 1 (treated).")
 
 
-def _pattern_scores(X: np.ndarray, fit: IRLSFit) -> tuple[np.ndarray, np.ndarray]:
+def _pattern_scores(X: np.ndarray, fit: IRLSFit, link: str = "logit") -> tuple[np.ndarray, np.ndarray]:
     """The linear predictor and score computed once per distinct covariate row.
 
     Identical covariate rows must get identical scores, bit for bit, whatever BLAS kernel computes
@@ -176,14 +262,15 @@ def _pattern_scores(X: np.ndarray, fit: IRLSFit) -> tuple[np.ndarray, np.ndarray
     Xk = X[:, kept]
     patterns, inverse = np.unique(Xk, axis=0, return_inverse=True)
     eta = (patterns @ fit.coef[kept])[np.asarray(inverse).ravel()]
-    return eta, _linkinv(eta)
+    return eta, BinomialLink(link).linkinv(eta)
 
 
-def fit_propensity(formula: str, data: pd.DataFrame, *, epsilon: float = 1e-8, maxit: int = 25) -> PropensityModel:
-    """Fit ``treatment ~ covariates`` by logistic regression.
+def fit_propensity(formula: str, data: pd.DataFrame, *, link: str = "logit", epsilon: float = 1e-8,
+                   maxit: int = 25) -> PropensityModel:
+    """Fit ``treatment ~ covariates`` by a binomial GLM (logistic regression by default).
 
-    Matches ``stats::glm(formula, family = binomial)`` as called by
-    ``MatchIt::matchit(distance = "glm")``; Rosenbaum & Rubin (1983).
+    Matches ``stats::glm(formula, family = binomial(link))`` as called by
+    ``MatchIt::matchit(distance = "glm")``; Rosenbaum & Rubin (1983).  ``link``: logit, probit or cloglog.
 
     Parameters
     ----------
@@ -204,7 +291,7 @@ def fit_propensity(formula: str, data: pd.DataFrame, *, epsilon: float = 1e-8, m
     des = _design(formula, data)
     y, X, terms = des.y, des.X, des.terms
     _check_binary(y, "propensity.formula")
-    fit = logistic_irls(y, X, epsilon=epsilon, maxit=maxit)
+    fit = binomial_irls(y, X, link=link, epsilon=epsilon, maxit=maxit)
     notes = list(des.notes)
     aliased = [terms[j] for j in range(len(terms)) if j not in fit.kept]
     if aliased:
@@ -212,10 +299,10 @@ def fit_propensity(formula: str, data: pd.DataFrame, *, epsilon: float = 1e-8, m
     if not fit.converged:
         notes.append(f"propensity model: IRLS did not converge in {maxit} iterations (glm warns the same).")
     lhs = formula.split("~", 1)[0].strip()
-    eta, score = _pattern_scores(np.asarray(X), fit)
+    eta, score = _pattern_scores(np.asarray(X), fit, link)
     return PropensityModel(formula, lhs, terms, fit.coef, score, eta, y.astype(int), np.asarray(X),
                            des.rows, fit.iterations, fit.converged, fit.deviance, fit.kept, tuple(notes),
-                           dict(des.dropped))
+                           dict(des.dropped), link, fit.cov_unscaled)
 
 
 # ------------------------------------------------------------------ IPW / AIPW
@@ -273,20 +360,26 @@ def ipw(y: np.ndarray, model: PropensityModel, estimand: Literal["ATE", "ATT"] =
     n = len(e)
     y = _check_y(y, n, model.index)
     X = model.X[:, list(model.kept)]
+    link = BinomialLink(model.link)
+    eta = model.linear_predictor
+    f = link.mu_eta(eta)  # d e / d eta: e (1 - e) for the logit
     if estimand == "ATE":
         w1, w0 = t / e, (1 - t) / (1 - e)
         # derivatives of the weights with respect to the linear predictor
-        dw1, dw0 = -t * (1 - e) / e, (1 - t) * e / (1 - e)
+        dw1, dw0 = -t * f / e ** 2, (1 - t) * f / (1 - e) ** 2
     else:
         w1, w0 = t, (1 - t) * e / (1 - e)
-        dw1, dw0 = np.zeros(n), (1 - t) * e / (1 - e)
+        dw1, dw0 = np.zeros(n), (1 - t) * f / (1 - e) ** 2
     mu1 = np.sum(w1 * y) / np.sum(w1)
     mu0 = np.sum(w0 * y) / np.sum(w0)
     k = X.shape[1]
-    # stacked estimating functions psi = (X(t - e), w1 (y - mu1), w0 (y - mu0))
-    psi = np.column_stack([X * (t - e)[:, None], w1 * (y - mu1), w0 * (y - mu0)])
-    A = np.zeros((k + 2, k + 2))  # minus the mean Jacobian
-    A[:k, :k] = (X * (e * (1 - e))[:, None]).T @ X / n
+    # stacked estimating functions psi = (X (t - e) h, w1 (y - mu1), w0 (y - mu0)) with the binomial score
+    # weight h = f / (e (1 - e)) (1 for the canonical logit link)
+    h = f / (e * (1 - e))
+    dh = link.mu_eta2(eta) / (e * (1 - e)) - f ** 2 * (1 - 2 * e) / (e * (1 - e)) ** 2
+    psi = np.column_stack([X * ((t - e) * h)[:, None], w1 * (y - mu1), w0 * (y - mu0)])
+    A = np.zeros((k + 2, k + 2))  # minus the mean Jacobian (the observed information for a non-canonical link)
+    A[:k, :k] = (X * (f * h - (t - e) * dh)[:, None]).T @ X / n
     A[k, :k] = -((dw1 * (y - mu1)) @ X) / n
     A[k + 1, :k] = -((dw0 * (y - mu0)) @ X) / n
     A[k, k] = np.mean(w1)

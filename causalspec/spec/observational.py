@@ -8,7 +8,7 @@ from pydantic import Field
 
 from causalspec.spec._base import _DesignModel, _Model
 
-__all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel"]
+__all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel", "PropensityModelOptions"]
 
 class MatchingOptions(_Model):
     """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
@@ -41,6 +41,20 @@ class OutcomeModel(_Model):
                     "checked against the DAG at design.outcome_model.terms[i]. ols only.")
 
 
+class PropensityModelOptions(_Model):
+    """The propensity (treatment) model of the weighting and matching estimators: its terms and its link."""
+
+    terms: tuple[Annotated[str, Field(min_length=1, max_length=500)], ...] = Field(
+        (), max_length=200,
+        description="R formula terms of the adjustment set and covariates (mage + I(mage^2), factor(medu)): the "
+                    "model is glm(treatment ~ terms + every adjustment variable no term mentions); each term may "
+                    "use only adjusted variables, never the treatment or the outcome (at "
+                    "design.propensity_model.terms[i]).")
+    link: Literal["logit", "probit", "cloglog"] = Field(
+        "logit", description="glm(family = binomial(link)) fitted by IRLS as R's glm.fit (MatchIt distance = "
+                             "\"glm\", link = ...; Stata's teffects probit).")
+
+
 class ObservationalDesign(_DesignModel):
     """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
 
@@ -60,6 +74,9 @@ class ObservationalDesign(_DesignModel):
                            "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "
                            "cross-fitting (pip install scikit-learn).")
     folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
+    propensity_model: PropensityModelOptions | None = Field(
+        None, description="ipw, aipw, matching: the propensity model's terms and link; left out, a logistic "
+                          "regression on the adjustment set, every variable linearly.")
     outcome_model: OutcomeModel | None = Field(
         None, description="ols: the outcome model's terms (factors, powers, interactions of the adjustment set); "
                           "left out, every adjustment variable enters linearly.")

@@ -188,17 +188,17 @@ def check_modifiers(spec, dag: DAG, ident: Identification,
                                     "not in the adjustment set, and adding them keeps every backdoor path blocked.")
 
 
-def outcome_terms(spec, adjust: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
-    """The adjustment part of the outcome model: design.outcome_model.terms, each using only variables of the
-    adjustment set and covariates (never the treatment or the outcome), then every such variable no term mentions,
-    linearly.  Without terms: every variable linearly."""
-    model = getattr(spec.design, "outcome_model", None)
+def outcome_terms(spec, adjust: tuple[str, ...], extra: tuple[str, ...], model_field: str = "outcome_model") -> list[str]:
+    """The adjustment part of the outcome (or propensity) model: design.<model_field>.terms, each using only
+    variables of the adjustment set and covariates (never the treatment or the outcome), then every such variable
+    no term mentions, linearly.  Without terms: every variable linearly."""
+    model = getattr(spec.design, model_field, None)
     variables = (*adjust, *extra)
     if model is None or not model.terms:
         return [quote_name(v) for v in variables]
     mentioned: set[str] = set()
     for i, text in enumerate(model.terms):
-        loc = f"design.outcome_model.terms[{i}]"
+        loc = f"design.{model_field}.terms[{i}]"
         names = Formula(None, check_term(text, loc)).variables
         for name in names:
             if name == spec.treatment:
@@ -253,8 +253,19 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
         het = None if h is None else HeterogeneitySettings(tuple(h.modifiers), tuple(
             (m, tuple(h.at[m])) for m in h.modifiers if m in h.at))
         return ObservationalSettings(wild_bootstrap=wild_settings(spec.inference), heterogeneity=het)
-    rhs = " + ".join(quote_name(v) for v in (*adjust, *extra)) or "1"
-    propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}")
+    if d.propensity_model is not None and (estimator is Estimator.AIPW and d.learner != "glm"):
+        raise UnsupportedError(Problem(
+            "design.propensity_model", f"aipw with the {d.learner} learner fits its own propensity model; the "
+            "propensity model's terms and link are read by glm models only.", fix="Remove design.propensity_model, "
+            "or use learner glm.", code="option_not_read"))
+    link = d.propensity_model.link if d.propensity_model is not None else "logit"
+    if link != "logit" and estimator is Estimator.MATCHING:
+        raise UnsupportedError(Problem(
+            "design.propensity_model.link", f"matching on a {link} propensity score is not implemented in this "
+            "version (MatchIt's link = \"probit\" / \"cloglog\"); matching uses the logistic model.",
+            fix="Use link logit with matching, or ipw / aipw with this link.", code="link_unsupported"))
+    rhs = " + ".join(outcome_terms(spec, adjust, extra, "propensity_model")) or "1"
+    propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}", link=link)
     if estimator is Estimator.MATCHING:
         m = d.matching
         replace = m.replace if m.replace is not None else d.estimator == "auto"
@@ -271,6 +282,9 @@ def _refuse_unread_options(d, estimator: Estimator) -> None:
     unread = []
     if getattr(d, "outcome_model", None) is not None and estimator is not Estimator.OLS:
         unread.append(("design.outcome_model", "ols"))
+    if getattr(d, "propensity_model", None) is not None and estimator not in (Estimator.IPW, Estimator.AIPW,
+                                                                              Estimator.MATCHING):
+        unread.append(("design.propensity_model", "ipw, aipw or matching"))
     if d.trim != "none" and estimator not in (Estimator.IPW, Estimator.AIPW):
         unread.append(("design.trim", "ipw or aipw"))
     if d.folds != type(d).model_fields["folds"].default and not (estimator is Estimator.AIPW and d.learner != "glm"):
@@ -338,7 +352,10 @@ def state_assumptions(spec, ident: Identification, estimator: Estimator) -> tupl
         out.append(f"The outcome model is linear and the effect of {x} is the same for everyone given the "
                    "adjustment set (otherwise OLS gives a variance-weighted average of effects).")
     if estimator in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
-        out.append(f"The propensity score model (logistic regression of {x} on the adjustment set) is correctly "
+        d = spec.design
+        link = d.propensity_model.link if getattr(d, "propensity_model", None) is not None else "logit"
+        how = {"logit": "logistic", "probit": "probit", "cloglog": "complementary log-log"}[link]
+        out.append(f"The propensity score model ({how} regression of {x} on the adjustment set) is correctly "
                    "specified" + (" or the outcome model is (AIPW is doubly robust)." if estimator is Estimator.AIPW
                                   else "."))
     return tuple(out)

@@ -64,7 +64,7 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
     s = plan.settings
     if s.learner:
         return _crossfit_aipw(plan, frame, vc)
-    model = fit_propensity(s.propensity.propensity_formula, frame)
+    model = fit_propensity(s.propensity.propensity_formula, frame, link=s.propensity.link)
     dropped = tuple(model.dropped.items())
     extras = {}
     used = frame.loc[model.index]
@@ -81,7 +81,7 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
             used = used.loc[trim.keep]
             dropped += ((f"outside Crump et al. (2009) overlap region [{trim.alpha:.3g}, {1 - trim.alpha:.3g}]",
                          int((~trim.keep).sum())),)
-            model = fit_propensity(s.propensity.propensity_formula, used)
+            model = fit_propensity(s.propensity.propensity_formula, used, link=s.propensity.link)
         extras["trimming"] = {"rule": trim.rule, "alpha": trim.alpha, "dropped": trim.dropped}
     ov = overlap(model.score, model.treat)
     extras["propensity_histogram"] = histogram(model.score, model.treat)

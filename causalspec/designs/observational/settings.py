@@ -12,10 +12,11 @@ __all__ = ["HeterogeneitySettings", "PropensitySettings", "MatchingSettings", "F
 
 @dataclass(frozen=True)
 class PropensitySettings(Settings):
-    """The propensity model: ``treatment ~ adjustment set + covariates``, logistic."""
+    """The propensity model: ``treatment ~ adjustment set + covariates`` (or the spec's terms), a binomial GLM
+    with ``link`` (logit, probit or cloglog)."""
 
     propensity_formula: str
-    propensity_model: str = "logistic"
+    link: str = "logit"
 
 
 @dataclass(frozen=True)
