@@ -89,7 +89,8 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
     res = (ipw(y, model, plan.estimand, level=vc.level) if plan.estimator is Estimator.IPW
            else aipw(y, model, level=vc.level))
     effect = _estimate(plan.treatment, res.estimate, res.std_error, vc.level)
-    extras.update({"propensity_model": model.coef_dict(), "overlap": {
+    extras.update({"propensity_model": model.coef_dict(), "propensity_table": model.coef_table(),
+                   "propensity_link": model.link, "overlap": {
         "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
         "outside_support": ov.outside_support}, "variance": vc.r_equivalent})
     return Fit(effect, naive_contrast(plan, used, vc.level), (effect,), (plan.treatment,),
