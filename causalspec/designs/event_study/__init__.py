@@ -3,7 +3,7 @@
 from causalspec.designs._family import Family
 from causalspec.designs.event_study.callaway_santanna import fit_callaway_santanna
 from causalspec.designs.event_study.fit import fit_event_study
-from causalspec.designs.event_study.plan import plan_event_study
+from causalspec.designs.event_study.plan import CS_ANALYTIC_SES, plan_event_study
 from causalspec.planner import Estimator, VcovPlan
 from causalspec.planner._vcov import fixest_vcov_plan, unsupported_vcov
 
@@ -14,8 +14,7 @@ def event_study_vcov(inference, plan):
         if inference.vcov is not None:
             raise unsupported_vcov(inference.vcov, "Callaway & Sant'Anna", "only did's influence-function variance "
                                    "(clustered by unit)", fix="Leave inference.vcov out.")
-        return VcovPlan("influence_function", (s.unit,), inference.level,
-                        "did::att_gt / aggte analytical SEs (influence function, clustered by unit)")
+        return VcovPlan("influence_function", (s.unit,), inference.level, CS_ANALYTIC_SES)
     return fixest_vcov_plan(inference, (s.unit, s.time))
 
 

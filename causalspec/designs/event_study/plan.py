@@ -11,6 +11,13 @@ from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
 from causalspec.planner._vcov import fixest_vcov_plan
 from causalspec.designs.event_study.settings import EventStudySettings
 
+# Callaway & Sant'Anna's analytical SEs and the packages that share the convention. Stata's drdid / csdid used
+# n - 1 only in the May 2021 betas (drdid <= 1.35, csdid 0.x, each ATT(g,t) over its own 2x2 sample); drdid 1.36+
+# and csdid 1.0+ divide by n as did does, so there is no second convention to choose (issue 12;
+# tests/test_cs_standard_errors.py checks csdid's published mpdta output).
+CS_ANALYTIC_SES = ("did::att_gt / aggte analytical SEs (influence-function variance divided by the number of "
+                   "units, clustered by unit; the same as Stata's csdid / estat 1.0+ and drdid 1.36+)")
+
 
 def plan_event_study(spec, dag: DAG) -> dict:
     estimand = design_estimand(spec, "event study", "ATT")
@@ -54,8 +61,7 @@ def plan_event_study(spec, dag: DAG) -> dict:
             f"{d.aggregation} aggregation; comparison group: {d.control_group.replace('_', ' ')} units, "
             f"{d.est_method} estimation")
         vcov = VcovPlan("influence_function", (d.unit,), spec.inference.level,
-                        "did::att_gt / aggte analytical SEs (influence function, clustered by unit)"
-                        if d.bands == "pointwise" else
+                        CS_ANALYTIC_SES if d.bands == "pointwise" else
                         f"did::att_gt(bstrap = TRUE, cband = TRUE, biters = {d.bootstrap_iterations}) multiplier-"
                         "bootstrap SEs and uniform bands (clustered by unit)")
     elif estimator == "sun_abraham":

@@ -5,6 +5,8 @@
 not-yet-treated units between period t and its base period, estimated by a
 DRDID panel estimator, with analytical standard errors from the stacked
 influence functions (clustered by unit) and the Wald pre-test of parallel trends.
+The variance is ``influence' influence / n**2`` (divided by n, not n - 1): Stata's csdid 1.0+ / drdid 1.36+
+compute the same from their centred RIFs, so there is no second convention to offer.
 """
 
 from __future__ import annotations
