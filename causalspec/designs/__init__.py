@@ -15,7 +15,17 @@ import numpy as np
 import pandas as pd
 
 from causalspec._data import check_columns, check_levels
-from causalspec.designs import did, event_study, experiment, iv, observational, panel
+from causalspec.designs import (
+    did,
+    event_study,
+    experiment,
+    interrupted_time_series,
+    iv,
+    observational,
+    panel,
+    regression_discontinuity,
+    synthetic_control,
+)
 from causalspec.designs._family import Family, Fit
 from causalspec.designs._model_formula import plan_from_formula
 from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
@@ -30,6 +40,9 @@ FAMILIES: tuple[Family, ...] = (
     iv.FAMILY,
     did.FAMILY,
     event_study.FAMILY,
+    regression_discontinuity.FAMILY,
+    synthetic_control.FAMILY,
+    interrupted_time_series.FAMILY,
 )
 
 _BY_TYPE = {f.type: f for f in FAMILIES}

@@ -26,6 +26,10 @@ class Estimator(str, Enum):
     SUN_ABRAHAM = "sun_abraham"
     CALLAWAY_SANTANNA = "callaway_santanna"
     FRONT_DOOR = "front_door"
+    RDROBUST = "rdrobust"
+    SYNTH = "synth"
+    SYNTHDID = "synthdid"
+    SEGMENTED = "segmented_regression"
 
 
 # Estimators whose effect is a coefficient of one linear model: omitted-variable-bias bounds
@@ -42,6 +46,9 @@ class Strategy(str, Enum):
     FIXED_EFFECTS = "fixed effects (within-unit comparison)"
     PARALLEL_TRENDS = "difference in differences (parallel trends)"
     FRONT_DOOR = "front-door criterion"
+    DISCONTINUITY = "regression discontinuity (continuity at the cutoff)"
+    SYNTHETIC_CONTROL = "synthetic control (the donors reproduce the treated unit before treatment)"
+    INTERRUPTED_TIME_SERIES = "interrupted time series (no concurrent change at the interruption)"
     NOT_IDENTIFIED = "not identified"
 
 

@@ -41,6 +41,9 @@ SPEC_VERSION = 1
 VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR0_estimatr", "CR1", "CR2", "stata")
 VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR0_estimatr", "CR1", "CR2", "stata"]
 CLUSTERED = frozenset({"CR0", "CR0_estimatr", "CR1", "CR2", "stata"})
+# designs identified by the study's structure (randomization, a cutoff, a donor pool, an interruption), whose DAG
+# defaults to treatment -> outcome when the spec gives none
+DAG_OPTIONAL = frozenset({"experiment", "regression_discontinuity", "synthetic_control", "interrupted_time_series"})
 
 from causalspec.spec._base import _NAME, _Model
 from causalspec.spec._validation import spec_error_from_validation  # noqa: F401  (re-exported)
@@ -53,6 +56,9 @@ from causalspec.spec.experiment import ExperimentDesign
 from causalspec.spec.iv import IVDesign
 from causalspec.spec.observational import MatchingOptions, ObservationalDesign  # noqa: F401  (re-exported)
 from causalspec.spec.panel import PanelDesign
+from causalspec.spec.interrupted_time_series import InterruptedTimeSeriesDesign
+from causalspec.spec.regression_discontinuity import RegressionDiscontinuityDesign
+from causalspec.spec.synthetic_control import SyntheticControlDesign
 
 
 class DagSpec(_Model):
@@ -133,9 +139,11 @@ class Inference(_Model):
 # One schema module per design family (spec/<family>.py), one member of this union; the family's planning and
 # fitting live in causalspec/designs/<family>/ and its record in causalspec.designs.FAMILIES (a test checks that
 # this union and FAMILIES correspond one to one).  See docs/architecture.md.
-DESIGN_MODELS = (ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign)
+DESIGN_MODELS = (ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign,
+                 RegressionDiscontinuityDesign, SyntheticControlDesign, InterruptedTimeSeriesDesign)
 Design = Annotated[
-    Union[ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign],
+    Union[ObservationalDesign, ExperimentDesign, PanelDesign, IVDesign, DiDDesign, EventStudyDesign,
+          RegressionDiscontinuityDesign, SyntheticControlDesign, InterruptedTimeSeriesDesign],
     Field(discriminator="type"),
 ]
 
@@ -267,7 +275,7 @@ class Spec(_Model):
                 "outcome", f"treatment and outcome are both {self.treatment!r}.",
                 fix="Name the outcome column you want the treatment's effect on.", code="same_treatment_outcome"))
         if self.dag is None:
-            if self.design.type != "experiment":
+            if self.design.type not in DAG_OPTIONAL:
                 problems.append(Problem(
                     "dag", f"a {self.design.type} design needs a DAG to choose what to adjust for.",
                     fix='Add dag: {edges: ["confounder -> treatment", "confounder -> outcome", '

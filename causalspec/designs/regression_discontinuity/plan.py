@@ -1,0 +1,18 @@
+"""Planning the regression discontinuity design."""
+
+from __future__ import annotations
+
+from causalspec.errors import Problem, UnsupportedError
+
+__all__ = ["plan_regression_discontinuity", "not_implemented"]
+
+
+def plan_regression_discontinuity(spec, dag) -> dict:
+    raise UnsupportedError(Problem(
+        "design.type", "the regression_discontinuity design is not implemented in this version.",
+        fix="Use one of observational, experiment, panel, iv, did, event_study.", code="unsupported_design"))
+
+
+def not_implemented(plan, frame):
+    """No plan reaches this fitter until the planner lands (it refuses the design first)."""
+    return plan_regression_discontinuity(None, None)
