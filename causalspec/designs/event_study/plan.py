@@ -40,6 +40,7 @@ def plan_event_study(spec, dag: DAG) -> dict:
             fix="Remove window, or set design.estimator to twfe.", code="window_unsupported"))
     if estimator != "callaway_santanna":
         _refuse_callaway_santanna_options(d, estimator)
+    _refuse_twfe_options(d, estimator)
     if d.min_e is not None and d.max_e is not None and d.min_e > d.max_e:
         raise UnsupportedError(Problem("design.min_e", f"min_e ({d.min_e}) is after max_e ({d.max_e}).",
                                        fix="Swap them.", code="event_window_empty"))
@@ -95,7 +96,32 @@ def plan_event_study(spec, dag: DAG) -> dict:
 
 # the design fields only Callaway & Sant'Anna reads, with their defaults
 _CS_ONLY = {"base_period": "varying", "aggregation": "simple", "min_e": None, "max_e": None, "balance_e": None,
-            "bands": "pointwise", "bootstrap_iterations": 1000}
+            "bands": "pointwise", "bootstrap_iterations": 1000, "control_group": "never_treated",
+            "est_method": "dr", "anticipation": 0}
+
+
+def _refuse_twfe_options(d, estimator: str) -> None:
+    """Options only the two-way fixed-effects event study reads, refused where they are written for the others
+    (each would otherwise be accepted and change nothing): the reference period (sunab and att_gt use -1),
+    binning, and relative time given as columns; binning needs a window."""
+    unread = []
+    if estimator != "twfe":
+        if d.reference != -1:
+            unread.append(("reference", "sunab() and did::att_gt compare with the period before treatment (-1)"))
+        if d.bin_endpoints:
+            unread.append(("bin_endpoints", "binning applies to the window of the two-way fixed-effects event study"))
+        for name in ("relative_time", "treated"):
+            if getattr(d, name) is not None:
+                unread.append((name, f"{estimator} builds relative time from first_treated"))
+    elif d.bin_endpoints and not d.window:
+        raise UnsupportedError(Problem("design.bin_endpoints", "bin_endpoints bins the periods outside the window "
+                                       "into its end points, but no window is set, so it would change nothing.",
+                                       fix="Set design.window (e.g. [-5, 5]), or remove bin_endpoints.",
+                                       code="option_not_read"))
+    if unread:
+        name, why = unread[0]
+        raise UnsupportedError(Problem(f"design.{name}", f"the {estimator} event study does not read {name}: {why}.",
+                                       fix=f"Remove {name}, or set design.estimator to twfe.", code="option_not_read"))
 
 
 def _refuse_callaway_santanna_options(d, estimator: str) -> None:
@@ -104,5 +130,7 @@ def _refuse_callaway_santanna_options(d, estimator: str) -> None:
             raise UnsupportedError(Problem(
                 f"design.{name}", f"{name} is an option of Callaway & Sant'Anna's did::att_gt / aggte; the "
                 f"{estimator} event study does not read it (it compares every period with the reference period "
-                f"{d.reference}).", fix=f"Remove {name}, or set design.estimator to callaway_santanna.",
+                f"{d.reference}).", fix=f"Remove {name}, or set design.estimator to callaway_santanna." + (
+                    f" With anticipation, the two-way event study's reference period is the last one before it: "
+                    f"design.reference: {-1 - d.anticipation}." if name == "anticipation" else ""),
                 code="base_period_unsupported" if name == "base_period" else "callaway_santanna_option"))
