@@ -23,5 +23,6 @@ class DiDDesign(_DesignModel):
     post: _NAME | None = Field(None, description="1 after the change, 0 before (2x2 design).")
     fixed_effects: tuple[_NAME, ...] = FIXED_EFFECTS_FIELD
     estimator: Literal["auto", "2x2", "twfe"] = Field(
-        "auto", description="2x2: outcome ~ group * post; twfe: unit and period fixed effects.")
+        "auto", description="2x2: lm(outcome ~ group * post) with the effect the interaction; twfe: "
+                            "fixest::feols(outcome ~ treatment | unit + time).")
 

@@ -22,16 +22,24 @@ class EventStudyDesign(_DesignModel):
         None, description="The period a unit was first treated (its cohort); never-treated units 0 or missing.")
     relative_time: _NAME | None = Field(None, description="Time relative to treatment, when already a column.")
     treated: _NAME | None = Field(None, description="1 for ever-treated units (with relative_time).")
-    window: tuple[int, int] | None = Field(None, description="[first lead, last lag] kept, e.g. [-5, 5].")
-    reference: int = Field(-1, description="The reference period (left out), usually -1.")
-    bin_endpoints: bool = Field(False, description="Bin periods outside the window into its end points.")
+    window: tuple[int, int] | None = Field(None, description="twfe only: [first lead, last lag] kept, e.g. [-5, 5] (treated periods outside are "
+                                                            "dropped and counted; fixest i(..., keep = ))")
+    reference: int = Field(-1, description="twfe only: the reference period left out, fixest i(rel, treated, ref = -1); "
+                                    "sunab and att_gt use -1.")
+    bin_endpoints: bool = Field(False, description="twfe with window: bin periods outside the window into its "
+                                                 "end points (fixest bin = ) instead of dropping them.")
     estimator: Literal["auto", "twfe", "sun_abraham", "callaway_santanna"] = Field(
         "auto", description="twfe: i(relative_time, treated, ref); sun_abraham: fixest sunab(); "
                             "callaway_santanna: did::att_gt with aggte.")
     control_group: Literal["never_treated", "not_yet_treated"] = Field(
-        "never_treated", description="Callaway & Sant'Anna comparison group.")
-    est_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Callaway & Sant'Anna estimation method.")
-    anticipation: int = Field(0, ge=0, description="Periods of anticipation allowed before treatment.")
+        "never_treated", description="callaway_santanna only: the comparison group (did::att_gt control_group = "
+                                     "\"nevertreated\" / \"notyettreated\").")
+    est_method: Literal["dr", "ipw", "reg"] = Field("dr", description="callaway_santanna only: did::att_gt est_method (dr: "
+                                                                          "DRDID::drdid_panel, ipw: "
+                                                                          "std_ipw_did_panel, reg: reg_did_panel).")
+    anticipation: int = Field(0, ge=0, description="callaway_santanna only: periods of anticipation allowed "
+                                                   "before treatment (did::att_gt anticipation = ); for twfe, move "
+                                                   "design.reference instead.")
     aggregation: Literal["simple", "dynamic", "group", "calendar"] = Field(
         "simple", description="callaway_santanna only: the aggregation of the ATT(g,t) reported as the effect "
                               "(did::aggte type); all four are in the result.")

@@ -19,5 +19,7 @@ class IVDesign(_DesignModel):
     type: Literal["iv"] = "iv"
     instruments: tuple[_NAME, ...] = Field(..., min_length=1, description="The excluded instruments.")
     fixed_effects: tuple[_NAME, ...] = FIXED_EFFECTS_FIELD
-    estimator: Literal["auto", "2sls"] = Field("auto", description="2sls: two-stage least squares.")
+    estimator: Literal["auto", "2sls"] = Field("auto", description="2sls: two-stage least squares (AER::ivreg(y ~ x "
+                                                                "+ d | x + z) without fixed effects, fixest::feols("
+                                                                "y ~ x | fe | d ~ z) with them).")
 

@@ -22,5 +22,6 @@ class PanelDesign(_DesignModel):
     fixed_effects: tuple[_NAME, ...] = FIXED_EFFECTS_FIELD
     singletons: Literal["keep", "drop"] = Field(
         "keep", description='drop: remove fixed-effect singletons (fixest fixef.rm = "singleton"), counted.')
-    estimator: Literal["auto", "feols"] = Field("auto", description="feols: OLS with absorbed fixed effects.")
+    estimator: Literal["auto", "feols"] = Field("auto", description="feols: OLS with absorbed fixed effects (fixest::feols(y ~ x "
+                                                                       "| unit + time + fixed_effects)).")
 
