@@ -155,7 +155,7 @@ def _all(dag: DAG, X: set[str], Y: set[str], max_n=None, deadline=None) -> list[
 
 def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
                     type: Literal["minimal", "canonical", "all"] = "minimal",
-                    effect: Literal["total", "direct"] = "total", *, include: Iterable[str] = (),
+                    effect: Literal["total", "direct"] = "total", *, include: Iterable[str] | None = None,
                     max_sets: int | None = None, time_budget: float | None = None) -> list[tuple[str, ...]]:
     """Adjustment sets for the effect of ``x`` on ``y``.
 
@@ -167,7 +167,8 @@ def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
     ``[]`` means no set exists and ``[()]`` that the empty set suffices.
     Matches ``dagitty::adjustmentSets``; van der Zander, Liśkiewicz & Textor (2019).
 
-    ``include`` (dagitty's ``[adjusted]`` nodes) forces variables into every set: ``type="minimal"`` then lists
+    ``include`` (default: the DAG's own ``[adjusted]`` nodes, as ``dagitty::adjustmentSets`` takes them; ``()``
+    ignores them) forces variables into every set: ``type="minimal"`` then lists
     the sets that contain them and are minimal among such sets -- the forced nodes completed into valid
     adjustment sets (a forced collider brings the nodes that block the path it opens).  No set exists when a
     forced node is a descendant of the treatment on a causal path, or latent.
@@ -185,7 +186,7 @@ def adjustment_sets(dag: DAG, x: str | Iterable[str], y: str | Iterable[str],
     [('z',)]
     """
     X, Y = _xy(dag, x, y)
-    forced = frozenset(include)
+    forced = frozenset(dag.adjusted if include is None else include)
     if forced:
         unknown = sorted(forced - set(dag.nodes))
         if unknown:

@@ -36,6 +36,9 @@ class DagittyText:
     adjusted: frozenset[str] = frozenset()
 _PUNCT = "{}[];,="
 _FLAGS = {"exposure", "outcome", "latent", "adjusted", "selected", "source", "target"}
+# dagitty's one-letter forms (GraphParser.js): [e] exposure, [o] outcome, [a] adjusted, [u] / [l] unobserved,
+# [s] selected
+_SHORT = {"e": "exposure", "o": "outcome", "a": "adjusted", "u": "latent", "l": "latent", "s": "selected"}
 _GRAPH_TYPES = {"dag", "pdag", "mag", "pag", "graph", "digraph"}
 
 
@@ -140,18 +143,19 @@ class _Parser:
 
     def parse(self) -> None:
         t = self.peek()
-        if t[0] == "name" and t[1].lower() in _GRAPH_TYPES:
+        keyword = t[0] == "name" and t[1].lower() in _GRAPH_TYPES
+        if keyword:
             self.take()
             if t[1].lower() != "dag":
                 raise _Syntax(t[2], f"graph type {t[1]!r} is not supported; only 'dag' graphs are.",
                               "Write the graph as dag { ... }.")
         elif t[0] == "name" and self.peek(1)[:2] == ("punct", "{"):
             raise _Syntax(t[2], f"unknown graph type {t[1]!r}.", "Write the graph as dag { ... }.")
-        if self.peek()[1] == "{" and self.peek()[0] == "punct":
+        if keyword and self.peek()[1] == "{" and self.peek()[0] == "punct":
             self.take()
             self.statements(until="}")
             self.expect("}")
-        else:
+        else:  # dagitty's bare statement list: a leading { is a group ("{x[e]} <- a -> m"), as GraphParser reads it
             self.statements(until=None)
         t = self.peek()
         if t[0] != "eof":
@@ -240,6 +244,7 @@ class _Parser:
             left, chained = right, True
 
     def attributes(self) -> dict[str, str]:
+        self.attr_line = self.peek()[2]
         self.expect("[")
         attrs: dict[str, str] = {}
         while True:
@@ -267,10 +272,15 @@ class _Parser:
 
     def apply(self, v: str, attrs: dict[str, str]) -> None:
         for key, value in attrs.items():
-            if key in _FLAGS:
-                self.flags[key].add(v)
+            flag = _SHORT.get(key, key)
+            if flag in _FLAGS and value == "":
+                self.flags[flag].add(v)
             elif key == "pos":
                 self.positions[v] = value
+            elif value == "":  # a bare word dagitty does not know would be dropped: say so instead
+                raise _Syntax(self.attr_line, f"unknown node attribute [{key}] on {v!r}.",
+                              "Use exposure, outcome, latent, adjusted or selected (or dagitty's e, o, u, a, s); "
+                              "drawing attributes take a value, as pos=\"1,2\".")
 
 
 def read_dagitty(text: str) -> DagittyText:
