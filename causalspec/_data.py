@@ -332,6 +332,16 @@ def check_levels(frame: pd.DataFrame, column: str, field: str, limit: int = MAX_
     return levels
 
 
+def is_constant(values: pd.Series) -> bool:
+    """Fewer than two distinct non-missing values: a min / max comparison for numbers (one pass, no hashing of
+    millions of floats), ``nunique`` for the rest."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        v = v[~np.isnan(v)]
+        return len(v) == 0 or float(v.min()) == float(v.max())
+    return values.dropna().nunique() < 2
+
+
 def check_columns(frame: pd.DataFrame, columns: dict[str, str], outcome: str | None = None,
                   treatment: str | None = None) -> None:
     """Check that every column the plan uses exists and that the outcome and treatment are numeric.
@@ -357,7 +367,7 @@ def check_columns(frame: pd.DataFrame, columns: dict[str, str], outcome: str | N
             problems.append(Problem(
                 role, f"the {role} column {name!r} is not numeric (values such as {sample}).",
                 fix=f"Recode {name!r} as numbers (e.g. 0/1 for a binary {role}).", code="not_numeric"))
-        elif role == "treatment" and col.dropna().nunique() < 2:
+        elif role == "treatment" and is_constant(col):
             problems.append(Problem(role, f"the treatment {name!r} takes a single value in the data.",
                                     fix="Check the data: an effect needs treated and untreated units.",
                                     code="constant_treatment"))
