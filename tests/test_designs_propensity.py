@@ -83,8 +83,8 @@ def test_propensity_errors_are_located():
     with pytest.raises(SpecError, match=r"design.matching.caliper"):
         cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "matching",
                                                     "matching": {"caliper": 0}}})
-    with pytest.raises(UnsupportedError, match=r"estimand: the aipw estimator targets ATE, not ATT"):
-        cs.plan(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "aipw"}}))
+    with pytest.raises(UnsupportedError, match=r"estimand: the aipw_wls estimator targets ATE, not ATT"):
+        cs.plan(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "aipw_wls"}}))
 
 
 def test_sample_ratio_mismatch_is_flagged_before_the_effect():
@@ -167,8 +167,9 @@ def test_overlap_and_love_plots_are_drawn_from_the_result():
         love_plot(weighted)
 
 
-@pytest.mark.parametrize("estimator", ["ipw", "aipw", "matching"])
+@pytest.mark.parametrize("estimator", ["ra", "aipw", "ipw_ra", "matching"])
 def test_a_variance_the_propensity_estimators_do_not_use_is_refused_not_ignored(estimator):
+    # (ipw takes HC0-HC3: the weights-fixed SE, tests/parity/test_teffects_spec_parity.py)
     spec = cs.load(SPECS / "feature_adoption.yaml")  # inference: {vcov: HC2}
     spec = cs.Spec(**{**spec.model_dump(), "estimand": "ATT" if estimator == "matching" else "ATE",
                       "design": {"type": "observational", "estimator": estimator}})

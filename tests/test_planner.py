@@ -117,7 +117,7 @@ def test_experiment_with_causes_of_treatment_is_refused():
 
 def test_att_with_ols_is_refused_with_a_fix():
     with pytest.raises(UnsupportedError, match=r"estimand: the ols estimator targets ATE, not ATT.*Set estimand to ATE"
-                                               r", or design.estimator to one of \['ipw', 'matching'\]"):
+                                               r", or design.estimator to one of \['ra', 'ipw', 'ipw_ra', 'aipw', 'matching'\]"):
         cs.plan(spec(["z -> x", "z -> y", "x -> y"], estimand="ATT", design={"type": "observational",
                                                                              "estimator": "ols"}))
 

@@ -38,7 +38,8 @@ class OutcomeModel(_Model):
                     "poly(educ, 2), exper:year: the outcome model is lm(outcome ~ treatment + terms + every "
                     "adjustment variable no term mentions). Each term may use only variables of the adjustment set "
                     "and covariates, never the treatment (effect modification is heterogeneity.modifiers); "
-                    "checked against the DAG at design.outcome_model.terms[i]. ols only.")
+                    "checked against the DAG at design.outcome_model.terms[i]. ols, ra, ipw_ra, aipw, aipw_wls "
+                    "(fitted in each arm for the last four).")
 
 
 class PropensityModelOptions(_Model):
@@ -59,13 +60,18 @@ class ObservationalDesign(_DesignModel):
     """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
 
     type: Literal["observational"] = "observational"
-    estimator: Literal["auto", "ols", "ipw", "aipw", "matching", "front_door"] = Field(
+    estimator: Literal["auto", "ols", "ra", "ipw", "ipw_ra", "aipw", "aipw_wls", "matching", "front_door"] = Field(
         "auto",
         description=(
-            "ols: regression adjustment on the planner's adjustment set; ipw: inverse probability weighting; "
-            "aipw: augmented IPW (doubly robust); matching: nearest-neighbour matching on the propensity score "
-            "(MatchIt); front_door: Pearl's front-door formula through the mediators the DAG shields (linear "
-            "models, bootstrap SE), chosen by auto when no adjustment set exists; auto: see docs/planner.md."
+            "ols: regression adjustment on the planner's adjustment set (lm); ra: regression adjustment / "
+            "g-computation with arm-specific outcome models (Stata teffects ra; ATE, ATT, ATC); ipw: normalised "
+            "inverse probability weighting (teffects ipw; ATE, ATT, ATC); ipw_ra: weighted regression adjustment "
+            "(teffects ipwra); aipw: augmented IPW, doubly robust (teffects aipw; ATT / ATC as Mercatanti & Li "
+            "2014); aipw_wls: AIPW with weighted outcome regressions (teffects aipw, wnls; ATE); all with "
+            "potential-outcome means and the stacked M-estimation SE; matching: nearest-neighbour matching on "
+            "the propensity score (MatchIt); front_door: Pearl's front-door formula through the mediators the DAG "
+            "shields (linear models, bootstrap SE), chosen by auto when no adjustment set exists; auto: see "
+            "docs/planner.md."
         ),
     )
     matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")
@@ -75,11 +81,12 @@ class ObservationalDesign(_DesignModel):
                            "cross-fitting (pip install scikit-learn).")
     folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
     propensity_model: PropensityModelOptions | None = Field(
-        None, description="ipw, aipw, matching: the propensity model's terms and link; left out, a logistic "
-                          "regression on the adjustment set, every variable linearly.")
+        None, description="ipw, ipw_ra, aipw, aipw_wls, matching: the propensity model's terms and link; left "
+                          "out, a logistic regression on the adjustment set, every variable linearly.")
     outcome_model: OutcomeModel | None = Field(
-        None, description="ols: the outcome model's terms (factors, powers, interactions of the adjustment set); "
-                          "left out, every adjustment variable enters linearly.")
+        None, description="ols, ra, ipw_ra, aipw (glm), aipw_wls: the outcome model's terms (factors, powers, "
+                          "interactions of the adjustment set); left out, every adjustment variable enters "
+                          "linearly.")
     trim: Literal["none", "crump"] = Field(
         "none", description="ipw / aipw: crump drops units outside Crump et al. (2009)'s optimal overlap region "
                             "(counted in the dropped rows).")

@@ -1,4 +1,5 @@
-"""The observational design: backdoor adjustment by OLS, IPW, AIPW or propensity-score matching."""
+"""The observational design: backdoor adjustment by OLS, the teffects estimators (RA, IPW, IPW-RA, AIPW, AIPW-WLS)
+or propensity-score matching."""
 
 from causalspec.designs._family import Family
 from causalspec.designs.observational.fit import fit_ols_adjustment
@@ -12,6 +13,7 @@ FAMILY = Family(
     type="observational",
     plan=plan_observational,
     fitters={Estimator.OLS: fit_ols_adjustment, Estimator.IPW: fit_weighting, Estimator.AIPW: fit_weighting,
+             Estimator.RA: fit_weighting, Estimator.IPW_RA: fit_weighting, Estimator.AIPW_WLS: fit_weighting,
              Estimator.MATCHING: fit_matching, Estimator.FRONT_DOOR: fit_front_door},
     vcov=observational_vcov,
     compares_adjustment_sets=True,

@@ -13,7 +13,7 @@ from causalspec.errors import AdjustmentError, Problem, SpecError, UnsupportedEr
 from causalspec.formula import check_term, quote_name
 from causalspec.formula._nodes import Formula
 from causalspec.graph import DAG, front_door_sets, is_adjustment_set
-from causalspec.planner import Estimator, Identification, Strategy, VcovPlan
+from causalspec.planner import Estimator, Identification, Strategy, VcovPlan, column_fields
 from causalspec.planner._backdoor import check_covariates, descendant_problems, identify, open_path_problem
 from causalspec.designs.observational.settings import (
     FrontDoorSettings,
@@ -36,10 +36,19 @@ ESTIMATOR_RULE = (
 # The estimands each observational estimator can target.
 _ESTIMANDS = {
     Estimator.OLS: ("ATE",),
-    Estimator.IPW: ("ATE", "ATT"),
-    Estimator.AIPW: ("ATE",),
+    Estimator.RA: ("ATE", "ATT", "ATC"),
+    Estimator.IPW: ("ATE", "ATT", "ATC"),
+    Estimator.IPW_RA: ("ATE", "ATT", "ATC"),
+    Estimator.AIPW: ("ATE", "ATT", "ATC"),
+    Estimator.AIPW_WLS: ("ATE",),
     Estimator.MATCHING: ("ATT", "ATC"),
 }
+# the teffects estimators (Stata's teffects): their outcome and propensity models
+TEFFECTS = (Estimator.RA, Estimator.IPW, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS)
+READS_OUTCOME_MODEL = (Estimator.OLS, Estimator.RA, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS)
+READS_PROPENSITY_MODEL = (Estimator.IPW, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS, Estimator.MATCHING)
+_STATA = {Estimator.RA: "teffects ra", Estimator.IPW: "teffects ipw", Estimator.IPW_RA: "teffects ipwra",
+          Estimator.AIPW: "teffects aipw", Estimator.AIPW_WLS: "teffects aipw, wnls"}
 
 
 def refuse_model_formula(spec) -> None:
@@ -72,8 +81,25 @@ def plan_observational(spec, dag: DAG) -> dict:
     vcov = _vcov(spec.inference, estimator, settings)
     if ident.identified and not ident.adjustment_set:
         notes += ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
-    return plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
-                       state_assumptions(spec, ident, estimator), settings, notes=notes)
+    fields = plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
+                         state_assumptions(spec, ident, estimator), settings, notes=notes)
+    model_columns = _model_term_columns(spec, ident.adjustment_set, extra)
+    if model_columns:  # variables a model term adds beyond the adjustment set and covariates
+        base = dict(column_fields(spec, fields))
+        fields["column_fields"] = (*base.items(), *((c, w) for c, w in model_columns if c not in base))
+    return fields
+
+
+def _model_term_columns(spec, adjust, extra) -> list[tuple[str, str]]:
+    """(column, field) for each variable the outcome / propensity model terms use outside adjust and extra."""
+    out = []
+    for field in ("outcome_model", "propensity_model"):
+        model = getattr(spec.design, field, None)
+        for i, text in enumerate(model.terms if model is not None else ()):
+            for name in Formula(None, check_term(text, f"design.{field}.terms[{i}]")).variables:
+                if name not in (*adjust, *extra) and name not in dict(out):
+                    out.append((name, f"design.{field}.terms[{i}]"))
+    return out
 
 
 FRONT_DOOR_DRAWS = 999
@@ -207,14 +233,33 @@ def outcome_terms(spec, adjust: tuple[str, ...], extra: tuple[str, ...], model_f
                                         "vary with a covariate, name it in heterogeneity.modifiers.",
                                         code="treatment_in_terms"))
             if name not in variables:
-                where = "the outcome" if name == spec.outcome else f"not in the adjustment set {list(adjust)} or " \
-                                                                   f"covariates {list(extra)}"
-                raise SpecError(Problem(loc, f"the term {text!r} uses {name!r}, {where}: a term may only reshape "
-                                        "variables the planner adjusts for.", fix=f"Add {name!r} to covariates (if "
-                                        "it is a cause of the outcome that the treatment does not affect), or remove "
-                                        "it from the term.", code="term_variable_not_adjusted"))
+                _check_model_variable(spec, name, loc, text, adjust, extra)
         mentioned.update(names)
     return [quote_name(v) for v in variables if v not in mentioned] + [t.strip() for t in model.terms]
+
+
+def _check_model_variable(spec, name: str, loc: str, text: str, adjust, extra) -> None:
+    """A model term may use a variable outside the adjustment set and covariates (a cause of the treatment only in
+    the propensity model, a cause of the outcome only in the outcome model) when the DAG says it is measured, not
+    affected by the treatment, and adding it keeps every backdoor path blocked; anything else is refused here."""
+    dag = spec.graph
+    x, y = spec.treatment, spec.outcome
+    if name == y:
+        why = "the outcome"
+    elif name not in dag.nodes:
+        why = "not a node of the DAG, so the planner cannot check it"
+    elif name in dag.latent:
+        why = "latent (unmeasured) in the DAG"
+    elif name in dag.descendants([x]):
+        why = f"affected by the treatment {x!r} (a descendant in the DAG)"
+    elif not is_adjustment_set(dag, x, y, tuple(sorted({*adjust, *extra, name}))):
+        why = "a variable whose inclusion opens a backdoor path (a collider given the adjustment set)"
+    else:
+        return
+    raise SpecError(Problem(loc, f"the term {text!r} uses {name!r}, {why}: a model term may use the adjustment set, "
+                            "the covariates and other pre-treatment variables that keep the adjustment valid.",
+                            fix=f"Remove {name!r} from the term" + (", or add it to the DAG" if why.startswith(
+                                "not a node") else "") + ".", code="term_variable_not_adjusted"))
 
 
 def build_formulas(spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, str]:
@@ -223,6 +268,9 @@ def build_formulas(spec, estimator: Estimator, adjust: tuple[str, ...], extra: t
     if estimator in (Estimator.IPW, Estimator.MATCHING):
         # the outcome model is the weighted contrast; the adjustment enters through the propensity model
         return f"{naive} (weighted by the propensity model in settings)", naive
+    if estimator in TEFFECTS:  # arm-specific outcome models (and the propensity model in settings)
+        rhs = " + ".join(outcome_terms(spec, adjust, extra)) or "1"
+        return f"{y} ~ {rhs} in each arm of {x} ({_STATA[estimator]})", naive
     terms = [x] + (outcome_terms(spec, adjust, extra) if estimator is Estimator.OLS
                    else [quote_name(v) for v in (*adjust, *extra)])
     return f"{y} ~ " + " + ".join(terms), naive
@@ -272,21 +320,29 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
         return ObservationalSettings(propensity=propensity, matching=MatchingSettings(
             ratio=m.ratio, replace=replace, caliper=m.caliper, algorithm=m.algorithm, distance=m.distance))
     if estimator is Estimator.AIPW and d.learner != "glm":
+        if spec.estimand != "ATE":
+            raise UnsupportedError(Problem(
+                "estimand", f"cross-fitted AIPW ({d.learner}) estimates the ATE, not the {spec.estimand}.",
+                fix="Set estimand to ATE, or learner glm (AIPW for the ATT / ATC as Mercatanti & Li 2014).",
+                code="unsupported_estimand"))
         return ObservationalSettings(propensity=propensity, trim=d.trim, learner=d.learner, folds=d.folds)
-    return ObservationalSettings(propensity=propensity, trim=d.trim)
+    outcome = None
+    if estimator in READS_OUTCOME_MODEL:
+        outcome = f"{quote_name(spec.outcome)} ~ " + (" + ".join(outcome_terms(spec, adjust, extra)) or "1")
+    return ObservationalSettings(propensity=propensity, trim=d.trim, outcome_formula=outcome)
 
 
 def _refuse_unread_options(d, estimator: Estimator) -> None:
     """An option the chosen estimator does not read is refused where it is written (never accepted and
     ignored): trim (ipw / aipw), folds (aipw with a learner), matching (matching)."""
     unread = []
-    if getattr(d, "outcome_model", None) is not None and estimator is not Estimator.OLS:
-        unread.append(("design.outcome_model", "ols"))
-    if getattr(d, "propensity_model", None) is not None and estimator not in (Estimator.IPW, Estimator.AIPW,
-                                                                              Estimator.MATCHING):
-        unread.append(("design.propensity_model", "ipw, aipw or matching"))
-    if d.trim != "none" and estimator not in (Estimator.IPW, Estimator.AIPW):
-        unread.append(("design.trim", "ipw or aipw"))
+    if getattr(d, "outcome_model", None) is not None and (estimator not in READS_OUTCOME_MODEL or (
+            estimator is Estimator.AIPW and d.learner != "glm")):
+        unread.append(("design.outcome_model", "ols, ra, ipw_ra, aipw (learner glm) or aipw_wls"))
+    if getattr(d, "propensity_model", None) is not None and estimator not in READS_PROPENSITY_MODEL:
+        unread.append(("design.propensity_model", "ipw, ipw_ra, aipw, aipw_wls or matching"))
+    if d.trim != "none" and estimator not in TEFFECTS:
+        unread.append(("design.trim", "ra, ipw, ipw_ra, aipw or aipw_wls"))
     if d.folds != type(d).model_fields["folds"].default and not (estimator is Estimator.AIPW and d.learner != "glm"):
         unread.append(("design.folds", "aipw with a scikit-learn learner"))
     defaults = type(d.matching)()
@@ -308,16 +364,25 @@ def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
                                    "only its bootstrap", fix="Leave inference.vcov and cluster out.")
         return VcovPlan("bootstrap", (), inference.level, f"nonparametric bootstrap ({settings.draws} draws, seeded) "
                         "of the front-door product of coefficients (lm() fits of the mediators and the outcome)")
-    if estimator in (Estimator.IPW, Estimator.AIPW):
+    if settings is not None and getattr(settings, "learner", None):  # cross-fitted AIPW
         if inference.vcov is not None or inference.cluster:
-            name = "IPW" if estimator is Estimator.IPW else "AIPW"
-            raise unsupported_vcov(inference.vcov or "a clustered variance", name, "only its own M-estimation "
-                                   "variance", fix="Leave inference.vcov and cluster out: the variance of "
-                                   f"{name} accounts for the estimated propensity score.")
-        if estimator is Estimator.IPW:
-            return VcovPlan("m_estimation", (), inference.level, "M-estimation: the IPW and logistic-regression "
-                            "estimating equations stacked (sandwich)")
-        return VcovPlan("influence_function", (), inference.level, "the efficient influence function of AIPW")
+            raise unsupported_vcov(inference.vcov or "a clustered variance", "cross-fitted AIPW", "only its "
+                                   "influence-function variance", fix="Leave inference.vcov and cluster out.")
+        return VcovPlan("influence_function", (), inference.level, "the efficient influence function of AIPW "
+                        "with cross-fitted nuisances, SD / sqrt(n)")
+    if estimator in TEFFECTS:
+        stata = _STATA[estimator]
+        if estimator is Estimator.IPW and inference.vcov in ("HC0", "HC1", "HC2", "HC3") and not inference.cluster:
+            return VcovPlan(inference.vcov, (), inference.level, f'estimatr::lm_robust(y ~ t, weights = w, se_type '
+                            f'= "{inference.vcov}"): the IPW weights held fixed, ignoring that the propensity '
+                            'score is estimated (the M-estimation SE, the default, accounts for it)')
+        if inference.vcov is not None or inference.cluster:
+            extra = " or, for ipw, HC0-HC3 (the weights held fixed)" if estimator is Estimator.IPW else ""
+            raise unsupported_vcov(inference.vcov or "a clustered variance", estimator.value, "its stacked "
+                                   f"M-estimation variance{extra}", fix="Leave inference.vcov and cluster out: the "
+                                   "M-estimation variance accounts for the estimated models.")
+        return VcovPlan("m_estimation", (), inference.level, f"Stata {stata}: the propensity, outcome and "
+                        "potential-outcome-mean estimating equations stacked, sandwich A^-1 B A^-T / n, z tests")
     if estimator is Estimator.MATCHING:
         if inference.vcov is not None or inference.cluster:
             raise unsupported_vcov(inference.vcov or "a clustered variance", "matching", "only MatchIt's "
@@ -351,6 +416,10 @@ def state_assumptions(spec, ident: Identification, estimator: Estimator) -> tupl
     if estimator is Estimator.OLS:
         out.append(f"The outcome model is linear and the effect of {x} is the same for everyone given the "
                    "adjustment set (otherwise OLS gives a variance-weighted average of effects).")
+    if estimator in (Estimator.RA, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS):
+        out.append(f"The outcome model (regression of {y} on the adjustment set in each arm) is correctly "
+                   "specified" + ("." if estimator is Estimator.RA else ", or the propensity model is (doubly "
+                                                                     "robust)."))
     if estimator in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
         d = spec.design
         link = d.propensity_model.link if getattr(d, "propensity_model", None) is not None else "logit"

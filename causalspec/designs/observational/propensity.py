@@ -14,9 +14,9 @@ from causalspec.designs._common import estimate as _estimate
 from causalspec.designs._family import Fit
 from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
 from causalspec.estimators._experiment import difference_in_means
-from causalspec.estimators._propensity import aipw, crump_trim, fit_propensity, ipw, overlap
+from causalspec.estimators._propensity import crump_trim, fit_propensity, overlap
 from causalspec.formula import materialize
-from causalspec.planner import Estimator
+from causalspec.designs.observational.teffects import fit_teffects, teffects_extras
 
 __all__ = ["fit_weighting", "naive_contrast", "binary_treatment", "histogram", "overlap_warnings"]
 
@@ -52,11 +52,9 @@ def overlap_warnings(ov, score) -> tuple[str, ...]:
 
 
 def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
-    """IPW (ATE, ATT; normalised weights) or AIPW (ATE) with a logistic propensity model on the adjustment set.
-
-    IPW's variance stacks the logistic score equations with the weighted means (M-estimation; Lunceford &
-    Davidian 2004), as ``WeightIt::lm_weightit(vcov = "asympt")``; AIPW's is its influence function (Robins,
-    Rotnitzky & Zhao 1994).  ``trim: crump`` drops units outside Crump et al. (2009)'s overlap region.
+    """The treatment-effect estimators of Stata's ``teffects``: RA, IPW, IPW-RA, AIPW and AIPW-WLS
+    (:mod:`.teffects`), with the propensity model of the spec (terms, link), overlap diagnostics and
+    ``trim: crump`` (Crump et al. 2009's overlap region) first; AIPW with a scikit-learn learner is cross-fitted.
     """
     vc = plan.vcov
 
@@ -85,18 +83,18 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
         extras["trimming"] = {"rule": trim.rule, "alpha": trim.alpha, "dropped": trim.dropped}
     ov = overlap(model.score, model.treat)
     extras["propensity_histogram"] = histogram(model.score, model.treat)
-    y = used[plan.outcome].to_numpy(float)
-    res = (ipw(y, model, plan.estimand, level=vc.level) if plan.estimator is Estimator.IPW
-           else aipw(y, model, level=vc.level))
-    effect = _estimate(plan.treatment, res.estimate, res.std_error, vc.level)
+    tf, rows, V, used, more = fit_teffects(plan, used)
+    dropped += more
+    extras.update(teffects_extras(tf, used, plan))
     extras.update({"propensity_model": model.coef_dict(), "propensity_table": model.coef_table(),
                    "propensity_link": model.link, "overlap": {
         "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
         "outside_support": ov.outside_support}, "variance": vc.r_equivalent})
-    return Fit(effect, naive_contrast(plan, used, vc.level), (effect,), (plan.treatment,),
-                     [[res.std_error ** 2]], int(res.nobs), dropped, tuple(model.notes),
-                     (("propensity_converged", float(model.converged)),), extras=extras,
-                     warnings=overlap_warnings(ov, model.score), outcome_sd=float(np.std(y, ddof=1)))
+    y = used[plan.outcome].to_numpy(float)
+    return Fit(rows[0], naive_contrast(plan, used, vc.level), rows, tuple(r.term for r in rows), V,
+               int(tf.nobs), dropped, tuple(model.notes),
+               (("propensity_converged", float(model.converged)),), extras=extras,
+               warnings=overlap_warnings(ov, model.score), outcome_sd=float(np.std(y, ddof=1)))
 
 
 def histogram(score: np.ndarray, treat: np.ndarray, weights: np.ndarray | None = None, bins: int = 25) -> dict:

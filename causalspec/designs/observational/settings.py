@@ -58,7 +58,9 @@ class ObservationalSettings(Settings):
     folds: int | None = None
     wild_bootstrap: WildSettings | None = None
     heterogeneity: HeterogeneitySettings | None = None
-    _omit_none = ("propensity", "matching", "trim", "learner", "folds", "wild_bootstrap", "heterogeneity")
+    outcome_formula: str | None = None  # the arm-specific outcome model of ra, ipw_ra, aipw and aipw_wls
+    _omit_none = ("propensity", "matching", "trim", "learner", "folds", "wild_bootstrap", "heterogeneity",
+                  "outcome_formula")
     _flatten = ("propensity", "matching")
 
     def with_regressor(self, name: str) -> "ObservationalSettings":
