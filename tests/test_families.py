@@ -45,8 +45,13 @@ def test_with_vcov_on_matching_and_weighting_is_refused_at_inference_vcov():
     spec = cs.load(SPECS / "feature_adoption.yaml")
     weighted = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ipw"},
                                  "inference": {}}), data=cs.datasets.feature_adoption(), refute=False)
-    with pytest.raises(UnsupportedError, match=r"inference.vcov: HC0 is not available for IPW"):
-        weighted.with_vcov("HC0")
+    # IPW takes HC0-HC3 as the weights-fixed SE (lm_robust(y ~ t, weights = w)), changing the SE, not the estimate
+    fixed = weighted.with_vcov("HC0")
+    assert fixed.effect.estimate == pytest.approx(weighted.effect.estimate, rel=1e-12)
+    assert fixed.effect.std_error != pytest.approx(weighted.effect.std_error, rel=1e-6)
+    assert "held fixed" in fixed.plan.vcov.r_equivalent
+    with pytest.raises(UnsupportedError, match=r"inference.vcov: CR1 is not available for ipw"):
+        weighted.with_vcov("CR1", cluster="activity")
 
 
 def test_with_vcov_on_ols_gives_the_same_numbers_as_planning_that_variance():

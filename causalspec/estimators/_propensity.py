@@ -1,25 +1,22 @@
-"""Propensity scores: the logistic model, overlap, trimming, IPW and AIPW.
+"""Propensity scores: the binomial model (as glm, for MatchIt and the overlap diagnostics), overlap and trimming.
 
 The propensity model is fitted exactly as R's ``glm(family = binomial)`` does
 (iteratively reweighted least squares from ``glm.fit``'s starting values, the
 same convergence rule and the same clamping of the logit link), so the fitted
 scores agree with ``MatchIt``'s ``distance = "glm"`` to the precision of R's own
-stopping rule.  The effect estimators (IPW, AIPW) have no single R reference
-function; their variances are the textbook M-estimation / influence-function
-ones and are checked against simulation in the tests.
+stopping rule.  The effect estimators that weight by the score (IPW, AIPW and the
+rest of Stata's teffects) are in :mod:`causalspec.estimators._teffects`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causalspec.errors import DataError, SpecError, UnsupportedError
+from causalspec.errors import DataError, SpecError
 from causalspec.formula._materialize import Design, materialize
 from causalspec.estimators._overlap import Overlap, Trimming, crump_trim, overlap, r_summary  # noqa: F401
 
@@ -34,9 +31,6 @@ __all__ = [
     "overlap",
     "Trimming",
     "crump_trim",
-    "WeightingEstimate",
-    "ipw",
-    "aipw",
 ]
 
 from causalspec.estimators._glm import (  # noqa: E402,F401  (re-exported: the GLM kernel the scores come from)
@@ -161,123 +155,3 @@ def fit_propensity(formula: str, data: pd.DataFrame, *, link: str = "logit", eps
     return PropensityModel(formula, lhs, terms, fit.coef, score, eta, y.astype(int), np.asarray(X),
                            des.rows, fit.iterations, fit.converged, fit.deviance, fit.kept, tuple(notes),
                            dict(des.dropped), link, fit.cov_unscaled)
-
-
-# ------------------------------------------------------------------ IPW / AIPW
-@dataclass(frozen=True)
-class WeightingEstimate:
-    """An IPW or AIPW effect with its standard error and normal-theory interval."""
-
-    estimator: str
-    estimand: str
-    estimate: float
-    std_error: float
-    statistic: float
-    p_value: float
-    conf_low: float
-    conf_high: float
-    nobs: int
-    weights: np.ndarray
-    mu1: float
-    mu0: float
-    variance_method: str
-
-
-def _finish(name: str, estimand: str, est: float, se: float, n: int, w: np.ndarray, mu1: float, mu0: float,
-            how: str, level: float) -> WeightingEstimate:
-    z = est / se if se > 0 else math.nan
-    q = stats.norm.ppf(0.5 + level / 2.0)
-    return WeightingEstimate(name, estimand, float(est), float(se), float(z), float(2 * stats.norm.sf(abs(z))),
-                             float(est - q * se), float(est + q * se), n, w, float(mu1), float(mu0), how)
-
-
-def _check_y(y, n: int, index: pd.Index | None = None) -> np.ndarray:
-    if isinstance(y, pd.Series) and index is not None:
-        y = y.reindex(index)  # align a data column with the rows the propensity model used
-    y = np.asarray(y, dtype=float)
-    if y.shape != (n,) or not np.all(np.isfinite(y)):
-        raise DataError(f"the outcome must have one finite value per propensity-model row ({n}).", loc="outcome",
-                        fix="Drop rows with a missing outcome before fitting the propensity model.")
-    return y
-
-
-def ipw(y: np.ndarray, model: PropensityModel, estimand: Literal["ATE", "ATT"] = "ATE",
-        level: float = 0.95) -> WeightingEstimate:
-    """Inverse-probability weighting with normalised (Hajek) weights.
-
-    The variance stacks the logistic score equations with the two weighted means
-    and applies the sandwich, so it accounts for the estimated propensity score
-    (Lunceford & Davidian 2004, Statistics in Medicine 23:2937; Stefanski & Boos 2002).
-    Same estimator as ``WeightIt::weightit`` + ``lm_weightit(vcov = "asympt")``; no R parity case.
-    """
-    estimand = estimand.upper()  # type: ignore[assignment]
-    if estimand not in ("ATE", "ATT"):
-        raise UnsupportedError(f"estimand {estimand!r} is not available for IPW.", loc="estimand",
-                               fix="Use ATE or ATT.")
-    e, t = model.score, model.treat.astype(float)
-    n = len(e)
-    y = _check_y(y, n, model.index)
-    X = model.X[:, list(model.kept)]
-    link = BinomialLink(model.link)
-    eta = model.linear_predictor
-    f = link.mu_eta(eta)  # d e / d eta: e (1 - e) for the logit
-    if estimand == "ATE":
-        w1, w0 = t / e, (1 - t) / (1 - e)
-        # derivatives of the weights with respect to the linear predictor
-        dw1, dw0 = -t * f / e ** 2, (1 - t) * f / (1 - e) ** 2
-    else:
-        w1, w0 = t, (1 - t) * e / (1 - e)
-        dw1, dw0 = np.zeros(n), (1 - t) * f / (1 - e) ** 2
-    mu1 = np.sum(w1 * y) / np.sum(w1)
-    mu0 = np.sum(w0 * y) / np.sum(w0)
-    k = X.shape[1]
-    # stacked estimating functions psi = (X (t - e) h, w1 (y - mu1), w0 (y - mu0)) with the binomial score
-    # weight h = f / (e (1 - e)) (1 for the canonical logit link)
-    h = f / (e * (1 - e))
-    dh = link.mu_eta2(eta) / (e * (1 - e)) - f ** 2 * (1 - 2 * e) / (e * (1 - e)) ** 2
-    psi = np.column_stack([X * ((t - e) * h)[:, None], w1 * (y - mu1), w0 * (y - mu0)])
-    A = np.zeros((k + 2, k + 2))  # minus the mean Jacobian (the observed information for a non-canonical link)
-    A[:k, :k] = (X * (f * h - (t - e) * dh)[:, None]).T @ X / n
-    A[k, :k] = -((dw1 * (y - mu1)) @ X) / n
-    A[k + 1, :k] = -((dw0 * (y - mu0)) @ X) / n
-    A[k, k] = np.mean(w1)
-    A[k + 1, k + 1] = np.mean(w0)
-    B = psi.T @ psi / n
-    half = np.linalg.solve(A, B)
-    V = np.linalg.solve(A, half.T).T / n
-    c = np.zeros(k + 2)
-    c[k], c[k + 1] = 1.0, -1.0
-    se = math.sqrt(float(c @ V @ c))
-    w = np.where(t == 1, w1 / np.mean(w1), w0 / np.mean(w0))
-    return _finish("ipw", estimand, mu1 - mu0, se, n, w, mu1, mu0, "M-estimation (stacked logistic score)", level)
-
-
-def aipw(y: np.ndarray, model: PropensityModel, outcome_X: np.ndarray | None = None,
-         level: float = 0.95) -> WeightingEstimate:
-    """Augmented IPW (doubly robust) estimate of the ATE with an influence-function SE.
-
-    Outcome regressions are OLS fits of ``y`` on ``outcome_X`` (default: the
-    propensity design) within each arm.  Robins, Rotnitzky & Zhao (1994);
-    Glynn & Quinn (2010); SE = sd(phi)/sqrt(n) of the efficient influence function.
-    No R parity case (as ``AIPW`` / ``npcausal::ate`` with parametric nuisance fits).
-    """
-    e, t = model.score, model.treat.astype(float)
-    n = len(e)
-    y = _check_y(y, n, model.index)
-    Xo = model.X[:, list(model.kept)] if outcome_X is None else np.asarray(outcome_X, dtype=float)
-    if Xo.shape[0] != n:
-        raise DataError("outcome_X must have one row per propensity-model row.", loc="outcome_X",
-                        fix="Build it from the same rows as the propensity model.")
-    m = {}
-    for arm in (0, 1):
-        sel = t == arm
-        beta, *_ = np.linalg.lstsq(Xo[sel], y[sel], rcond=None)
-        m[arm] = Xo @ beta
-    phi1 = m[1] + t * (y - m[1]) / e
-    phi0 = m[0] + (1 - t) * (y - m[0]) / (1 - e)
-    phi = phi1 - phi0
-    est = float(np.mean(phi))
-    se = float(np.sqrt(np.sum((phi - est) ** 2)) / n)
-    w = np.where(t == 1, 1.0 / e, 1.0 / (1.0 - e))
-    return _finish("aipw", "ATE", est, se, n, w, float(np.mean(phi1)), float(np.mean(phi0)),
-                   "influence function", level)

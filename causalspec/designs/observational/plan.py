@@ -8,17 +8,17 @@ Rules in order: identification and node decisions (shared, :mod:`causalspec.plan
 from __future__ import annotations
 
 from causalspec.designs._common import plan_fields
+from causalspec.designs.observational.terms import check_modifiers, model_term_columns, outcome_terms
 from causalspec.designs.panel.plan import wild_settings
-from causalspec.errors import AdjustmentError, Problem, SpecError, UnsupportedError
-from causalspec.formula import check_term, quote_name
-from causalspec.formula._nodes import Formula
-from causalspec.graph import DAG, front_door_sets, is_adjustment_set
+from causalspec.errors import Problem, UnsupportedError
+from causalspec.formula import quote_name
+from causalspec.graph import DAG, front_door_sets
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan, column_fields
-from causalspec.planner._backdoor import check_covariates, descendant_problems, identify, open_path_problem
+from causalspec.planner._backdoor import check_covariates, identify
+from causalspec.designs.observational.matching_plan import matching_settings
 from causalspec.designs.observational.settings import (
     FrontDoorSettings,
     HeterogeneitySettings,
-    MatchingSettings,
     ObservationalSettings,
     PropensitySettings,
 )
@@ -41,7 +41,7 @@ _ESTIMANDS = {
     Estimator.IPW_RA: ("ATE", "ATT", "ATC"),
     Estimator.AIPW: ("ATE", "ATT", "ATC"),
     Estimator.AIPW_WLS: ("ATE",),
-    Estimator.MATCHING: ("ATT", "ATC"),
+    Estimator.MATCHING: ("ATT", "ATC", "ATE"),  # ATE: methods exact, cem and subclass (matching_settings)
 }
 # the teffects estimators (Stata's teffects): their outcome and propensity models
 TEFFECTS = (Estimator.RA, Estimator.IPW, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS)
@@ -83,23 +83,11 @@ def plan_observational(spec, dag: DAG) -> dict:
         notes += ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
     fields = plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
                          state_assumptions(spec, ident, estimator), settings, notes=notes)
-    model_columns = _model_term_columns(spec, ident.adjustment_set, extra)
+    model_columns = model_term_columns(spec, ident.adjustment_set, extra)
     if model_columns:  # variables a model term adds beyond the adjustment set and covariates
         base = dict(column_fields(spec, fields))
         fields["column_fields"] = (*base.items(), *((c, w) for c, w in model_columns if c not in base))
     return fields
-
-
-def _model_term_columns(spec, adjust, extra) -> list[tuple[str, str]]:
-    """(column, field) for each variable the outcome / propensity model terms use outside adjust and extra."""
-    out = []
-    for field in ("outcome_model", "propensity_model"):
-        model = getattr(spec.design, field, None)
-        for i, text in enumerate(model.terms if model is not None else ()):
-            for name in Formula(None, check_term(text, f"design.{field}.terms[{i}]")).variables:
-                if name not in (*adjust, *extra) and name not in dict(out):
-                    out.append((name, f"design.{field}.terms[{i}]"))
-    return out
 
 
 FRONT_DOOR_DRAWS = 999
@@ -189,79 +177,6 @@ def choose_estimator(spec) -> tuple[Estimator, str]:
     return estimator, why
 
 
-def check_modifiers(spec, dag: DAG, ident: Identification,
-                    extra: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Effect modifiers must not be affected by the treatment; one outside the adjustment set and covariates is
-    added to the model (as a covariate) only when the enlarged set still blocks every backdoor path.  Returns the
-    covariates with the added modifiers, and a note naming them."""
-    h = spec.heterogeneity
-    if h is None:
-        return extra, ()
-    x, y = spec.treatment, spec.outcome
-    problems = descendant_problems(dag, x, y, h.modifiers, "heterogeneity.modifiers")
-    if problems:
-        raise AdjustmentError(problems)
-    added = tuple(m for m in h.modifiers if m not in ident.adjustment_set and m not in extra)
-    how = (f"effect modification: the outcome model also has {x} x each of {', '.join(h.modifiers)} centred at its "
-           f"sample mean ({x}:m_c terms), so the coefficient of {x} is the average effect; the effect at modifier "
-           "values is reported beside it.")
-    if not added:
-        return extra, (how,)
-    full = tuple(sorted({*ident.adjustment_set, *extra, *added}))
-    if ident.identified and not is_adjustment_set(dag, x, y, full):
-        raise AdjustmentError(open_path_problem(dag, x, y, full, h.modifiers, "heterogeneity.modifiers"))
-    return (*extra, *added), (how, f"effect modifier(s) {', '.join(map(repr, added))} added to the outcome model: "
-                                    "not in the adjustment set, and adding them keeps every backdoor path blocked.")
-
-
-def outcome_terms(spec, adjust: tuple[str, ...], extra: tuple[str, ...], model_field: str = "outcome_model") -> list[str]:
-    """The adjustment part of the outcome (or propensity) model: design.<model_field>.terms, each using only
-    variables of the adjustment set and covariates (never the treatment or the outcome), then every such variable
-    no term mentions, linearly.  Without terms: every variable linearly."""
-    model = getattr(spec.design, model_field, None)
-    variables = (*adjust, *extra)
-    if model is None or not model.terms:
-        return [quote_name(v) for v in variables]
-    mentioned: set[str] = set()
-    for i, text in enumerate(model.terms):
-        loc = f"design.{model_field}.terms[{i}]"
-        names = Formula(None, check_term(text, loc)).variables
-        for name in names:
-            if name == spec.treatment:
-                raise SpecError(Problem(loc, f"the term {text!r} uses the treatment {name!r}; the outcome model's "
-                                        "terms describe the adjustment only.", fix="Remove it; to let the effect "
-                                        "vary with a covariate, name it in heterogeneity.modifiers.",
-                                        code="treatment_in_terms"))
-            if name not in variables:
-                _check_model_variable(spec, name, loc, text, adjust, extra)
-        mentioned.update(names)
-    return [quote_name(v) for v in variables if v not in mentioned] + [t.strip() for t in model.terms]
-
-
-def _check_model_variable(spec, name: str, loc: str, text: str, adjust, extra) -> None:
-    """A model term may use a variable outside the adjustment set and covariates (a cause of the treatment only in
-    the propensity model, a cause of the outcome only in the outcome model) when the DAG says it is measured, not
-    affected by the treatment, and adding it keeps every backdoor path blocked; anything else is refused here."""
-    dag = spec.graph
-    x, y = spec.treatment, spec.outcome
-    if name == y:
-        why = "the outcome"
-    elif name not in dag.nodes:
-        why = "not a node of the DAG, so the planner cannot check it"
-    elif name in dag.latent:
-        why = "latent (unmeasured) in the DAG"
-    elif name in dag.descendants([x]):
-        why = f"affected by the treatment {x!r} (a descendant in the DAG)"
-    elif not is_adjustment_set(dag, x, y, tuple(sorted({*adjust, *extra, name}))):
-        why = "a variable whose inclusion opens a backdoor path (a collider given the adjustment set)"
-    else:
-        return
-    raise SpecError(Problem(loc, f"the term {text!r} uses {name!r}, {why}: a model term may use the adjustment set, "
-                            "the covariates and other pre-treatment variables that keep the adjustment valid.",
-                            fix=f"Remove {name!r} from the term" + (", or add it to the DAG" if why.startswith(
-                                "not a node") else "") + ".", code="term_variable_not_adjusted"))
-
-
 def build_formulas(spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, str]:
     y, x = quote_name(spec.outcome), quote_name(spec.treatment)
     naive = f"{y} ~ {x}"
@@ -314,11 +229,8 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
             fix="Use link logit with matching, or ipw / aipw with this link.", code="link_unsupported"))
     rhs = " + ".join(outcome_terms(spec, adjust, extra, "propensity_model")) or "1"
     propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}", link=link)
-    if estimator is Estimator.MATCHING:
-        m = d.matching
-        replace = m.replace if m.replace is not None else d.estimator == "auto"
-        return ObservationalSettings(propensity=propensity, matching=MatchingSettings(
-            ratio=m.ratio, replace=replace, caliper=m.caliper, algorithm=m.algorithm, distance=m.distance))
+    if estimator is Estimator.MATCHING:  # MatchIt's method and the arguments it reads (matching_plan)
+        return ObservationalSettings(propensity=propensity, matching=matching_settings(spec, (*adjust, *extra)))
     if estimator is Estimator.AIPW and d.learner != "glm":
         if spec.estimand != "ATE":
             raise UnsupportedError(Problem(
@@ -388,9 +300,10 @@ def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
             raise unsupported_vcov(inference.vcov or "a clustered variance", "matching", "only MatchIt's "
                                    "recommended variance (CR1 by subclass without replacement, HC3 with)",
                                    fix="Leave inference.vcov and cluster out for matching.")
-        if settings.matching.replace:
+        if settings.matching.replace or settings.matching.method != "nearest":
+            why = "with replacement" if settings.matching.replace else f"method {settings.matching.method} forms"
             return VcovPlan("HC3", (), inference.level, 'lm(weights = weights) on match.data(); sandwich::vcovHC('
-                            'type = "HC3") (with replacement there are no pairs; MatchIt\'s advice)')
+                            f'type = "HC3") ({why} no pairs; MatchIt\'s advice)')
         return VcovPlan("CR1", ("subclass",), inference.level,
                         'lm(weights = weights) on match.data(); sandwich::vcovCL(cluster = ~subclass, '
                         'type = "HC1") as the MatchIt docs recommend')
