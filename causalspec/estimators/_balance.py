@@ -38,7 +38,14 @@ def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, flo
     return float(np.mean(e)), float(np.max(e))
 
 
-def _pair_dist(x: np.ndarray, t: np.ndarray, subclass: np.ndarray | None, mm: np.ndarray | None) -> float:
+def _pair_dist(x: np.ndarray, t: np.ndarray, subclass: np.ndarray | None, mm: np.ndarray | None,
+               focal: np.ndarray | None = None) -> float:
+    """``MatchIt:::pair.dist``: the mean |difference| over the match matrix's pairs when there is one (rows: the
+    focal units), else over every treated-control pair within each subclass (``pairdistsubC``)."""
+    if mm is not None:
+        fr = np.flatnonzero((t if focal is None else focal) == 1)
+        ok = mm >= 0
+        return float(np.mean(np.abs(x[fr][:, None] - x[np.where(ok, mm, 0)])[ok])) if ok.any() else math.nan
     if subclass is not None:
         diffs = []
         for s in np.unique(subclass[subclass > 0]):
@@ -46,16 +53,12 @@ def _pair_dist(x: np.ndarray, t: np.ndarray, subclass: np.ndarray | None, mm: np
             xt, xc = x[idx][t[idx] == 1], x[idx][t[idx] == 0]
             diffs.append(np.abs(xt[:, None] - xc[None, :]).ravel())
         return float(np.mean(np.concatenate(diffs))) if diffs else math.nan
-    if mm is not None:
-        tr = np.flatnonzero(t == 1)
-        ok = mm >= 0
-        return float(np.mean(np.abs(x[tr][:, None] - x[np.where(ok, mm, 0)])[ok]))
     return math.nan
 
 
 def _bal1var(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, std_denom: float | None, *,
              subclass: np.ndarray | None = None, mm: np.ndarray | None = None, pair_dist: bool = True,
-             standardize: bool = True) -> list[float]:
+             standardize: bool = True, focal: np.ndarray | None = None) -> list[float]:
     un = w is None
     ww = np.ones(len(x)) if un else w
     binary = bool(np.all((x == 0) | (x == 1)))
@@ -69,16 +72,17 @@ def _bal1var(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, std_denom: floa
         if not too_small:
             out[2] = mdiff / std_denom
             if not un and pair_dist:
-                pdist = _pair_dist(x, t, subclass, mm)
+                pdist = _pair_dist(x, t, subclass, mm, focal)
                 out[6] = pdist / std_denom if abs(pdist) > 1e-8 else pdist
     else:
         out[2] = mdiff
         if not un and pair_dist:
-            out[6] = _pair_dist(x, t, subclass, mm)
+            out[6] = _pair_dist(x, t, subclass, mm, focal)
     if binary:
         out[4] = out[5] = abs(mdiff)
     elif not too_small:
-        out[3] = _wvar(x[i1], False, ww[i1]) / _wvar(x[i0], False, ww[i0])
+        with np.errstate(divide="ignore", invalid="ignore"):  # R: 0/0 is NaN, x/0 Inf
+            out[3] = float(np.float64(_wvar(x[i1], False, ww[i1])) / np.float64(_wvar(x[i0], False, ww[i0])))
         out[4], out[5] = _ecdf_stats(x, t, ww)
     return out
 
@@ -89,12 +93,14 @@ BALANCE_COLUMNS = ("Means Treated", "Means Control", "Std. Mean Diff.", "Var. Ra
 
 def balance_table(X: pd.DataFrame, treat: np.ndarray, weights: np.ndarray | None = None, *,
                   subclass: np.ndarray | None = None, mm: np.ndarray | None = None, standardize: bool = True,
-                  pair_dist: bool = True, estimand: Literal["ATT", "ATC", "ATE"] = "ATT") -> pd.DataFrame:
+                  pair_dist: bool = True, estimand: Literal["ATT", "ATC", "ATE"] = "ATT",
+                  focal: np.ndarray | None = None) -> pd.DataFrame:
     """Balance statistics per covariate, as ``summary.matchit()`` (``sum.all`` without weights,
     ``sum.matched`` with them).
 
     The SMD denominator is computed in the full, unweighted sample: the treated SD for the
-    ATT (binary variables: sqrt(p(1-p))); eCDF statistics are the mean and max
+    ATT, the control SD for the ATC, sqrt of the mean of the two group variances for the ATE (binary variables:
+    p(1-p) as the variance); eCDF statistics are the mean and max
     differences of the weighted eCDFs; the pair distance is the mean absolute
     within-pair difference (Stuart & Green 2008).  NaN where MatchIt prints ".".
     """
@@ -113,7 +119,7 @@ def balance_table(X: pd.DataFrame, treat: np.ndarray, weights: np.ndarray | None
         if not math.isfinite(sd) or sd < _SQRT_EPS:
             sd = _pooled_sd(x, t, binary)
         rows.append(_bal1var(x, t, None if weights is None else np.asarray(weights, dtype=float), sd,
-                             subclass=subclass, mm=mm, pair_dist=pair_dist, standardize=standardize))
+                             subclass=subclass, mm=mm, pair_dist=pair_dist, standardize=standardize, focal=focal))
     cols = list(BALANCE_COLUMNS) if standardize else ["Means Treated", "Means Control", "Mean Diff.", "Var. Ratio",
                                                       "eCDF Mean", "eCDF Max", "Pair Dist."]
     return pd.DataFrame(rows, index=list(X.columns), columns=cols)

@@ -30,12 +30,14 @@ class MatchedEffect:
 
 def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str | None = None,
                    covariates: Sequence[str] = (), level: float = 0.95) -> MatchedEffect:
-    """ATT by weighted least squares of the outcome on treatment in the matched data.
+    """The effect by weighted least squares of the outcome on treatment in the matched data.
 
     Matches ``lm(y ~ treat, data = match.data(m), weights = weights)`` with
-    ``sandwich::vcovCL(fit, cluster = ~subclass)`` (default without replacement: pairs
+    ``sandwich::vcovCL(fit, cluster = ~subclass)`` (default after pair matching without replacement: pairs
     as clusters, CR1 = HC1 with cluster adjustment) or ``sandwich::vcovHC(type = "HC3")``
-    (default with replacement, MatchIt's vignette advice); Abadie & Spiess (2022), JASA 117:1.
+    (default with replacement and for exact, coarsened exact and subclassification, which form no pairs:
+    MatchIt's vignette advice); Abadie & Spiess (2022), JASA 117:1.  The coefficient of ``treat`` is the
+    effect for the matching's estimand (its weights make the comparison the ATT, ATC or ATE).
     """
 
     if outcome not in data.columns:
@@ -49,7 +51,7 @@ def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str |
         cols.append(np.asarray(data[c], dtype=float)[keep])
         terms.append(c)
     fit = fit_ols(y, np.column_stack(cols), terms, weights=m.weights[keep])
-    kind = vcov or ("HC3" if m.subclass is None else "CR1")
+    kind = vcov or ("HC3" if m.subclass is None or m.mm is None else "CR1")
     clustered = kind.upper() in ("CR0", "CR1", "CR2", "STATA")
     if clustered and m.subclass is None:
         raise UnsupportedError("pair-clustered SEs need pairs; matching with replacement has none.",

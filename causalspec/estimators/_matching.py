@@ -1,31 +1,30 @@
-"""Greedy nearest-neighbour propensity-score matching, as ``MatchIt::matchit(method = "nearest")``.
+"""Matching as ``MatchIt::matchit`` (4.5.1) does it: the matched sample (match matrix, weights, subclasses), its
+balance and sample sizes, and nearest-neighbour matching on a propensity score or the Mahalanobis distance,
+optionally within exact strata of named covariates.
 
-The algorithm is MatchIt 4.5.1's (``nn_matchC_vec``): all units are sorted by
-the distance (a stable sort, so equal distances keep data order); treated
-units are visited in ``m.order`` (default: largest distance first), and each
-takes the closest still-available control found by walking left and right in
-that sorted order, preferring the left one when both are equally close.  This
-fixes how exact ties are broken, so matched sets are identical to MatchIt's.
-Weights, subclasses and the balance table follow MatchIt's conventions
-(``summary.matchit``); the effect is the weighted regression on the matched data.
+The scalar-distance kernel is :mod:`._nearest` (``nn_matchC_vec``), the Mahalanobis one :mod:`._mahalanobis`
+(``nn_matchC``); exact, coarsened exact and subclassification are :mod:`._subclassify`.  Weights, subclasses
+and the balance table follow MatchIt's conventions (``summary.matchit``); the effect is the weighted regression
+on the matched data (:mod:`._matched_effect`).
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from causalspec.estimators._balance import BALANCE_COLUMNS, balance_table, sample_sizes  # noqa: F401
 from causalspec.errors import DataError, SpecError, UnsupportedError
+from causalspec.estimators._balance import BALANCE_COLUMNS, balance_table, sample_sizes
+from causalspec.estimators._mahalanobis import distance_covariates, mahalanobis_transform, nn_match_covariates
+from causalspec.estimators._nearest import INT_MAX, matching_weights, mm_subclass, nearest_neighbor
+from causalspec.estimators._propensity import BinomialLink, PropensityModel, binomial_irls, fit_propensity, r_summary
 from causalspec.formula._evaluate import Factor, evaluate
-from causalspec.estimators._propensity import PropensityModel, fit_propensity, r_summary
-from causalspec.formula._terms import variable_nodes
 from causalspec.formula._parse import parse_formula
+from causalspec.formula._terms import variable_nodes
 
 __all__ = [
     "Matching",
@@ -36,214 +35,112 @@ __all__ = [
     "balance_table",
     "sample_sizes",
     "distance_summaries",
+    "model_variables",
+    "matchit_model_table",
+    "unit_labels",
     "BALANCE_COLUMNS",
 ]
 
 MOrder = Literal["largest", "smallest", "data", "random"]
-_SQRT_EPS = math.sqrt(np.finfo(float).eps)
-_INT_MAX = 2**31 - 1
-
-
-def _int_abs(x: float) -> float:
-    """``abs()`` as MatchIt 4.5.1's C++ evaluates it on a double: converted to int, so truncated."""
-    return float(min(int(abs(x)), _INT_MAX))
-
-
-def nearest_neighbor(distance: np.ndarray, treat: np.ndarray, *, ratio: int = 1, reuse_max: int = 1,
-                     caliper: float | None = None, order: np.ndarray | None = None,
-                     discarded: np.ndarray | None = None,
-                     algorithm: Literal["matchit-4.5.1", "exact"] = "matchit-4.5.1") -> np.ndarray:
-    """Greedy nearest-neighbour matching on a scalar distance.
-
-    Matches MatchIt 4.5.1's ``nn_matchC_vec`` (used by ``matchit(method = "nearest")`` when
-    matching on a propensity score); Rubin (1973), Biometrics 29:159.
-
-    Parameters
-    ----------
-    distance, treat : (n,) arrays; ``treat`` is 1 for the focal group.
-    ratio : controls per treated unit.
-    reuse_max : times a control may be used (1 = without replacement; large = with replacement).
-    caliper : maximum |distance difference| in distance units, or None.
-    order : the treated units' visiting order, as positions 0..n1-1 among the treated (data order).
-    discarded : (n,) bool; discarded units are neither matched nor used.
-    algorithm : "matchit-4.5.1" reproduces MatchIt 4.5.1 bit for bit: its C++ compares
-        ``abs()`` of distance differences after conversion to int, so differences below 1
-        all count as 0 -- the lower-distance neighbour always wins, and a caliper on a
-        propensity score is never enforced (kosukeimai/MatchIt#163); and for ``ratio > 1`` it
-        skips, instead of the controls already matched to a treated unit, the data rows just
-        after them (so with replacement a control can fill several slots of one treated unit).
-        "exact" compares the real differences (the intended algorithm).
-
-    Returns
-    -------
-    (n1, ratio) int array of matched control row indices (data order), -1 where unmatched.
-    """
-    d = np.asarray(distance, dtype=float)
-    t = np.asarray(treat).astype(int)
-    n = len(d)
-    disc = np.zeros(n, dtype=bool) if discarded is None else np.asarray(discarded, dtype=bool)
-    treated_rows = np.flatnonzero(t == 1)
-    n1 = len(treated_rows)
-    order = np.arange(n1) if order is None else np.asarray(order, dtype=int)
-    mm = np.full((n1, ratio), -1, dtype=int)
-    # sort.list(distance): stable ascending, so ties stay in data order
-    d_ord = np.argsort(d, kind="stable")
-    pos_of = np.empty(n, dtype=int)
-    pos_of[d_ord] = np.arange(n)
-    ds = d[d_ord]
-    # sorted positions of controls still available, kept sorted for bisection
-    avail = [int(p) for p in range(n) if t[d_ord[p]] == 0 and not disc[d_ord[p]]]
-    times = np.zeros(n, dtype=int)
-    absd = _int_abs if algorithm == "matchit-4.5.1" else abs
-    if not avail:
-        return mm
-    for r in range(ratio):
-        for i in order:
-            row = int(i)
-            unit = treated_rows[row]
-            if disc[unit]:
-                continue
-            ii = pos_of[unit]
-            dti = ds[ii]
-            if algorithm == "matchit-4.5.1":
-                # MatchIt 4.5.1 compares 0-based candidates with the 1-based ids stored in the row, so
-                # it skips the unit *after* each control already matched to this treated unit.
-                taken = set(int(pos_of[c + 1]) for c in mm[row, :r] if 0 <= c < n - 1)
-            else:
-                taken = set(int(pos_of[c]) for c in mm[row, :r] if c >= 0)
-            j = bisect.bisect_left(avail, ii)
-            k_left = k_right = -1
-            jl = j - 1
-            while jl >= 0:
-                k = avail[jl]
-                if k in taken:
-                    jl -= 1
-                    continue
-                if caliper is not None and absd(dti - ds[k]) > caliper:
-                    break
-                k_left = k
-                break
-            jr = j
-            while jr < len(avail):
-                k = avail[jr]
-                if k in taken:
-                    jr += 1
-                    continue
-                if caliper is not None and absd(dti - ds[k]) > caliper:
-                    break
-                k_right = k
-                break
-            if k_left >= 0 and k_right >= 0:
-                k = k_left if absd(ds[k_left] - dti) <= absd(ds[k_right] - dti) else k_right
-            elif k_left >= 0:
-                k = k_left
-            elif k_right >= 0:
-                k = k_right
-            else:
-                continue
-            mm[row, r] = d_ord[k]
-            times[k] += 1
-            if times[k] >= reuse_max:
-                del avail[bisect.bisect_left(avail, k)]
-                if not avail:
-                    return mm
-    return mm
-
-
-def matching_weights(mm: np.ndarray, treat: np.ndarray) -> np.ndarray:
-    """Matching weights from a match matrix, as MatchIt's ``weights.matrix``.
-
-    A matched treated unit gets 1; a control gets the sum over its treated
-    partners of 1 / (that unit's number of matches); control weights are then
-    scaled to sum to the number of matched controls (Stuart 2010, Statistical Science 25:1).
-    """
-    t = np.asarray(treat).astype(int)
-    w = np.zeros(len(t))
-    treated_rows = np.flatnonzero(t == 1)
-    for row, unit in enumerate(treated_rows):
-        got = mm[row][mm[row] >= 0]
-        if mm[row, 0] < 0 or len(got) == 0:
-            continue
-        np.add.at(w, got, 1.0 / len(got))  # a control can fill several slots of one row
-        w[unit] += 1.0
-    c = t == 0
-    total = w[c].sum()
-    if total > 0:
-        w[c] = w[c] * np.count_nonzero(w[c] > 0) / total
-    return w
-
-
-def mm_subclass(mm: np.ndarray, treat: np.ndarray) -> np.ndarray:
-    """Pair (subclass) labels as MatchIt 4.5.1 reports them; 0 for units in no pair.
-
-    Matched treated rows are numbered 1..K in data order; MatchIt's factor then
-    relabels each number by its position in the *text* sort of "1".."K" (so with
-    K = 185, pair 2 is labelled 98).  Reproduced so the ids equal R's.
-    """
-    t = np.asarray(treat).astype(int)
-    sub = np.zeros(len(t), dtype=int)
-    treated_rows = np.flatnonzero(t == 1)
-    k = 0
-    raw = []
-    for row, unit in enumerate(treated_rows):
-        if mm[row, 0] < 0:
-            continue
-        k += 1
-        raw.append((unit, mm[row][mm[row] >= 0], k))
-    text_rank = {int(s): i + 1 for i, s in enumerate(sorted(str(j) for j in range(1, k + 1)))}
-    for unit, ctrls, j in raw:
-        sub[unit] = text_rank[j]
-        sub[ctrls] = text_rank[j]
-    return sub
 
 
 @dataclass(frozen=True)
 class Matching:
-    """A matched sample: who was matched to whom, the weights, pairs and the settings used.
+    """A matched sample: who was matched to whom, the weights, subclasses and the settings used.
 
-    ``match_matrix`` maps each treated unit's label to its matched control labels
-    (``None`` for an empty slot), like ``m$match.matrix``; ``weights`` and
-    ``subclass`` (0 = not in a pair; None with replacement) are per row of the data.
+    ``treat`` is the data's treatment (1 = treated); the focal group is the treated for the ATT and the
+    controls for the ATC.  ``mm`` holds, per focal unit in data order, the rows of its matches (-1 = empty
+    slot; None for exact, coarsened exact and subclassification, which form no pairs).  ``subclass`` is per row
+    (0 = in none; None after matching with replacement); ``distance`` is the matching distance per row (None
+    for the Mahalanobis distance and the exact methods, which have no scalar distance).
     """
 
     labels: tuple[str, ...]
     treat: np.ndarray
-    distance: np.ndarray
-    mm: np.ndarray
+    distance: np.ndarray | None
+    mm: np.ndarray | None
     weights: np.ndarray
     subclass: np.ndarray | None
     ratio: int
     replace: bool
     caliper: float | None
-    m_order: str
+    m_order: str | None
     discarded: np.ndarray
     propensity: PropensityModel | None = None
     covariates: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
+    method: str = "nearest"
+    estimand: str = "ATT"
+    distance_kind: str | None = "glm"
+    exact: tuple[str, ...] = ()
+    q_cut: tuple[float, ...] | None = None
+
+    @property
+    def focal(self) -> np.ndarray:
+        """1 for the focal group (the treated for the ATT and ATE, the controls for the ATC)."""
+        t = np.asarray(self.treat).astype(int)
+        return 1 - t if self.estimand == "ATC" else t
 
     @property
     def match_matrix(self) -> dict[str, tuple[str | None, ...]]:
-        tr = np.flatnonzero(self.treat == 1)
+        """``m$match.matrix``: each focal unit's label -> its matched labels (None: empty slot)."""
+        if self.mm is None:
+            return {}
+        fr = np.flatnonzero(self.focal == 1)
         return {self.labels[u]: tuple(self.labels[c] if c >= 0 else None for c in self.mm[r])
-                for r, u in enumerate(tr)}
+                for r, u in enumerate(fr)}
 
     @property
     def matched(self) -> np.ndarray:
         """Boolean mask of the rows kept (weight > 0)."""
         return self.weights > 0
 
-    def balance(self, *, standardize: bool = True, pair_dist: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``summary(m)$sum.all`` and ``summary(m)$sum.matched`` (distance row first)."""
+    def matched_sample(self) -> dict:
+        """The matched sample as MatchIt returns it, keyed by unit label (JSON types): ``match_matrix`` (focal
+        unit -> matched units; None without pairs), ``weights`` of the units kept (every other unit has weight 0),
+        ``subclass`` of the units in one (None with replacement), and ``q_cut`` for subclassification."""
+        keep = np.flatnonzero(self.matched)
+        sub = None
+        if self.subclass is not None:
+            sub = {self.labels[i]: int(self.subclass[i]) for i in np.flatnonzero(self.subclass > 0)}
+        return {"method": self.method, "estimand": self.estimand, "distance": self.distance_kind,
+                "match_matrix": ({k: list(v) for k, v in self.match_matrix.items()} if self.mm is not None else None),
+                "weights": {self.labels[i]: float(self.weights[i]) for i in keep}, "subclass": sub,
+                "q_cut": None if self.q_cut is None else [float(v) for v in self.q_cut],
+                "n_matched": {"treated": int((self.matched & (self.treat == 1)).sum()),
+                              "control": int((self.matched & (self.treat == 0)).sum())}}
+
+    def balance(self, *, standardize: bool = True, pair_dist: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``summary(m)$sum.all`` and ``summary(m)$sum.matched`` (``$sum.across`` for subclassification), with
+        the distance row first when there is a scalar distance.  Pair distances are left out (NaN) for
+        subclassification, as ``summary.matchit.subclass`` does by default."""
         X = self.covariates if self.covariates is not None else pd.DataFrame(index=range(len(self.treat)))
-        X = pd.concat([pd.DataFrame({"distance": self.distance}, index=X.index), X], axis=1)
-        before = balance_table(X, self.treat, standardize=standardize)
-        after = balance_table(X, self.treat, self.weights, subclass=self.subclass,
-                              mm=None if self.subclass is not None else self.mm, standardize=standardize,
-                              pair_dist=pair_dist)
+        if self.distance is not None:
+            X = pd.concat([pd.DataFrame({"distance": self.distance}, index=X.index), X], axis=1)
+        if pair_dist is None:
+            pair_dist = self.method != "subclass"
+        before = balance_table(X, self.treat, standardize=standardize, estimand=self.estimand)
+        after = balance_table(X, self.treat, self.weights, subclass=self.subclass, mm=self.mm,
+                              focal=self.focal, standardize=standardize, pair_dist=pair_dist, estimand=self.estimand)
         return before, after
 
     def sample_sizes(self) -> pd.DataFrame:
         return sample_sizes(self.treat, self.weights, self.discarded)
+
+
+def model_variables(formula: str, data: pd.DataFrame) -> list[tuple[str, np.ndarray | Factor]]:
+    """The model-frame variables of the formula's right-hand side, in order (MatchIt's ``covs``): each a numeric
+    column or a :class:`Factor` (a matrix-valued term gives one numeric column per suffix)."""
+    parsed = parse_formula(formula)
+    columns = {str(c): c for c in data.columns}
+    out: list[tuple[str, np.ndarray | Factor]] = []
+    for label, node in variable_nodes(parsed.rhs, {}).items():
+        v = evaluate(node, data, columns)
+        if isinstance(v, Factor):
+            out.append((label, v.drop_unused()))
+        else:
+            out += [(label + sfx, np.asarray(v.values[:, k], dtype=float)) for k, sfx in enumerate(v.suffixes)]
+    return out
 
 
 def _covariate_matrix(formula: str, data: pd.DataFrame) -> pd.DataFrame:
@@ -252,45 +149,113 @@ def _covariate_matrix(formula: str, data: pd.DataFrame) -> pd.DataFrame:
 
     Interaction terms of the formula are not variables, so (as in MatchIt) they get no row.
     """
-    parsed = parse_formula(formula)
-    columns = {str(c): c for c in data.columns}
     out: dict[str, np.ndarray] = {}
-    for label, node in variable_nodes(parsed.rhs, {}).items():
-        v = evaluate(node, data, columns)
+    for label, v in model_variables(formula, data):
         if isinstance(v, Factor):
-            v = v.drop_unused()
             for i, level in enumerate(v.levels):
                 out[label + level] = (v.codes == i).astype(float)
         else:
-            for k, sfx in enumerate(v.suffixes):
-                out[label + sfx] = np.asarray(v.values[:, k], dtype=float)
+            out[label] = v
     return pd.DataFrame(out, index=data.index)
+
+
+def unit_labels(data: pd.DataFrame, id_column: str | None) -> tuple[str, ...]:
+    """Unit labels (R's row names): the id column or the DataFrame index, as text; refused unless unique."""
+    labels = tuple(str(v) for v in (data[id_column] if id_column else data.index))
+    if len(set(labels)) != len(labels):
+        raise DataError("unit labels are not unique.", loc=id_column or "index",
+                        fix="Pass an id_column whose values identify each row once.")
+    return labels
+
+
+def fit_score(formula: str, data: pd.DataFrame) -> PropensityModel:
+    """The logistic propensity model ``matchit(distance = "glm")`` fits; missing values refused, as MatchIt."""
+    ps = fit_propensity(formula, data)
+    if ps.dropped:
+        raise DataError("missing values are not allowed in the treatment or covariates of a matching model "
+                        f"({', '.join(f'{k}: {v} row(s)' for k, v in ps.dropped.items())}).", loc="matching.formula",
+                        fix="Drop or impute those rows before matching (MatchIt refuses them too).")
+    return ps
+
+
+def matchit_model_table(ps: PropensityModel) -> dict[str, dict[str, float | None]]:
+    """``summary(m$model)$coefficients``: MatchIt fits the score with ``glm(family = quasibinomial(link))``
+    (``distance2glm``), so the SEs carry the estimated dispersion and the tests are t tests on the residual df.
+
+    The dispersion is ``summary.glm``'s: sum(working weight x working residual^2) / df, with the working weights
+    of glm.fit's last iteration (those at the previous iterate, recovered by stopping one iteration earlier) and
+    the residuals at the final fit.
+    """
+    link = BinomialLink(ps.link)
+    kept = list(ps.kept)
+    df = len(ps.treat) - len(kept)
+    if ps.iterations > 1:
+        prev = binomial_irls(ps.treat.astype(float), ps.X, link=ps.link, maxit=ps.iterations - 1)
+        eta0, mu0 = prev.eta, prev.fitted
+    else:  # glm.fit's start: mustart = (y + 1/2) / 2
+        mu0 = (ps.treat + 0.5) / 2.0
+        eta0 = link.linkfun(mu0)
+    w2 = link.mu_eta(eta0) ** 2 / (mu0 * (1.0 - mu0))
+    res = (ps.treat - ps.score) / link.mu_eta(ps.linear_predictor)
+    dispersion = float(np.sum(w2 * res**2) / df) if df > 0 else float("nan")
+    out = {}
+    for term, row in ps.coef_table().items():
+        b, se = row["estimate"], row["std_error"]
+        if b is None or se is None:
+            out[term] = {"estimate": b, "std_error": None, "statistic": None, "p_value": None}
+            continue
+        se_q = se * np.sqrt(dispersion)
+        t = b / se_q
+        out[term] = {"estimate": b, "std_error": float(se_q), "statistic": float(t),
+                     "p_value": float(2 * stats.t.sf(abs(t), df))}
+    return out
+
+
+def exact_strata(data: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
+    """``exactify(model.frame(exact), include_vars = TRUE)``: one stratum code per row, in order of appearance.
+    Numbers are compared as ``as.character()`` writes them (15 significant digits), text and factors as text."""
+    keys = []
+    for name in exact:
+        if name not in data.columns:
+            raise DataError(f"the exact-matching column {name!r} is not in the data.", loc="matching.exact",
+                            fix="Name columns of the data.")
+        col = data[name]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            keys.append([f"{float(v):.15g}" for v in col])
+        else:
+            keys.append([str(v) for v in col])
+    joined = [", ".join(parts) for parts in zip(*keys)]
+    codes = {k: i for i, k in enumerate(dict.fromkeys(joined))}
+    return np.array([codes[k] for k in joined], dtype=int)
 
 
 def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = None, ratio: int = 1,
                   replace: bool = False, caliper: float | None = None, std_caliper: bool = True,
-                  m_order: MOrder | None = None, distance: Literal["glm", "linear.logit"] = "glm",
+                  m_order: MOrder | None = None, distance: Literal["glm", "linear.logit", "mahalanobis"] = "glm",
                   discard: Literal["none", "both", "treated", "control"] = "none",
-                  seed: int | None = None,
-                  algorithm: Literal["matchit-4.5.1", "exact"] = "matchit-4.5.1") -> Matching:
-    """Propensity-score nearest-neighbour matching for the ATT.
+                  seed: int | None = None, algorithm: Literal["matchit-4.5.1", "exact"] = "matchit-4.5.1",
+                  estimand: Literal["ATT", "ATC"] = "ATT", exact: Sequence[str] = ()) -> Matching:
+    """Nearest-neighbour matching for the ATT (or the ATC, the controls being the focal group).
 
-    Matches ``MatchIt::matchit(formula, data, method = "nearest", distance = "glm")`` (4.5.1);
-    Ho, Imai, King & Stuart (2007), Political Analysis 15:199.
+    Matches ``MatchIt::matchit(formula, data, method = "nearest", distance = "glm" | "mahalanobis",
+    exact = ~ ..., estimand)`` (4.5.1); Ho, Imai, King & Stuart (2007), Political Analysis 15:199.
 
     Parameters
     ----------
-    formula : ``"treat ~ x1 + x2"``: the propensity model and the balance covariates.
+    formula : ``"treat ~ x1 + x2"``: the propensity model (or the Mahalanobis covariates) and the balance covariates.
     id_column : column holding unit labels (R's row names); default: the DataFrame index.
     ratio, replace : k:1 matching, with or without replacement.
     caliper : caliper width; in standard deviations of the distance when ``std_caliper``
-        (MatchIt: ``caliper * sd(distance)`` over the non-discarded units).
-    m_order : treated visiting order; default "largest" (MatchIt's default for a propensity score).
-    distance : "glm" matches on the fitted probability (MatchIt's default); "linear.logit" on its logit.
-    discard : drop units outside the common support of the distance before matching.
+        (MatchIt: ``caliper * sd(distance)`` over the non-discarded units).  Not with the Mahalanobis distance.
+    m_order : focal visiting order; default "largest" for the ATT, "smallest" for the ATC (MatchIt's), and data
+        order for the Mahalanobis distance or matching with replacement.
+    distance : "glm" matches on the fitted probability (MatchIt's default); "linear.logit" on its logit;
+        "mahalanobis" on MatchIt's Mahalanobis distance of the covariates (:mod:`._mahalanobis`).
+    discard : drop units outside the common support of the propensity score before matching.
     seed : only for ``m_order="random"`` (numpy Generator; R's order cannot be reproduced).
-    algorithm : "matchit-4.5.1" (default) gives MatchIt 4.5.1's matched sets exactly, including its
-        integer ``abs()`` (see :func:`nearest_neighbor`); "exact" uses real distance differences.
+    algorithm : "matchit-4.5.1" (default) gives MatchIt 4.5.1's matched sets exactly, including its integer
+        ``abs()`` (see :func:`nearest_neighbor`); "exact" uses real distance differences.
+    exact : columns to match exactly on: units are matched only within the strata they define.
 
     Examples
     --------
@@ -303,67 +268,82 @@ def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     if ratio < 1 or int(ratio) != ratio:
         raise SpecError(f"ratio must be a whole number >= 1, not {ratio!r}.", loc="matching.ratio",
                         fix="Use 1 for pair matching or k for k:1 matching.")
-    ps = fit_propensity(formula, data)
-    if ps.dropped:
-        raise DataError("missing values are not allowed in the treatment or covariates of a matching model "
-                        f"({', '.join(f'{k}: {v} row(s)' for k, v in ps.dropped.items())}).", loc="matching.formula",
-                        fix="Drop or impute those rows before matching (MatchIt refuses them too).")
-    if distance == "glm":
-        dist = ps.score
-    elif distance == "linear.logit":
-        dist = ps.linear_predictor
-    else:
+    if distance not in ("glm", "linear.logit", "mahalanobis"):
         raise UnsupportedError(f"distance {distance!r} is not implemented.", loc="matching.distance",
-                               fix="Use 'glm' (propensity score) or 'linear.logit'.")
+                               fix="Use 'glm' (propensity score), 'linear.logit' or 'mahalanobis'.")
+    labels = unit_labels(data, id_column)
+    mahal = distance == "mahalanobis"
+    ps = fit_score(formula, data)  # with the Mahalanobis distance: a diagnostic, not used to match
     treat = ps.treat
-    labels = tuple(str(v) for v in (data[id_column] if id_column else data.index))
-    if len(set(labels)) != len(labels):
-        raise DataError("unit labels are not unique.", loc=id_column or "index",
-                        fix="Pass an id_column whose values identify each row once.")
-    disc = _discard(dist, treat, discard)
-    n1 = int(treat.sum())
-    reuse_max = _INT_MAX if replace else 1
+    focal = 1 - treat if estimand == "ATC" else treat
+    dist = None if mahal else (ps.score if distance == "glm" else ps.linear_predictor)
+    if mahal and (caliper is not None or discard != "none"):
+        raise UnsupportedError("a caliper or discard on the distance needs a propensity score, not the Mahalanobis "
+                               "distance.", loc="matching.caliper", fix="Remove caliper (or use distance glm).")
+    disc = _discard(dist, treat, discard) if dist is not None else np.zeros(len(treat), dtype=bool)
+    n1 = int(focal.sum())
+    reuse_max = INT_MAX if replace else 1
     cal = None
     if caliper is not None:
         if not caliper > 0:
             raise SpecError(f"caliper must be positive, not {caliper!r}.", loc="matching.caliper",
                             fix="Use for example 0.2 (standard deviations of the distance).")
         cal = float(caliper * np.std(dist[~disc], ddof=1)) if std_caliper else float(caliper)
-    order_name = "data" if reuse_max >= n1 else (m_order or "largest")
-    dt = dist[treat == 1]
-    if order_name == "largest":
-        order = np.argsort(-dt, kind="stable")
-    elif order_name == "smallest":
-        order = np.argsort(dt, kind="stable")
-    elif order_name == "random":
-        order = np.random.default_rng(seed).permutation(n1)
-    elif order_name == "data":
-        order = np.arange(n1)
-    else:
+    default_order = "smallest" if estimand == "ATC" else "largest"
+    order_name = "data" if (reuse_max >= n1 or mahal) else (m_order or default_order)
+    if order_name not in ("largest", "smallest", "random", "data"):
         raise SpecError(f"unknown m_order {m_order!r}.", loc="matching.m_order",
                         fix="Use largest, smallest, data or random.")
-    notes = list(ps.notes)
-    n0_avail = int(((treat == 0) & ~disc).sum())
+    rng = np.random.default_rng(seed)
+    X = distance_covariates(formula, data)[0] if mahal else None
+    metric = mahalanobis_transform(X, focal, disc) if mahal else None
+
+    def match(rows: np.ndarray) -> np.ndarray:
+        f = focal[rows]
+        if mahal:
+            return nn_match_covariates(X[rows], f, ratio=ratio, reuse_max=reuse_max, discarded=disc[rows],
+                                       metric=metric)
+        d = dist[rows]
+        df = d[f == 1]
+        order = {"largest": lambda: np.argsort(-df, kind="stable"), "smallest": lambda: np.argsort(df, kind="stable"),
+                 "random": lambda: rng.permutation(len(df)), "data": lambda: np.arange(len(df))}[order_name]()
+        return nearest_neighbor(d, f, ratio=ratio, reuse_max=reuse_max, caliper=cal, order=order,
+                                discarded=disc[rows], algorithm=algorithm)
+
+    if exact:
+        strata = exact_strata(data, exact)
+        mm = np.full((n1, ratio), -1, dtype=int)
+        focal_pos = np.cumsum(focal) - 1  # each focal row's position among the focal units
+        for s in np.unique(strata):
+            rows = np.flatnonzero(strata == s)
+            if not (focal[rows] == 1).any():
+                continue
+            local = match(rows)
+            mm[focal_pos[rows[focal[rows] == 1]]] = np.where(local >= 0, rows[np.maximum(local, 0)], -1)
+    else:
+        mm = match(np.arange(len(treat)))
+    notes = list(ps.notes) if not mahal else []
+    arms = ("controls", "treated units") if estimand == "ATT" else ("treated units", "controls")
+    n0_avail = int(((focal == 0) & ~disc).sum())
     if not replace and n0_avail < n1 * ratio:
-        notes.append(f"only {n0_avail} controls for {n1} treated units at ratio {ratio}: "
-                     "not every treated unit gets all its matches (MatchIt warns the same).")
+        notes.append(f"only {n0_avail} {arms[0]} for {n1} {arms[1]} at ratio {ratio}: "
+                     f"not every {arms[1][:-1]} gets all its matches (MatchIt warns the same).")
     if cal is not None and algorithm == "matchit-4.5.1" and np.ptp(dist) < 1.0:
         notes.append("caliper: MatchIt 4.5.1 compares distance differences as integers, so a caliper on "
                      "the propensity-score scale is not enforced (kosukeimai/MatchIt#163); the match reproduces "
                      "that. Use algorithm='exact' to enforce the caliper.")
-    mm = nearest_neighbor(dist, treat, ratio=ratio, reuse_max=reuse_max, caliper=cal, order=order,
-                          discarded=disc, algorithm=algorithm)
-    w = matching_weights(mm, treat)
-    if not (w[treat == 1] > 0).any() or not (w[treat == 0] > 0).any():
-        raise DataError("no pairs could be formed (check the caliper and the common support).",
-                        loc="matching", fix="Widen the caliper or drop discard.")
-    unmatched_t = int(((w == 0) & (treat == 1) & ~disc).sum())
-    if unmatched_t:
-        why = "within the caliper" if cal is not None else "left to match (each control is used once)"
-        notes.append(f"{unmatched_t} treated unit(s) found no control {why} and were dropped.")
-    sub = None if replace else mm_subclass(mm, treat)
+    w = matching_weights(mm, focal)
+    if not (w[focal == 1] > 0).any() or not (w[focal == 0] > 0).any():
+        raise DataError("no pairs could be formed (check the caliper, the exact strata and the common support).",
+                        loc="matching", fix="Widen the caliper, drop exact or discard.")
+    unmatched = int(((w == 0) & (focal == 1) & ~disc).sum())
+    if unmatched:
+        why = ("within the caliper" if cal is not None else "in its exact stratum" if exact
+               else "left to match (each is used once)")
+        notes.append(f"{unmatched} {arms[1]} found no {arms[0][:-1]} {why} and were dropped.")
+    sub = None if replace else mm_subclass(mm, focal)
     return Matching(labels, treat, dist, mm, w, sub, int(ratio), bool(replace), cal, order_name, disc, ps,
-                    _covariate_matrix(formula, data), tuple(notes))
+                    _covariate_matrix(formula, data), tuple(notes), "nearest", estimand, distance, tuple(exact))
 
 
 def _discard(dist: np.ndarray, treat: np.ndarray, rule: str) -> np.ndarray:
@@ -383,13 +363,9 @@ def _discard(dist: np.ndarray, treat: np.ndarray, rule: str) -> np.ndarray:
     raise SpecError(f"unknown discard rule {rule!r}.", loc="matching.discard", fix="Use none, both, treated or control.")
 
 
-# ------------------------------------------------------------------ balance
-
-
-def distance_summaries(m: Matching) -> dict[str, dict[str, float]]:
-    """``summary()`` of the distance overall and by group."""
+def distance_summaries(m: Matching) -> dict[str, dict[str, float]] | None:
+    """``summary()`` of the matching distance over all units and by arm; None without a scalar distance."""
+    if m.distance is None:
+        return None
     return {"all": r_summary(m.distance), "treated": r_summary(m.distance[m.treat == 1]),
             "control": r_summary(m.distance[m.treat == 0])}
-
-
-# ------------------------------------------------------------------ effect

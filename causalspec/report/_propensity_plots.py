@@ -67,23 +67,32 @@ def overlap_plot(result):
 
 
 def love_plot(result, *, threshold: float = 0.1):
-    """Absolute standardized mean differences before and after matching, one row per covariate.
+    """Absolute mean differences before and after matching or weighting, one row per covariate.
 
     As ``plot(summary(m))`` in MatchIt / ``cobalt::love.plot``: hollow points before, filled after; the
-    dashed line is the usual 0.1 balance threshold.
+    dashed line is the usual 0.1 balance threshold.  After matching the differences are MatchIt's standardized
+    ones; after weighting cobalt's (``diff``: standardized for continuous covariates, raw for binary ones).
     """
 
-    before = _need(result, "balance_before", "love plot", ("matching",))
-    after = {r["covariate"]: r for r in _need(result, "balance_after", "love plot", ("matching",))}
+    before = _need(result, "balance_before", "love plot", ("matching", "ipw", "aipw", "ipw_ra", "aipw_wls"))
+    after = {r["covariate"]: r for r in _need(result, "balance_after", "love plot", ("matching", "ipw", "aipw", "ipw_ra", "aipw_wls"))}
     names = [r["covariate"] for r in before]
 
     def smd(row):
-        v = row.get("smd", row.get("mean_diff")) if row else None
+        v = None
+        for key in ("smd", "diff", "mean_diff"):
+            if row and row.get(key) is not None:
+                v = row[key]
+                break
         return np.nan if v is None else abs(float(v))
 
     b = np.array([smd(r) for r in before])
     a = np.array([smd(after.get(n)) for n in names])
-    return _draw_love(names, b, a, threshold, absolute=True)
+    estimator = getattr(getattr(getattr(result, "plan", None), "estimator", None), "value", "matching")
+    raw = any(r.get("standardized") is False for r in before)
+    return _draw_love(names, b, a, threshold, absolute=True,
+                      adjusted="Matched" if estimator == "matching" else "Weighted",
+                      label="Absolute mean differences (standardized; binary covariates raw)" if raw else None)
 
 
 def love_plot_from_tables(before: pd.DataFrame, after: pd.DataFrame, *, threshold: float = 0.1,
@@ -99,19 +108,19 @@ def love_plot_from_tables(before: pd.DataFrame, after: pd.DataFrame, *, threshol
     return _draw_love(names, b, a, threshold, absolute=absolute)
 
 
-def _draw_love(names, b, a, threshold: float, *, absolute: bool):
+def _draw_love(names, b, a, threshold: float, *, absolute: bool, adjusted: str = "Matched", label: str | None = None):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.0, 0.35 * len(names) + 1.4))
     ax = fig.add_subplot(1, 1, 1)
     ypos = np.arange(len(names))[::-1]
     ax.scatter(b, ypos, marker="o", facecolors="none", edgecolors="black", label="All data")
-    ax.scatter(a, ypos, marker="o", color="black", label="Matched")
+    ax.scatter(a, ypos, marker="o", color="black", label=adjusted)
     ax.set_yticks(ypos, names)
     ax.axvline(0.0, color="grey", linewidth=0.8)
     for v in (threshold,) if absolute else (threshold, -threshold):
         ax.axvline(v, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xlabel(("Absolute s" if absolute else "S") + "tandardized mean difference")
+    ax.set_xlabel(label or (("Absolute s" if absolute else "S") + "tandardized mean difference"))
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
     return fig

@@ -4,29 +4,65 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from causalspec.spec._base import _DesignModel, _Model
 
 __all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel", "PropensityModelOptions"]
 
 class MatchingOptions(_Model):
-    """Nearest-neighbour matching on the propensity score (MatchIt method "nearest", distance "glm")."""
+    """Matching as ``MatchIt::matchit`` (4.5.1) does it: nearest neighbour on the propensity score or the Mahalanobis
+    distance (optionally within exact strata), exact matching, coarsened exact matching or subclassification."""
 
-    ratio: int = Field(1, ge=1, le=20, description="Controls per treated unit (k:1 matching).")
+    method: Literal["nearest", "exact", "cem", "subclass"] = Field(
+        "nearest", description="MatchIt's method: nearest (method = \"nearest\": each focal unit takes its closest "
+                               "unit(s) of the other arm; ATT, ATC); exact (\"exact\": a subclass per pattern of the "
+                               "adjusted covariates found in both arms); cem (\"cem\": coarsened exact matching, "
+                               "numeric covariates binned); subclass (\"subclass\": strata at quantiles of the "
+                               "propensity score). exact, cem and subclass weight units by subclass and estimate the "
+                               "ATT, ATC or ATE.")
+    ratio: int = Field(1, ge=1, le=20, description="MatchIt ratio: controls per treated unit (k:1 matching). "
+                                                    "method nearest only.")
     replace: bool | None = Field(
-        None, description="Match with replacement (a control may be reused). Left out: with replacement when the "
-                          "planner chose matching (estimator auto, for the ATT or ATC: every unit finds its nearest "
-                          "match, so the estimate is not biased by units left without one), without replacement "
-                          "(MatchIt's default) when the spec sets estimator: matching.")
-    caliper: float | None = Field(None, gt=0, description="Caliper in standard deviations of the distance.")
+        None, description="MatchIt replace: match with replacement (a control may be reused). Left out: with "
+                          "replacement when the planner chose matching (estimator auto, for the ATT or ATC: every unit "
+                          "finds its nearest match, so the estimate is not biased by units left without one), without "
+                          "replacement (MatchIt's default) when the spec sets estimator: matching. method nearest only.")
+    caliper: float | None = Field(None, gt=0, description="MatchIt caliper (std.caliper = TRUE): the largest distance "
+                                                          "between matched units, in standard deviations of the "
+                                                          "distance. method nearest with a propensity distance only.")
     algorithm: Literal["matchit-4.5.1", "exact"] = Field(
         "matchit-4.5.1", description="matchit-4.5.1: MatchIt 4.5.1's matched sets exactly (including its integer "
-                                     "abs() on distances); exact: real distance differences (docs/propensity.md).")
-    distance: Literal["propensity", "logit"] = Field(
-        "propensity", description="propensity: match on the fitted probability (MatchIt distance = \"glm\"); logit: on "
+                                     "abs() on distances, nn_matchC_vec); exact: real distance differences "
+                                     "(docs/propensity.md). method nearest with a propensity distance only.")
+    distance: Literal["propensity", "logit", "mahalanobis"] = Field(
+        "propensity", description="MatchIt distance: propensity: the fitted probability (distance = \"glm\"); logit: "
                                   "its logit, the linear predictor (link = \"linear.logit\"), where a caliper is in "
-                                  "SDs of the logit as Rosenbaum & Rubin (1985) recommend.")
+                                  "SDs of the logit as Rosenbaum & Rubin (1985) recommend; mahalanobis: the "
+                                  "Mahalanobis distance of the adjusted covariates (distance = \"mahalanobis\"; method "
+                                  "nearest only). methods nearest and subclass.")
+    exact: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        (), max_length=50, description="MatchIt exact = ~ a + b: adjusted covariates to match exactly on; units are "
+                                       "matched only within the strata they form. method nearest only.")
+    cutpoints: dict[Annotated[str, Field(min_length=1, max_length=200)], int | tuple[float, ...]] = Field(
+        default_factory=dict, max_length=50,
+        description="MatchIt cutpoints (method cem only): per numeric adjusted covariate, a number of equal-width bins "
+                    "over its range (0: not coarsened, matched exactly) or its cut points; every other numeric "
+                    "covariate gets MatchIt's default, Sturges' ceiling(log2(n) + 1) bins; factors are matched exactly.")
+    subclasses: int = Field(6, ge=2, le=100, description="MatchIt subclass (method subclass only): the number of "
+                                                         "propensity-score strata, cut at quantiles of the focal "
+                                                         "group's score (everyone's for the ATE); MatchIt's default 6.")
+
+    @field_validator("cutpoints")
+    @classmethod
+    def _cutpoints(cls, value: dict) -> dict:
+        for name, spec in value.items():
+            if isinstance(spec, int) and (spec == 1 or spec < 0):
+                raise ValueError(f"{name}: {spec} bins; use 0 (no coarsening) or 2 or more bins (to leave a covariate "
+                                 "out of the matching, leave it out of the adjustment).")
+            if isinstance(spec, tuple) and not spec:
+                raise ValueError(f"{name}: give at least one cut point, or a number of bins.")
+        return value
 
 
 class OutcomeModel(_Model):

@@ -12,7 +12,7 @@ from parity._cases import assert_close, assert_named_close, case_data, case_ids,
 from causalspec.estimators._matched_effect import matched_effect
 from causalspec.estimators._matching import distance_summaries, match_nearest
 
-CASES = case_ids("matching_")
+CASES = case_ids("matching_", family="matching")  # nearest on the propensity score; the other methods: test_matching_methods_parity.py
 
 
 def _r_call_option(case: dict, name: str, default):

@@ -21,13 +21,19 @@ class PropensitySettings(Settings):
 
 @dataclass(frozen=True)
 class MatchingSettings(Settings):
-    """design.matching, as the matching fitter reads it."""
+    """design.matching, as the matching fitter reads it: MatchIt's method and the options that method reads
+    (the others are None: ratio, replace, caliper and algorithm for nearest; exact for nearest; cutpoints for cem,
+    as (covariate, bins or cut points) pairs; subclasses for subclass; distance for nearest and subclass)."""
 
-    ratio: int
-    replace: bool
+    ratio: int | None
+    replace: bool | None
     caliper: float | None
-    algorithm: str
-    distance: str
+    algorithm: str | None
+    distance: str | None
+    method: str = "nearest"
+    exact: tuple[str, ...] | None = None
+    cutpoints: tuple[tuple[str, int | tuple[float, ...]], ...] | None = None
+    subclasses: int | None = None
 
 
 @dataclass(frozen=True)
