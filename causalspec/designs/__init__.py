@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from causalspec._data import check_columns, check_levels
+from causalspec._data import check_columns, check_levels, is_constant
 from causalspec.designs import (
     did,
     event_study,
@@ -85,7 +85,8 @@ def plan(spec) -> Plan:
 _FEOLS_WEIGHTS = "fixest::feols(weights = ~w)"
 WEIGHTED = {Estimator.OLS: "lm(weights = w) / estimatr::lm_robust(weights = w)", Estimator.DID_2X2: "lm(weights = w)",
             Estimator.FEOLS: _FEOLS_WEIGHTS, Estimator.TWFE: _FEOLS_WEIGHTS, Estimator.EVENT_STUDY: _FEOLS_WEIGHTS,
-            Estimator.SUN_ABRAHAM: _FEOLS_WEIGHTS}
+            Estimator.SUN_ABRAHAM: _FEOLS_WEIGHTS,
+            Estimator.IV_2SLS: "AER::ivreg(weights = w) / fixest::feols(y ~ x | fe | d ~ z, weights = ~w)"}
 
 
 def _weighted(spec, fields: dict) -> dict:
@@ -179,14 +180,14 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
         raise EstimationError(Problem("data", "no rows are left after removing rows with missing values "
                                       f"({', '.join(f'{n} for {r}' for r, n in dropped)}).",
                                       fix="Check the columns the plan uses for missing values."))
-    if frame[plan.treatment].nunique() < 2:
+    if is_constant(frame[plan.treatment]):
         raise EstimationError(Problem("treatment", f"the treatment {plan.treatment!r} is constant in the rows "
                                       "left after removing missing values.", fix="Check the data."))
     for column, field in plan.column_fields:  # a text regressor becomes one column per level: bound it
         if field in ("data", "dag") or field.startswith(("adjustment[", "covariates[")):
             check_levels(frame, column, field)
     outcome = frame[plan.outcome]
-    if pd.api.types.is_numeric_dtype(outcome) and outcome.nunique() < 2:
+    if pd.api.types.is_numeric_dtype(outcome) and is_constant(outcome):
         raise EstimationError(Problem("outcome", f"the outcome {plan.outcome!r} is constant in the rows analysed "
                                       f"({outcome.iloc[0]!r}): there is no variation to attribute to the treatment, "
                                       "and any confidence interval would be meaningless.",
@@ -220,7 +221,11 @@ def _few_clusters(plan: Plan, frame: pd.DataFrame) -> tuple[str, ...]:
 def _control_risk(frame: pd.DataFrame, plan: Plan) -> float | None:
     """The outcome's mean among the controls when the outcome is 0/1 (the E-value's risk-ratio route needs it)."""
     y = frame[plan.outcome]
-    if not pd.api.types.is_numeric_dtype(y) or not set(pd.unique(y.dropna())) <= {0, 1}:
+    if not pd.api.types.is_numeric_dtype(y):
+        return None
+    v = y.to_numpy(dtype=float, na_value=np.nan)
+    v = v[~np.isnan(v)]
+    if not np.all((v == 0.0) | (v == 1.0)):  # a vectorised test of 0/1, not a set of every distinct value
         return None
     control = y[frame[plan.treatment].astype(float) == 0]
     return float(control.mean()) if len(control) else None

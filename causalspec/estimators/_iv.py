@@ -8,7 +8,10 @@ Two front ends share one computation of 2SLS:
   regressors, fixest's variance estimators, and ``fitstat`` statistics (ivf,
   ivf2, ivwald, ivwald2, Wu-Hausman, Sargan, Cragg-Donald).
 * :func:`ivreg` follows ``AER::ivreg(y ~ X | Z)`` and ``summary(fit, vcov. =,
-  diagnostics = TRUE)`` (weak instruments, Wu-Hausman, Sargan).
+  diagnostics = TRUE)`` (weak instruments, Wu-Hausman, Sargan); it lives in
+  :mod:`causalspec.estimators._ivreg` and is re-exported here.
+
+Both take observation weights (``fixest::feols(weights = ~w)``, ``AER::ivreg(weights = w)``).
 
 Matches fixest::feols IV + fixest::fitstat, and AER::ivreg; Wooldridge (2010), ch. 5;
 Wu (1973), Hausman (1978), Sargan (1958), Cragg & Donald (1993).
@@ -22,32 +25,24 @@ from typing import Mapping
 import numpy as np
 from scipy import linalg, stats
 
-from causalspec.errors import DataError, EstimationError, Problem
-from causalspec.inference._fixest import SSC, FixestVcov, fixest_vcov, wald_test
+from causalspec.errors import DataError, EstimationError
+from causalspec.inference._fixest import fixest_vcov, wald_test
 from causalspec.estimators.fixest._demean import demean
 from causalspec.estimators.fixest._feols import FixestFit, assemble_fit, fit_on_sample, ols_fit, prepare_sample, wssq
+from causalspec.estimators._ivreg import (  # the AER::ivreg front end, re-exported
+    IVRegFit,
+    _INTERCEPT,
+    _cols,
+    _names,
+    ivreg,
+    ivreg_diagnostics,
+    ivreg_leverage_vcov,
+    ivreg_vcov,
+    lm_vcov,
+)
 
-__all__ = ["IVFit", "iv2sls", "iv_fitstat", "IVRegFit", "ivreg", "ivreg_vcov", "lm_vcov", "ivreg_diagnostics"]
-
-_INTERCEPT = "(Intercept)"
-
-
-def _cols(a, n, what):
-    if a is None:
-        return np.empty((n, 0))
-    arr = np.asarray(a, dtype=float)
-    arr = arr[:, None] if arr.ndim == 1 else arr
-    if arr.shape[0] != n:
-        raise DataError(f"{what} has {arr.shape[0]} rows but y has {n}.", loc=what,
-                        fix="Pass columns aligned with y, one row per observation.")
-    return arr
-
-
-def _names(names, k, what):
-    names = tuple(str(s) for s in (names or ()))
-    if len(names) != k:
-        raise DataError(f"{what} has {len(names)} names for {k} columns.", loc=what, fix="Give one name per column.")
-    return names
+__all__ = ["IVFit", "iv2sls", "iv_fitstat", "IVRegFit", "ivreg", "ivreg_vcov", "ivreg_leverage_vcov", "lm_vcov",
+           "ivreg_diagnostics"]
 
 
 @dataclass(frozen=True)
@@ -239,159 +234,4 @@ def iv_fitstat(iv: IVFit, kind: str | None = None, cluster=None, *, stage1_kind:
     if iv.sargan is not None:
         out["sargan"] = dict(iv.sargan)
     out["cd"] = {"stat": iv.cd}
-    return out
-
-
-# --- AER::ivreg ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class IVRegFit:
-    """An AER::ivreg fit: the projected-regressor regression carries the sandwich pieces."""
-
-    fit: FixestFit          # X = projected regressors, resid = structural residuals
-    names: tuple[str, ...]
-    endog: tuple[str, ...]
-    inst: tuple[str, ...]
-    y: np.ndarray
-    X: np.ndarray
-    Z: np.ndarray
-    Z_names: tuple[str, ...]
-    r2: float
-    adj_r2: float
-    sigma: float
-
-    @property
-    def coef(self) -> np.ndarray:
-        return self.fit.coef
-
-    @property
-    def df_residual(self) -> int:
-        return self.fit.nobs - len(self.names)
-
-
-_AER_VCOV = {"iid": ("iid", SSC()), "HC1": ("hetero", SSC()),
-             "HC0": ("hetero", SSC(adj=False, cluster_adj=False))}
-
-
-def ivreg_vcov(fit: FixestFit, vcov: str = "iid") -> FixestVcov:
-    """``vcov(ivreg)`` or ``sandwich::vcovHC(type = "HC0"|"HC1")`` for a regression without FEs.
-
-    Matches AER::vcov.ivreg / sandwich::vcovHC (HC0, HC1); White (1980).
-    """
-    if vcov not in _AER_VCOV:
-        raise DataError(f"vcov '{vcov}' is not one of {sorted(_AER_VCOV)}.", loc="vcov", fix="Use iid, HC0 or HC1.")
-    kind, ssc = _AER_VCOV[vcov]
-    v = fixest_vcov(fit, kind, ssc=ssc)
-    return FixestVcov(v.matrix, v.names, v.kind, vcov, fit.nobs - len(fit.names), v.df_k)
-
-
-def ivreg_leverage_vcov(iv: IVRegFit, vcov: str) -> FixestVcov:
-    """``sandwich::vcovHC(type = "HC2"|"HC3")`` on an ``AER::ivreg`` fit.
-
-    sandwich's meat uses the estimating functions ``e_i * xhat_i`` (projected regressors, structural residuals)
-    scaled by ``1 / (1 - h_i)`` (HC2) or ``1 / (1 - h_i)^2`` (HC3), with AER's ``hatvalues.ivreg``:
-    ``h_i = x_i' (Xhat'Xhat)^-1 xhat_i``, the diagonal of ``X (Xhat'Xhat)^-1 X' P_Z``.  MacKinnon & White (1985).
-    """
-    if vcov not in ("HC2", "HC3"):
-        raise DataError(f"vcov '{vcov}' is not HC2 or HC3.", loc="vcov", fix="Use ivreg_vcov for iid, HC0, HC1.")
-    fit = iv.fit
-    Xh = np.asarray(fit.X, dtype=float)
-    X = np.asarray(iv.X, dtype=float)[:, [list(iv.names).index(n) for n in fit.names]]
-    A = np.linalg.inv(Xh.T @ Xh)
-    h = np.einsum("ij,jk,ik->i", X, A, Xh)
-    if np.any(h > 1.0 - 1e-10):
-        raise EstimationError(Problem("inference.vcov", f"{vcov} divides by 1 - leverage, and some observations have "
-                                      "leverage 1, so the variance is undefined.", fix="Use vcov HC1 or iid.",
-                                      code="leverage_one"))
-    e = np.asarray(fit.resid, dtype=float)
-    omega = e ** 2 / ((1.0 - h) if vcov == "HC2" else (1.0 - h) ** 2)
-    V = A @ (Xh.T * omega) @ Xh @ A
-    V = (V + V.T) / 2
-    return FixestVcov(V, tuple(fit.names), "hetero", vcov, fit.nobs - len(fit.names), len(fit.names))
-
-
-def ivreg(y, X, X_names, Z, Z_names, *, weights=None) -> IVRegFit:
-    """2SLS as ``AER::ivreg(y ~ X | Z)``: regressors X (with endogenous ones), instruments Z.
-
-    Matches AER::ivreg; Wooldridge (2010), ch. 5.
-    """
-    y = np.asarray(y, dtype=float).ravel()
-    n = y.shape[0]
-    X = _cols(X, n, "X")
-    Z = _cols(Z, n, "Z")
-    xn = _names(X_names, X.shape[1], "X_names")
-    zn = _names(Z_names, Z.shape[1], "Z_names")
-    sample = prepare_sample([y[:, None], X, Z], None, weights, "none")
-    m = sample.mask
-    y, X, Z = y[m], X[m], Z[m]
-    w = sample.weights
-    Xhat = np.column_stack([X[:, j] - ols_fit(X[:, j], Z, w)[3] for j in range(X.shape[1])])
-    coef, keep, R, _ = ols_fit(y, Xhat, w)
-    if not keep.all():
-        raise EstimationError("the projected regressors are collinear (too few relevant instruments?).",
-                              fix="Check that every endogenous regressor has an instrument.")
-    resid = y - X @ coef
-    fit = assemble_fit(y, y, Xhat, xn, keep, coef, R, resid, sample)
-    endog = tuple(t for t in xn if t not in zn)
-    inst = tuple(t for t in zn if t not in xn)
-    has_int = _INTERCEPT in xn
-    wt = np.ones(len(y)) if w is None else w
-    tss = float(np.sum(wt * (y - np.average(y, weights=wt)) ** 2)) if has_int else float(np.sum(wt * y ** 2))
-    r2 = 1 - fit.ssr / tss
-    dfr = len(y) - len(xn)
-    adj = 1 - (1 - r2) * ((len(y) - (1 if has_int else 0)) / dfr)
-    return IVRegFit(fit, xn, endog, inst, y, X, Z, zn, r2, adj, float(np.sqrt(fit.ssr / dfr)))
-
-
-def lm_vcov(fit: FixestFit, vcov: str = "iid") -> FixestVcov:
-    """``vcov(lm)`` or ``sandwich::vcovHC(lm, type = vcov)`` (HC0-HC3: lm's hat values) for a fit without FEs."""
-    if vcov not in ("HC2", "HC3"):
-        return ivreg_vcov(fit, vcov)
-    X = np.asarray(fit.X, dtype=float)
-    A = np.linalg.inv(X.T @ X)
-    h = np.einsum("ij,jk,ik->i", X, A, X)
-    omega = np.asarray(fit.resid, dtype=float) ** 2 / (1.0 - h) ** (1 if vcov == "HC2" else 2)
-    V = A @ (X.T * omega) @ X @ A
-    return FixestVcov((V + V.T) / 2, tuple(fit.names), "hetero", vcov, fit.nobs - len(fit.names), len(fit.names))
-
-
-def _lm(y, X, names, w, sample) -> FixestFit:
-    coef, keep, R, resid = ols_fit(y, X, w)
-    return assemble_fit(y, y, X[:, keep], names, keep, coef, R, resid, sample)
-
-
-def ivreg_diagnostics(iv: IVRegFit, vcov: str = "iid") -> dict[str, dict]:
-    """``summary(ivreg, vcov. = vcov, diagnostics = TRUE)$diagnostics`` of AER.
-
-    Weak instruments: Wald F of the excluded instruments in each first stage;
-    Wu-Hausman: Wald F of the fitted endogenous regressors added to the
-    structural equation; both with ``vcov`` (iid, HC0-HC3) applied to the auxiliary lm.
-    Sargan: n R2 of the residuals on all instruments (chi-squared).
-    Matches AER::summary.ivreg(diagnostics = TRUE); Wu (1973), Hausman (1978), Sargan (1958).
-    """
-    s = iv.fit.sample
-    w = s.weights
-    out: dict[str, dict] = {}
-    zi = [iv.Z_names.index(t) for t in iv.inst]
-    xfit = []
-    for k, e in enumerate(iv.endog):
-        xe = iv.X[:, iv.names.index(e)]
-        aux = _lm(xe, iv.Z, iv.Z_names, w, s)
-        xfit.append(xe - aux.resid)
-        v = lm_vcov(aux, vcov)
-        idx = [aux.names.index(t) for t in iv.inst]
-        key = "Weak instruments" if len(iv.endog) == 1 else f"Weak instruments ({e})"
-        out[key] = wald_test(aux.coef[idx], v.matrix[np.ix_(idx, idx)], aux.nobs - len(aux.names))
-    fit_names = tuple(f"fit_{e}" for e in iv.endog)
-    auxa = _lm(iv.y, np.column_stack([iv.X, *xfit]), iv.names + fit_names, w, s)
-    va = lm_vcov(auxa, vcov)
-    idx = [auxa.names.index(t) for t in fit_names]
-    out["Wu-Hausman"] = wald_test(auxa.coef[idx], va.matrix[np.ix_(idx, idx)], auxa.nobs - len(auxa.names))
-    res = iv.fit.resid
-    wt = np.ones(len(res)) if w is None else w
-    rssr = float(np.sum(wt * (res - np.average(res, weights=wt)) ** 2))
-    rssu = wssq(ols_fit(res, iv.Z, w)[3], w)
-    stat = len(res) * (1 - rssu / rssr)
-    dfs = len(zi) - len(iv.endog)
-    out["Sargan"] = {"stat": stat, "p": float(stats.chi2.sf(stat, dfs)), "df1": dfs, "df2": None}
     return out

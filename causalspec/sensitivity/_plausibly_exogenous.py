@@ -8,7 +8,9 @@ instruments; exclusion says gamma = 0.  For a vector ``gamma`` of direct effects
 * without fixed effects, ``AER::ivreg`` with ``vcov(ivreg)`` or ``sandwich::vcovHC`` (iid, HC0-HC3; HC2/HC3 with
   AER's ``hatvalues.ivreg``), or fixest's feols IV with its clustered variance (CR1);
 * with fixed effects, ``fixest::feols(y - Z gamma ~ W | fe | x ~ Z_excl)`` (:func:`iv2sls`) with fixest's iid,
-  heteroskedasticity-robust or clustered (CR1, one or more ways) variance, as the IV design computes it.
+  heteroskedasticity-robust or clustered (CR1, one or more ways) variance, as the IV design computes it;
+* with the design's observation weights when the spec names ``weights`` (``AER::ivreg(weights = w)``,
+  ``fixest::feols(weights = ~w)``): weighted 2SLS is 2SLS on rows scaled by sqrt(w).
 
 ``sensitivity.exclusion_bound`` = b bounds every instrument's direct effect: ``|gamma_j| <= b`` for each j (in
 outcome units per unit of that instrument).  The UCI is the union of the intervals over that box.  With one
@@ -56,21 +58,26 @@ class ExclusionVariance:
     ``fixest`` False: ``AER::ivreg`` with ``kind`` one of iid, HC0, HC1, HC2, HC3 (sandwich's names).  ``fixest``
     True: fixest's feols IV (:func:`causalspec.estimators._iv.iv2sls`) with the ``fixed_effects`` id columns (or
     none) and fixest's ``kind`` iid, hetero or cluster (``cluster``: the id columns, aligned with ``y``).
+    ``weights``: the observation weights of the main fit (aligned with ``y``, all > 0), or None; every refit is
+    then weighted as the main one (``AER::ivreg(weights = w)``, ``fixest::feols(weights = ~w)``).
     """
 
     kind: str
     fixest: bool = False
     fixed_effects: pd.DataFrame | None = None
     cluster: pd.DataFrame | None = None
+    weights: np.ndarray | None = None
 
     @property
     def label(self) -> str:
         if not self.fixest:
-            return "AER::ivreg" + (f' with sandwich::vcovHC(type = "{self.kind}")' if self.kind != "iid" else "")
+            wt = "(weights = w)" if self.weights is not None else ""
+            return f"AER::ivreg{wt}" + (f' with sandwich::vcovHC(type = "{self.kind}")' if self.kind != "iid" else "")
         fe = (" | " + " + ".join(map(str, self.fixed_effects.columns))) if self.fixed_effects is not None else ""
         cl = (f" ~{' + '.join(map(str, self.cluster.columns))}" if self.kind == "cluster" and self.cluster is not None
               else f' "{self.kind}"')
-        return f"fixest::feols(y - Z gamma ~ W{fe} | x ~ Z), vcov ={cl}"
+        wt = ", weights = ~w" if self.weights is not None else ""
+        return f"fixest::feols(y - Z gamma ~ W{fe} | x ~ Z{wt}), vcov ={cl}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +162,7 @@ def _interval(y, X, names, Zm, znames, z, gamma, term, vcov, level) -> tuple[flo
     yg = y - (g[0] * z if z.ndim == 1 else z @ g)
     vc = _variance(vcov)
     if not vc.fixest:
-        aer = ivreg(yg, X, names, Zm, znames)
+        aer = ivreg(yg, X, names, Zm, znames, weights=vc.weights)
         fit = aer.fit
         V = ivreg_leverage_vcov(aer, vc.kind) if vc.kind in ("HC2", "HC3") else ivreg_vcov(fit, vc.kind)
         name = term
@@ -165,7 +172,7 @@ def _interval(y, X, names, Zm, znames, z, gamma, term, vcov, level) -> tuple[flo
         endog = [i for i, n in enumerate(names) if n not in znames]
         excl = [j for j, n in enumerate(znames) if n not in names]
         iv = iv2sls(yg, X[:, exog], [names[i] for i in exog], X[:, endog], [names[i] for i in endog], Zm[:, excl],
-                    [znames[j] for j in excl], vc.fixed_effects)
+                    [znames[j] for j in excl], vc.fixed_effects, weights=vc.weights)
         fit = iv.second
         V = fixest_vcov(fit, vc.kind, vc.cluster)
         name = f"fit_{term}"
@@ -198,11 +205,13 @@ def _uci(args, bound: float, grid: int, budget: int = GRID_BUDGET) -> tuple[floa
     return min(lo for lo, _ in ends), max(hi for _, hi in ends)
 
 
-def _scale(y, Zm, znames, instruments) -> float:
-    """The scale of a direct effect that matters: the largest reduced-form coefficient of an instrument."""
+def _scale(y, Zm, znames, instruments, weights=None) -> float:
+    """The scale of a direct effect that matters: the largest (weighted) reduced-form coefficient of an
+    instrument; it only starts the bisection."""
     Zr = Zm if "(Intercept)" in znames else np.column_stack([np.ones(len(y)), Zm])
     offset = 0 if "(Intercept)" in znames else 1
-    coef = np.linalg.lstsq(Zr, y, rcond=None)[0]
+    root = np.ones(len(y)) if weights is None else np.sqrt(weights)
+    coef = np.linalg.lstsq(Zr * root[:, None], y * root, rcond=None)[0]
     return max(abs(float(coef[offset + list(znames).index(i)])) for i in instruments)
 
 
@@ -243,10 +252,10 @@ def _compute(y, X, names, Zm, znames, z, instrument, term, vc, level, bound, gri
         if 2 ** m > budget:
             notes.append(f"{m} instruments: the {2 ** m} corners exceed the {budget}-point budget and are all "
                          "evaluated")
-    if vc.fixest:
+    if vc.fixest or vc.weights is not None:
         notes.append(f"each direct effect is refitted as the main estimate: {vc.label}")
     if breakdown is None:
-        high = max(_scale(y, Zm, znames, instruments), 1e-12) * 4
+        high = max(_scale(y, Zm, znames, instruments, vc.weights), 1e-12) * 4
         coarse = 11 if m == 1 else 3
 
         def covers_zero(b: float) -> bool:

@@ -220,8 +220,9 @@ class Spec(_Model):
     weights: _NAME | None = Field(
         None, description="Observation weights (a numeric column, > 0; rows with weight 0 are dropped and "
                           "counted): lm(weights = w), fixest::feols(weights = ~w), "
-                          "estimatr::lm_robust(weights = w). OLS, fixed effects, DiD and TWFE / Sun-Abraham event "
-                          "studies; refused (at weights) for the other estimators.")
+                          "estimatr::lm_robust(weights = w), AER::ivreg(weights = w). OLS, fixed effects, DiD, "
+                          "TWFE / Sun-Abraham event studies and IV (2SLS, with or without fixed effects); refused "
+                          "(at weights) for the other estimators.")
     inference: Inference = Field(default_factory=Inference, description="Standard errors and intervals.")
     heterogeneity: Heterogeneity | None = Field(
         None, description="Effect modification: how the effect varies with pre-treatment covariates.")

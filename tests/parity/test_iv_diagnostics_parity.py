@@ -75,4 +75,6 @@ def test_clustered_iv_reports_the_first_stage_and_wald_test_with_vcovcl():
     wald, exp = result.extras["second_stage"]["wald"], case["expected"]["wald_cr1_age"]
     for key in ("statistic", "df1", "df2", "p"):
         assert_close(wald[key], exp[key], rel=REL, abs_=0.0, what=f"CR1 wald {key}")
-    assert "diagnostics" not in result.extras  # AER's diagnostics take no clustered variance here
+    # AER's diagnostics with vcovCL(cluster = d$age): checked against R in tests/test_iv_weights.py
+    # (iv_mroz_aer_cr1_diagnostics)
+    assert "vcovCL(x, cluster = d$age" in result.extras["diagnostics"]["r_call"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from causalspec.designs._common import plan_columns, plan_fields
 from causalspec.designs._fixest import design_estimand
-from causalspec.errors import AdjustmentError, Problem
+from causalspec.errors import AdjustmentError, Problem, UnsupportedError
 from causalspec.formula import quote_name
 from causalspec.graph import DAG, adjustment_sets, instrumental_variables, paths
 from causalspec.planner import Estimator, Identification, Strategy
@@ -47,7 +47,7 @@ def plan_iv(spec, dag: DAG) -> dict:
                                   "the conditioning sets that make the instruments valid (dagitty's conditional "
                                   "instruments)", tuple(tuple(s) for s in adjustment_sets(dag, x, y, "minimal")),
                                   None)
-    vcov = fixest_vcov_plan(spec.inference, fes) if fes else iv_vcov_plan(spec.inference)
+    vcov = iv_variance(spec.inference, fes)
     settings = IVSettings(instruments=tuple(d.instruments), exogenous=tuple(exog + extra), fixed_effects=tuple(fes))
     assumptions = [
         f"Relevance: {', '.join(d.instruments)} move {x} (checked in the data by the first-stage F statistic).",
@@ -71,3 +71,15 @@ def _iv_violation(dag: DAG, z: str, x: str, y: str) -> str:
             return f"the path {p.text} reaches the outcome without going through the treatment's effect"
     return "no observed conditioning set closes every path from it to the outcome other than through the treatment"
 
+
+def iv_variance(inference, fes: tuple[str, ...]):
+    """The IV design's variance: fixest's with fixed effects (estimatr's CR0 / CR2 / stata refused: lm_robust has no
+    instrumental variables, and the 2SLS fit would compute fixest's CR1 under their label), AER's without."""
+    if not fes:
+        return iv_vcov_plan(inference)
+    vc = fixest_vcov_plan(inference, fes)
+    if vc.kind in ("CR0_estimatr", "CR2", "stata"):
+        raise UnsupportedError(Problem(
+            "inference.vcov", f"{vc.kind} with fixed effects is estimatr::lm_robust's, which has no IV estimator.",
+            fix="Use CR1 (fixest::feols(y ~ x | fe | d ~ z, vcov = ~cluster)), HC1 or iid.", code="unsupported_vcov"))
+    return vc
