@@ -26,6 +26,7 @@ from causalspec.archive._write import check_target, discard, publish_dir, publis
 from causalspec.spec import dumps
 from causalspec._version import __version__
 from causalspec.parity import run_parity
+from causalspec.report._design_figures import DESIGN_FIGURES, design_figures
 from causalspec.report import love_plot, overlap_plot
 from causalspec.report._event_study import event_study_plot
 from causalspec.report._figures import dag_figure, estimate_figure
@@ -82,7 +83,8 @@ CORE_FILES = ("manifest.json", "spec.yaml", "plan.json", "data.json", "environme
               "report.html", "table.md", "table.tex", "table.html")
 DATA_FILE = "data.csv"
 #: Every figure an archive may hold (as NAME.png and NAME.svg); which ones depends on the design.
-FIGURES = ("estimates", "sensitivity_contour", "event_study", "parallel_trends", "overlap", "love_plot", "dag")
+FIGURES = ("estimates", "sensitivity_contour", "event_study", "parallel_trends", "overlap", "love_plot", "dag",
+           *(name for figures in DESIGN_FIGURES.values() for name, _, _ in figures))
 _TABLES = (("markdown", "md"), ("latex", "tex"), ("html", "html"))
 _EMBEDDED_PNG = re.compile(rb"data:image/png;base64,[A-Za-z0-9+/=]*")
 
@@ -182,6 +184,8 @@ def figure_makers(spec, plan, result) -> "dict[str, Callable[[], Any]]":
     archive holds exactly these figures."""
 
     makers: dict[str, Callable[[], Any]] = {"estimates": lambda: estimate_figure(result)}
+    for name, _, draw in design_figures(result):  # the design's main pictures (RD plot, ...)
+        makers[name] = draw
     if hasattr(getattr(result.sensitivity, "ovb", None), "rv_q"):
         makers["sensitivity_contour"] = lambda: contour_plot(result.sensitivity.ovb)
     if result.extras.get("event_study"):

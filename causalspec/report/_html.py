@@ -6,6 +6,7 @@ from causalspec.robustness import specification_curve_plot
 
 import base64
 import html
+from causalspec.report._design_figures import design_figures
 from causalspec.report._event_study import event_study_plot
 from causalspec.report._propensity_plots import love_plot, overlap_plot
 from causalspec.report._text import headline
@@ -26,6 +27,8 @@ def report_html(spec, plan, result, dag_png: bytes | None = None) -> str:
     parts.append(f'<p style="font-size:1.15em"><strong>Answer:</strong> {e(headline(result))}</p>')
     for warning in getattr(result, "warnings", ()):
         parts.append(f'<p style="color:#a00"><strong>Warning:</strong> {e(str(warning))}</p>')
+    for _, alt, draw in design_figures(result):  # a quasi-experiment's main picture comes first
+        parts.append(f'<img alt="{e(alt)}" src="{_png(draw())}">')
     if dag_png:
         uri = "data:image/png;base64," + base64.b64encode(dag_png).decode()
         parts.append(f'<h2>Causal graph</h2><img alt="DAG with roles coloured" src="{uri}">')

@@ -19,12 +19,21 @@ from causalspec.spec._checks import did_you_mean
 __all__ = ["spec_error_from_validation"]
 
 
+# design.type values: pydantic inserts the discriminated union's tag after "design" (tests/test_layers.py checks
+# that this list is the union's)
+DESIGN_TAGS = frozenset({"observational", "experiment", "panel", "iv", "did", "event_study",
+                         "regression_discontinuity", "synthetic_control", "interrupted_time_series"})
+
+
 def _loc_text(loc: tuple) -> str:
     text = ""
+    previous = None
     for part in loc:
+        tag = previous == "design" and part in DESIGN_TAGS
+        previous = part
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in ("observational", "experiment") or part.startswith("function-"):
+        elif tag or str(part).startswith("function-"):
             continue  # the discriminated-union tag pydantic inserts; the user never wrote it
         else:
             text += f".{part}" if text else str(part)
