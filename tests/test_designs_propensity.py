@@ -114,7 +114,7 @@ def test_bad_matching_options_and_treatments_are_located():
         cs.Spec(**{**base, "design": {"type": "observational", "estimator": "matching", "matching": {"ratio": 0}}})
     with pytest.raises(SpecError, match=r"design.matching.distance"):
         cs.Spec(**{**base, "design": {"type": "observational", "estimator": "matching",
-                                      "matching": {"distance": "mahalanobis"}}})
+                                      "matching": {"distance": "euclidean"}}})  # mahalanobis is read now
     ipw = cs.Spec(**{**base, "estimand": "ATE", "design": {"type": "observational", "estimator": "ipw"}})
     three = cs.datasets.feature_adoption().assign(feature_usage=lambda d: d["feature_usage"] + (d.index % 3 == 0))
     with pytest.raises(DataError, match=r"treatment: ipw needs a binary 0/1 treatment"):
@@ -163,8 +163,12 @@ def test_overlap_and_love_plots_are_drawn_from_the_result():
                                  "inference": {}}),
                       data=cs.datasets.feature_adoption(), refute=False)
     assert len(overlap_plot(weighted).axes) == 1
-    with pytest.raises(UnsupportedError, match=r"design.estimator: the love plot needs a fit by matching"):
-        love_plot(weighted)
+    # IPW reports balance before and after weighting (cobalt::bal.tab), so its love plot is drawn too
+    assert weighted.extras["balance_after"] and len(love_plot(weighted).axes[0].collections) == 2
+    ra = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ra"},
+                           "inference": {}}), data=cs.datasets.feature_adoption(), refute=False)
+    with pytest.raises(UnsupportedError, match=r"design.estimator: the love plot needs a fit by matching or ipw"):
+        love_plot(ra)  # regression adjustment weights no one
 
 
 @pytest.mark.parametrize("estimator", ["ra", "aipw", "ipw_ra", "matching"])

@@ -15,6 +15,7 @@ from causalspec.designs._family import Fit
 from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
 from causalspec.estimators._experiment import difference_in_means
 from causalspec.estimators._propensity import crump_trim, fit_propensity, overlap
+from causalspec.estimators._weighted_balance import cobalt_covariates, weighted_balance
 from causalspec.formula import materialize
 from causalspec.designs.observational.teffects import fit_teffects, teffects_extras
 
@@ -86,6 +87,12 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
     tf, rows, V, used, more = fit_teffects(plan, used)
     dropped += more
     extras.update(teffects_extras(tf, used, plan))
+    if tf.weights is not None:  # balance before and after weighting, as cobalt::bal.tab (the love plot reads it)
+        bal = weighted_balance(cobalt_covariates(s.propensity.propensity_formula, used),
+                               used[plan.treatment].to_numpy(float), tf.weights.unnormalized,
+                               estimand=tf.estimand if tf.estimand in ("ATE", "ATT", "ATC") else "ATE",
+                               score=tf.propensity.score)
+        extras.update(bal.extras())
     extras.update({"propensity_model": model.coef_dict(), "propensity_table": model.coef_table(),
                    "propensity_link": model.link, "overlap": {
         "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
