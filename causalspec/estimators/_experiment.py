@@ -1,8 +1,10 @@
 """Estimators for randomised experiments: difference in means and Lin's (2013) adjustment.
 
-``difference_in_means`` matches ``estimatr::difference_in_means`` without blocks
-or clusters (Neyman variance, Welch-Satterthwaite df), which is also
-``t.test(var.equal = FALSE)``; ``lm_lin`` matches ``estimatr::lm_lin``.
+``difference_in_means`` matches ``estimatr::difference_in_means``: without clusters the
+Neyman variance with Welch-Satterthwaite df (= ``t.test(var.equal = FALSE)``); with clusters
+``lm_robust(y ~ d, clusters, se_type = "CR2")`` with the Bell-McCaffrey df, which is what
+estimatr computes for a clustered design (no blocks: blocked designs are not offered).
+``lm_lin`` matches ``estimatr::lm_lin``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from causalspec.errors import DataError, EstimationError
+from causalspec.errors import DataError, EstimationError, Problem
 from causalspec.formula._materialize import Design, materialize
 from causalspec.estimators._linear import LinearFit, fit_ols
-from causalspec.inference import Vcov, coef_table, vcov
+from causalspec.inference import Vcov, coef_table, make_clusters, vcov
 from causalspec.formula._parse import quote_name
 
-__all__ = ["DiffInMeans", "WelchTest", "LinFit", "difference_in_means", "welch_t_test", "lm_lin"]
+__all__ = ["DiffInMeans", "WelchTest", "LinFit", "DIM_METHODS", "difference_in_means", "arms_nested_in_clusters",
+           "welch_t_test", "lm_lin"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class DiffInMeans:
     vcov: Vcov
     dropped: tuple[tuple[str, int], ...] = ()
     stats: tuple[tuple[str, float], ...] = field(default=())
+    n_clusters: int | None = None
+    method: str = "difference in means (Neyman SE, Welch df)"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,12 @@ class LinFit:
 
 
 def _binary(y: Any, d: Any, what: str) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, int], ...]]:
+    y, d, dropped, _ = _binary_kept(y, d, what)
+    return y, d, dropped
+
+
+def _binary_kept(y: Any, d: Any, what: str):
+    """Outcome and 0/1 treatment without their missing rows, the rows dropped by reason, and the kept mask."""
     y = np.asarray(y, dtype=float)
     d = np.asarray(d, dtype=float)
     if y.shape != d.shape or y.ndim != 1:
@@ -97,7 +108,7 @@ def _binary(y: Any, d: Any, what: str) -> tuple[np.ndarray, np.ndarray, tuple[tu
     if levels != {0.0, 1.0}:
         raise EstimationError(f"{what}: the treatment does not vary (only {sorted(levels)} in the sample).",
                               loc="treatment", fix="Both arms need at least two units.")
-    return y, d, tuple(dropped)
+    return y, d, tuple(dropped), keep
 
 
 def welch_t_test(x: Any, y: Any, level: float = 0.95) -> WelchTest:
@@ -122,11 +133,30 @@ def welch_t_test(x: Any, y: Any, level: float = 0.95) -> WelchTest:
                      (float(x.mean()), float(y.mean())), se, level)
 
 
-def difference_in_means(y: Any, d: Any, *, level: float = 0.95, term: str = "d") -> DiffInMeans:
-    """Difference in means with the Neyman variance and Welch-Satterthwaite df.
+# The method labels a result's rows carry (docs/experiments.md); one per variance the difference in means offers.
+DIM_METHODS = {
+    "neyman": "difference in means (Neyman SE, Welch df)",
+    "CR2": "difference in means (cluster-robust CR2 SE, Bell-McCaffrey df)",
+    "stata": "difference in means (cluster-robust stata SE, G - 1 df)",
+    "CR0_estimatr": "difference in means (cluster-robust CR0 SE, G - 1 df)",
+}
 
-    Matches ``estimatr::difference_in_means(y ~ d)`` without blocks or clusters
-    (= ``t.test(y[d == 1], y[d == 0])``); Neyman (1923), Welch (1947).
+
+def difference_in_means(y: Any, d: Any, *, level: float = 0.95, term: str = "d", cluster: Any = None,
+                        se_type: str = "CR2", nested: bool = True) -> DiffInMeans:
+    """Difference in means, treated minus control.
+
+    Without ``cluster``: the Neyman variance with Welch-Satterthwaite df; matches
+    ``estimatr::difference_in_means(y ~ d)`` (= ``t.test(y[d == 1], y[d == 0])``); Neyman (1923),
+    Welch (1947).
+
+    With ``cluster``: the coefficient of ``d`` in ``y ~ 1 + d`` with a cluster-robust variance;
+    ``se_type = "CR2"`` (the default) matches ``estimatr::difference_in_means(y ~ d, clusters = g)``,
+    which is ``lm_robust(y ~ d, clusters = g, se_type = "CR2")`` with the Bell-McCaffrey df
+    (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018); ``"stata"`` and ``"CR0_estimatr"`` match
+    ``lm_robust(y ~ d, clusters = g, se_type = "stata" / "CR0")`` (G - 1 df).  Like estimatr,
+    every unit of a cluster must be in the same arm (``nested=False`` lifts that check: the numbers
+    are then ``lm_robust``'s, for clusters that do not carry the assignment).
 
     Examples
     --------
@@ -134,7 +164,10 @@ def difference_in_means(y: Any, d: Any, *, level: float = 0.95, term: str = "d")
     >>> round(r.estimate, 6)
     4.0
     """
-    y, d, dropped = _binary(y, d, "difference_in_means")
+    y, d, dropped, keep = _binary_kept(y, d, "difference_in_means")
+    if cluster is not None:
+        cl = cluster.loc[keep] if isinstance(cluster, (pd.Series, pd.DataFrame)) else np.asarray(cluster)[keep]
+        return _clustered(y, d, cl, level=level, term=term, se_type=se_type, nested=nested, dropped=dropped)
     t1, t0 = y[d == 1], y[d == 0]
     w = welch_t_test(t1, t0, level)
     V = Vcov(np.array([[w.stderr**2]]), (term,), "neyman", w.df, None,
@@ -149,6 +182,53 @@ def difference_in_means(y: Any, d: Any, *, level: float = 0.95, term: str = "d")
         vcov=V, dropped=dropped,
         stats=(("mean_treated", w.estimate[0]), ("mean_control", w.estimate[1]), ("n_treated", float(len(t1))),
                ("n_control", float(len(t0))), ("df", w.df)),
+    )
+
+
+def arms_nested_in_clusters(d: Any, cluster: Any) -> bool:
+    """Whether every cluster lies in one arm (the assignment was by cluster), as estimatr requires."""
+    codes = make_clusters(cluster, len(np.asarray(d))).codes
+    frame = pd.DataFrame({"g": codes, "d": np.asarray(d, dtype=float)})
+    return bool((frame.groupby("g")["d"].nunique() <= 1).all())
+
+
+def _clustered(y: np.ndarray, d: np.ndarray, cluster: Any, *, level: float, term: str, se_type: str,
+               nested: bool, dropped) -> DiffInMeans:
+    if se_type not in ("CR2", "stata", "CR0_estimatr"):
+        raise DataError(f"difference_in_means: {se_type!r} is not a cluster-robust variance estimatr offers "
+                        "for the difference in means.", loc="inference.vcov",
+                        fix="Use CR2 (estimatr's default with clusters), stata or CR0_estimatr.")
+    if isinstance(cluster, pd.DataFrame) and cluster.shape[1] > 1:
+        raise DataError("difference_in_means: estimatr clusters on one column.", loc="inference.cluster",
+                        fix="Name one cluster column (the unit of assignment).")
+    if nested and not arms_nested_in_clusters(d, cluster):
+        # estimatr:::difference_in_means_internal's own check and wording
+        raise DataError(Problem(
+            "inference.cluster", "All units within a cluster must have the same treatment condition: some "
+            "clusters have units in both arms, so the clusters are not the units of assignment "
+            "(estimatr::difference_in_means(clusters = ) refuses them too).",
+            fix="Cluster on the column the treatment was assigned by, or, if the assignment was by unit, "
+                "remove inference.cluster (or add pre-treatment covariates and use design.estimator lin, "
+                "whose clustered variance does not need nested arms).", code="arms_not_nested"))
+    X = np.column_stack([np.ones(len(y)), d])
+    fit = fit_ols(y, X, ("(Intercept)", term))
+    V = vcov(fit, se_type, cluster, flavour="estimatr")
+    se = float(np.sqrt(V.matrix[1, 1]))
+    df = float(V.df_for()[1])
+    est = float(fit.coef[1])
+    Vd = Vcov(V.matrix[1:, 1:].copy(), (term,), V.kind, df, V.n_clusters, V.description)
+    table = coef_table(np.array([est]), Vd, level)
+    table["df"] = df
+    r = table.iloc[0]
+    n1, n0 = int((d == 1).sum()), int((d == 0).sum())
+    m1, m0 = float(y[d == 1].mean()), float(y[d == 0].mean())
+    return DiffInMeans(
+        term=term, estimate=est, std_error=se, statistic=float(r["statistic"]), p_value=float(r["p_value"]),
+        conf_low=float(r["conf_low"]), conf_high=float(r["conf_high"]), df=df, nobs=len(y), n_treated=n1,
+        n_control=n0, mean_treated=m1, mean_control=m0, level=level, table=table, vcov=Vd, dropped=dropped,
+        stats=(("mean_treated", m1), ("mean_control", m0), ("n_treated", float(n1)), ("n_control", float(n0)),
+               ("df", df), ("n_clusters", float(V.n_clusters))),
+        n_clusters=V.n_clusters, method=DIM_METHODS[se_type],
     )
 
 

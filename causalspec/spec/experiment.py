@@ -71,14 +71,17 @@ class ExperimentDesign(_DesignModel):
     estimator: Literal["auto", "difference_in_means", "lin"] = Field(
         "auto",
         description=(
-            "difference_in_means: Welch / Neyman (estimatr::difference_in_means); lin: Lin (2013) covariate "
-            "adjustment with centred covariates interacted with treatment (estimatr::lm_lin); auto: lin when "
+            "difference_in_means: Welch / Neyman (estimatr::difference_in_means), or with inference.cluster the "
+            "clustered difference in means (estimatr::difference_in_means(clusters = ) = lm_robust CR2, "
+            "Bell-McCaffrey df; every cluster in one arm); lin: Lin (2013) covariate adjustment with centred "
+            "covariates interacted with treatment (estimatr::lm_lin, CR2 with a cluster); auto: lin when "
             "covariates are given, else difference_in_means."
         ),
     )
     planned_split: float | None = Field(
         0.5, gt=0, lt=1, description="Planned share of units in the treatment arm: the sample-ratio-mismatch "
-                                     "check tests the observed split against it (null: no check).")
+                                     "check tests the observed split against it, counting clusters when "
+                                     "inference.cluster names the unit of assignment (null: no check).")
     srm_alpha: float = Field(0.001, gt=0, lt=1, description="p-value below which the split is a mismatch "
                                                              "(a broken test).")
 

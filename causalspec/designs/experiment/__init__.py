@@ -1,9 +1,10 @@
-"""The randomized experiment: difference in means or Lin (2013), with the experiment's own checks."""
+"""The randomized experiment: difference in means (Neyman, or cluster-robust) or Lin (2013), and its own checks."""
 
 from causalspec.designs._family import Family
 from causalspec.designs.experiment.checks import (
     balance_check,
     decision_check,
+    effects_check,
     guardrail_check,
     metric_check,
     sample_ratio_check,
@@ -17,7 +18,7 @@ FAMILY = Family(
     plan=plan_experiment,
     fitters={Estimator.DIFFERENCE_IN_MEANS: fit_difference_in_means, Estimator.LIN: fit_lin},
     vcov=experiment_vcov,
-    checks=(sample_ratio_check, balance_check, metric_check, guardrail_check, decision_check),
+    checks=(sample_ratio_check, balance_check, metric_check, guardrail_check, effects_check, decision_check),
     sensitivity_off=("randomization rules out confounding by design; the experiment's own checks "
                      "(sample-ratio mismatch, balance) stand in for sensitivity bounds"),
 )

@@ -1,19 +1,27 @@
 """Design plug-in: the experiment's own checks, run after the fit and reported before the effect.
 
 * Sample-ratio mismatch: Pearson chi-square of the arm sizes against ``design.planned_split``
-  (``stats::chisq.test(counts, p = planned)``); a p-value below ``design.srm_alpha`` (default 0.001, the
-  usual threshold, since any real mismatch is large) means the assignment or the logging is broken and the
-  arms are not comparable — the warning is the first thing the summary prints.
+  (``stats::chisq.test(table(d), p = c(1 - s, s))``), with its df and the observed and expected counts per arm;
+  a p-value below ``design.srm_alpha`` (default 0.001, the usual threshold, since any real mismatch is large)
+  means the assignment or the logging is broken and the arms are not comparable — the warning is the first
+  thing the summary prints.  With ``inference.cluster`` and every cluster in one arm (clustered assignment) the
+  test counts clusters, the units that were randomized; counting their members would overstate the evidence
+  as many times over as the clusters are large.
 * Covariate balance: standardized mean differences of the covariates between arms (pooled SD); with
   randomization they are noise, so |SMD| > 0.1 is reported as a note.
 * The primary metric as the spec types it (``design.metric``): a proportion is also tested with
-  ``stats::prop.test``; a ratio metric is compared by the delta method; ``design.cuped`` adds the CUPED estimate.
-* Guardrails (``design.guardrails``): each metric's difference in means (``estimatr::difference_in_means``) and a
-  non-inferiority verdict against its threshold; a failed guardrail is a warning.
+  ``stats::prop.test`` (not with clusters: it assumes independent units); a ratio metric is compared by the
+  delta method (on cluster totals under clustered assignment); ``design.cuped`` adds the CUPED estimate.
+* Guardrails (``design.guardrails``): each metric's difference in means (``estimatr::difference_in_means``,
+  clustered like the effect) and a non-inferiority verdict against its threshold; a failed guardrail is a warning.
+* The effect table (``extras["effects"]``): every estimate the experiment reports — the effect, the unadjusted
+  contrast, Welch's t test, CUPED, the ratio metric, the proportion test, the guardrails — one row each, with
+  its method label and R call.
 * The decision rule (``design.decision``): ship / do not ship / inconclusive with the reasons, and no verdict at
   all while the sample-ratio check flags the test as broken.
 
-The checks run in the order of ``FAMILY.checks`` and read only ``plan.settings``; each adds to ``extras``.
+The checks run in the order of ``FAMILY.checks`` and read only ``plan.settings`` and ``plan.vcov``; each adds
+to ``extras``.
 """
 
 from __future__ import annotations
@@ -23,32 +31,78 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from causalspec._values import num
+from causalspec.designs.experiment.fit import dim_on, effect_method, naive_method
 from causalspec.errors import DataError, Problem
-from causalspec.estimators._experiment import difference_in_means
+from causalspec.estimators._experiment import arms_nested_in_clusters, welch_t_test
+from causalspec.inference import make_clusters
+from causalspec.planner import Estimator
 from causalspec.power._abtest import cuped, prop_test, ratio_metric, srm_check
 
-__all__ = ["sample_ratio_check", "balance_check", "metric_check", "guardrail_check", "decision_check"]
+__all__ = ["sample_ratio_check", "balance_check", "metric_check", "guardrail_check", "effects_check",
+           "decision_check"]
+
+
+def _clusters(plan, frame: pd.DataFrame):
+    """The cluster codes of these rows and whether the arms nest in them (clustered assignment), or None."""
+    cluster = plan.vcov.cluster
+    if not cluster:
+        return None
+    t = frame[plan.treatment].astype(float).to_numpy()
+    cl = make_clusters(frame.loc[:, list(cluster)], len(frame))
+    return cl, arms_nested_in_clusters(t, cl)
+
+
+def _cluster_arms(t: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each cluster's arm (every member shares it under clustered assignment)."""
+    arm = np.empty(n_groups)
+    arm[codes] = t
+    return arm
 
 
 def sample_ratio_check(plan, frame: pd.DataFrame, out):
-
+    """Pearson chi-square of the arm sizes against the planned split, as
+    ``stats::chisq.test(table(d), p = c(1 - s, s))``; Fabijan et al. (2019).  Counts clusters under clustered
+    assignment (``chisq.test`` on the cluster-level assignment), else units."""
     split = plan.settings.planned_split
     if split is None:
         return out
     t = frame[plan.treatment].astype(float).to_numpy()
-    counts = [int((t == 0).sum()), int((t == 1).sum())]
+    units = [int((t == 0).sum()), int((t == 1).sum())]
+    clusters, notes = _clusters(plan, frame), list(out.notes)
+    r_call = "stats::chisq.test(table(d), p = c(1 - s, s))"
+    counted, counts, name = "units", units, "units"
+    if clusters is not None:
+        cl, nested = clusters
+        g = ", ".join(plan.vcov.cluster)
+        if nested:
+            arm = _cluster_arms(t, cl.codes, cl.n_groups)
+            counts = [int((arm == 0).sum()), int((arm == 1).sum())]
+            counted, name = "clusters", f"clusters of {g}"
+            r_call = f"stats::chisq.test(table(d of each {g}), p = c(1 - s, s))"
+            notes.append(f"sample-ratio check: counted the {cl.n_groups:,} clusters of {g} that were assigned "
+                         f"({counts[1]:,} treated, {counts[0]:,} control), not the {len(t):,} units: members of a "
+                         "cluster share their arm, so counting units would overstate the evidence of a mismatch.")
+        else:
+            notes.append(f"sample-ratio check: counted units, not the clusters of {g}: some clusters have units "
+                         "in both arms, so the clusters were not the units of assignment.")
     test = srm_check(counts, [1 - split, split])
-    extras = {**out.extras, "sample_ratio": {
+    expected = dict(zip(("control", "treatment"), test.expected))
+    srm = {
         "control": counts[0], "treatment": counts[1], "planned_split": split,
-        "observed_split": counts[1] / max(sum(counts), 1), "chi_square": test.statistic, "p_value": test.p_value,
-        "alpha": plan.settings.srm_alpha, "r_equivalent": "stats::chisq.test(counts, p = planned)"}}
+        "observed_split": counts[1] / max(sum(counts), 1), "chi_square": test.statistic, "df": test.df,
+        "p_value": test.p_value, "observed": {"control": counts[0], "treatment": counts[1]},
+        "expected": expected, "counted": counted, "cluster": list(plan.vcov.cluster),
+        "units": {"control": units[0], "treatment": units[1]}, "method": test.method,
+        "test_warnings": list(test.warnings), "alpha": plan.settings.srm_alpha, "r_equivalent": r_call}
     warnings = out.warnings
     if test.p_value < plan.settings.srm_alpha:
-        warnings = (f"SAMPLE RATIO MISMATCH: {counts[1]:,} treated and {counts[0]:,} control units "
-                    f"({counts[1] / sum(counts):.1%} treated) where {split:.0%} was planned; chi-square "
-                    f"{test.statistic:.1f}, p = {test.p_value:.2g}. Assignment or logging is broken and the arms "
-                    "are not comparable: do not read the effect below until the cause is found.",) + warnings
-    return replace(out, extras=extras, warnings=warnings)
+        warnings = (f"SAMPLE RATIO MISMATCH: {counts[1]:,} treated and {counts[0]:,} control {name} "
+                    f"({counts[1] / sum(counts):.1%} treated) where {split:.0%} was planned "
+                    f"({expected['treatment']:,.1f} treated expected); chi-square {test.statistic:.1f} on "
+                    f"{test.df:g} df, p = {test.p_value:.2g}. Assignment or logging is broken and the arms are not "
+                    "comparable: do not read the effect below until the cause is found.",) + warnings
+    return replace(out, extras={**out.extras, "sample_ratio": srm}, warnings=warnings, notes=tuple(notes))
 
 
 def balance_check(plan, frame: pd.DataFrame, out):
@@ -91,7 +145,15 @@ def metric_check(plan, frame: pd.DataFrame, out):
     level = plan.vcov.level
     t = _arms(plan, frame)
     extras = dict(out.extras)
-    if metric["type"] == "proportion":
+    clusters = _clusters(plan, frame)
+    if metric["type"] == "proportion" and clusters is not None:
+        y = _numeric(frame, plan.outcome, "outcome")
+        extras["proportion_test"] = {
+            "computed": False,
+            "reason": f"stats::prop.test treats the {len(y):,} units as independent draws, which they are not when "
+                      f"the variance is clustered by {', '.join(plan.vcov.cluster)}; the effect (a difference in "
+                      "proportions with a cluster-robust standard error) is the test."}
+    elif metric["type"] == "proportion":
         y = _numeric(frame, plan.outcome, "outcome")
         if not np.isin(y, (0.0, 1.0)).all():
             raise DataError(Problem("design.metric.type", f"a proportion metric needs a 0/1 outcome; "
@@ -109,24 +171,43 @@ def metric_check(plan, frame: pd.DataFrame, out):
             "r_equivalent": f"stats::prop.test(c(x_treatment, x_control), c(n_treatment, n_control), "
                             f"correct = {str(correct).upper()})"}
     elif metric["type"] == "ratio":
-        num = _numeric(frame, metric["numerator"], "design.metric.numerator")
+        numer = _numeric(frame, metric["numerator"], "design.metric.numerator")
         den = _numeric(frame, metric["denominator"], "design.metric.denominator")
-        r = ratio_metric(num, den, t, level=level)
+        variance = "first-order delta method per arm (Deng, Knoblich & Lu 2018), normal reference"
+        if clusters is not None and clusters[1]:
+            # Deng et al.'s delta method is over the randomization units: here the clusters, by their totals
+            # (a ratio of sums is the same over units or over cluster totals)
+            cl = clusters[0]
+            numer, den = (np.bincount(cl.codes, weights=v, minlength=cl.n_groups) for v in (numer, den))
+            t = _cluster_arms(t, cl.codes, cl.n_groups)
+            variance += f", over the {cl.n_groups:,} clusters' totals (the units of assignment)"
+        elif clusters is not None:
+            variance += ", over units (the clusters do not carry the assignment)"
+        r = ratio_metric(numer, den, t, level=level)
         extras["ratio_metric"] = {
             "numerator": metric["numerator"], "denominator": metric["denominator"],
             "ratio_treatment": r.ratio_treated, "ratio_control": r.ratio_control, "estimate": r.estimate,
             "std_error": r.std_error, "statistic": r.statistic, "p_value": r.p_value,
             "conf_int": [float(r.conf_low), float(r.conf_high)], "relative_lift": r.relative_lift,
-            "variance": "first-order delta method per arm (Deng, Knoblich & Lu 2018), normal reference"}
+            "variance": variance}
     if s.cuped:
         y = _numeric(frame, plan.outcome, "outcome")
         x = _numeric(frame, s.cuped, "design.cuped")
-        c = cuped(y, x, t, level=level)
+        c = cuped(y, x, _arms(plan, frame), level=level)
         extras["cuped"] = {
             "covariate": s.cuped, "theta": c.theta, "estimate": c.estimate, "std_error": c.std_error, "df": c.df,
             "p_value": c.p_value, "conf_int": [float(c.conf_low), float(c.conf_high)],
             "unadjusted_std_error": c.unadjusted_std_error, "variance_reduction": c.variance_reduction,
             "method": "y - theta (x - mean x), theta = cov(y, x) / var(x) pooled; Welch SE (Deng et al. 2013)"}
+        if clusters is not None:
+            # the same adjusted outcome, compared with the effect's cluster-robust variance
+            adj = dim_on(plan, frame, y - c.theta * (x - x.mean()), term=plan.treatment, nested=False)
+            raw = dim_on(plan, frame, y, term=plan.treatment, nested=False)
+            extras["cuped"].update(
+                estimate=adj.estimate, std_error=adj.std_error, df=adj.df, p_value=adj.p_value,
+                conf_int=[adj.conf_low, adj.conf_high], unadjusted_std_error=raw.std_error,
+                variance_reduction=1.0 - (adj.std_error / raw.std_error) ** 2,
+                method=f"y - theta (x - mean x), theta = cov(y, x) / var(x) pooled; {adj.method} (Deng et al. 2013)")
     return replace(out, extras=extras)
 
 
@@ -146,12 +227,11 @@ def guardrail_check(plan, frame: pd.DataFrame, out):
     guardrails = [g.model_dump(mode="json") for g in plan.settings.guardrails]
     if not guardrails:
         return out
-    t = _arms(plan, frame)
     rows, warnings, notes = [], list(out.warnings), list(out.notes)
     pct = f"{plan.vcov.level:.0%}"
     for i, g in enumerate(guardrails):
         y = _numeric(frame, g["column"], f"design.guardrails[{i}].column")
-        res = difference_in_means(y, t, level=plan.vcov.level, term=g["column"])
+        res = dim_on(plan, frame, y, term=g["column"], nested=False)
         r = res.table.iloc[0]
         lo, hi = float(r["conf_low"]), float(r["conf_high"])
         verdict = _harm_verdict(lo, hi, g["direction"], g["threshold"])
@@ -159,7 +239,7 @@ def guardrail_check(plan, frame: pd.DataFrame, out):
                      "estimate": float(r["estimate"]), "std_error": float(r["std_error"]),
                      "p_value": float(r["p_value"]), "conf_int": [lo, hi], "df": float(r["df"]),
                      "mean_treatment": res.mean_treated, "mean_control": res.mean_control, "verdict": verdict,
-                     "r_equivalent": "estimatr::difference_in_means()"})
+                     "method": res.method, "r_equivalent": _dim_r_call(plan)})
         bound = g["threshold"] if g["direction"] == "increase" else -g["threshold"]
         text = (f"guardrail {g['column']!r} (must not {g['direction']} by more than {g['threshold']:g}): "
                 f"{float(r['estimate']):+.4g} ({pct} CI {lo:.4g} to {hi:.4g}) against the limit {bound:+g}")
@@ -168,6 +248,61 @@ def guardrail_check(plan, frame: pd.DataFrame, out):
         elif verdict == "inconclusive":
             notes.append(f"{text}: inconclusive (the interval crosses the limit).")
     return replace(out, extras={**out.extras, "guardrails": rows}, warnings=tuple(warnings), notes=tuple(notes))
+
+
+def _dim_r_call(plan) -> str:
+    """The R call of a difference in means with the plan's variance."""
+    vc = plan.vcov
+    if not vc.cluster:
+        return "estimatr::difference_in_means()"
+    g = ", ".join(vc.cluster)
+    se_type = "CR0" if vc.kind == "CR0_estimatr" else vc.kind
+    call = f'estimatr::lm_robust(y ~ d, clusters = {g}, se_type = "{se_type}")'
+    if vc.kind == "CR2":
+        call += f" (= estimatr::difference_in_means(clusters = {g}) when every cluster is in one arm)"
+    return call
+
+
+def _row(role: str, metric: str, term: str, method: str, r_call: str, estimate, std_error, statistic, p_value,
+         conf_low, conf_high, df) -> dict:
+    return {"role": role, "metric": metric, "term": term, "estimate": num(estimate), "std_error": num(std_error),
+            "statistic": num(statistic), "p_value": num(p_value), "conf_low": num(conf_low),
+            "conf_high": num(conf_high), "df": num(df), "method": method, "r_equivalent": r_call}
+
+
+def effects_check(plan, frame: pd.DataFrame, out):
+    """The experiment's effect table: each estimate it reports as one row with its method label and R call."""
+    e, x = out.effect, plan.treatment
+    rows = [_row("effect", plan.outcome, e.term, effect_method(plan), plan.vcov.r_equivalent, e.estimate,
+                 e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high, e.df)]
+    if plan.estimator is Estimator.LIN:
+        n = out.naive
+        rows.append(_row("unadjusted", plan.outcome, n.term, naive_method(plan), _dim_r_call(plan), n.estimate,
+                         n.std_error, n.statistic, n.p_value, n.conf_low, n.conf_high, n.df))
+    if not plan.vcov.cluster:  # with clusters t.test's independent units do not hold: the rows above replace it
+        y, t = frame[plan.outcome].to_numpy(float), _arms(plan, frame)
+        w = welch_t_test(y[t == 1], y[t == 0], plan.vcov.level)
+        rows.append(_row("welch_t_test", plan.outcome, x, "Welch t-test", "stats::t.test(y[d == 1], y[d == 0])",
+                         w.estimate[0] - w.estimate[1], w.stderr, w.statistic, w.p_value, *w.conf_int, w.df))
+    ex = out.extras
+    if "cuped" in ex:
+        c = ex["cuped"]
+        rows.append(_row("cuped", plan.outcome, x, f"CUPED on {c['covariate']!r}: {c['method']}",
+                         _dim_r_call(plan) + " on y - theta (x - mean(x))", c["estimate"], c["std_error"],
+                         c["estimate"] / c["std_error"], c["p_value"], *c["conf_int"], c["df"]))
+    if "ratio_metric" in ex:
+        r = ex["ratio_metric"]
+        rows.append(_row("ratio_metric", f"{r['numerator']} / {r['denominator']}", x,
+                         f"ratio metric: {r['variance']}", "none (Deng, Knoblich & Lu 2018)", r["estimate"],
+                         r["std_error"], r["statistic"], r["p_value"], *r["conf_int"], None))
+    if ex.get("proportion_test", {}).get("computed", True) and "proportion_test" in ex:
+        p = ex["proportion_test"]
+        rows.append(_row("proportion_test", plan.outcome, x, f"two-proportion test: {p['method']}",
+                         p["r_equivalent"], p["difference"], None, None, p["p_value"], *p["conf_int"], None))
+    for g in ex.get("guardrails") or []:
+        rows.append(_row("guardrail", g["column"], g["column"], g["method"], g["r_equivalent"], g["estimate"],
+                         g["std_error"], g["estimate"] / g["std_error"], g["p_value"], *g["conf_int"], g["df"]))
+    return replace(out, extras={**out.extras, "effects": rows})
 
 
 def _primary(plan, out) -> tuple[str, float, float, float]:

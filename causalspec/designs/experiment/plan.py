@@ -42,6 +42,10 @@ def plan_experiment(spec, dag: DAG) -> dict:
     if estimator is Estimator.LIN:
         assumptions += ("Covariates were measured before randomization (Lin 2013: consistent for the ATE "
                         "whatever the true outcome model).",)
+    if spec.inference.cluster:
+        g = ", ".join(spec.inference.cluster)
+        assumptions += (f"Whole clusters ({g}) are the independent units: the variance is cluster-robust, and the "
+                        "sample-ratio check counts clusters when every cluster lies in one arm.",)
     fields = plan_fields(spec, dag, ident, extra, estimator, why, formula, naive,
                          _vcov(spec.inference, estimator), assumptions, settings)
     fields["covariates"] = tuple(spec.covariates)
@@ -79,7 +83,8 @@ def _choose_estimator(spec) -> tuple[Estimator, str]:
         choice = "lin" if spec.covariates else "difference_in_means"
         why = ("auto: covariates are given, so Lin (2013) covariate adjustment (centred covariates interacted "
                "with treatment) gains precision without bias" if spec.covariates else
-               "auto: no covariates, so the difference in means (Welch / Neyman)")
+               (f"auto: no covariates, so the difference in means (clustered by {', '.join(spec.inference.cluster)})"
+                if spec.inference.cluster else "auto: no covariates, so the difference in means (Welch / Neyman)"))
     else:
         why = f"chosen in the spec (design.estimator: {choice})"
     if choice == "difference_in_means" and spec.covariates:
@@ -95,25 +100,51 @@ def _choose_estimator(spec) -> tuple[Estimator, str]:
 
 
 def _vcov(inference, estimator: Estimator) -> VcovPlan:
+    """The experiment's variance rule, in order: no cluster (Neyman for the difference in means, HC2 for Lin);
+    one cluster column (estimatr's clustered variances: CR2 by default, stata, CR0_estimatr); the rest refused."""
     explicit = inference.vcov is not None
     kind = inference.vcov if explicit else ("CR2" if inference.cluster else "HC2")  # estimatr's defaults
-    if estimator is Estimator.DIFFERENCE_IN_MEANS:
-        if explicit or inference.cluster:
+    cl = ", ".join(inference.cluster)
+    if len(inference.cluster) > 1:
+        raise UnsupportedError(Problem(
+            "inference.cluster", f"estimatr clusters an experiment on one column; {len(inference.cluster)} are "
+            f"given ({cl}).", fix="Name the one column the treatment was assigned by (the unit of randomization).",
+            code="multiway_unsupported"))
+    dim = estimator is Estimator.DIFFERENCE_IN_MEANS
+    if dim and not inference.cluster:
+        if explicit:
             raise UnsupportedError(Problem(
-                "inference.vcov", "the difference in means uses the Neyman (Welch) standard error.",
-                fix="Leave inference.vcov out (the Neyman variance), or use design.estimator lin for other "
-                    "variances.", code="unsupported_vcov"))
+                "inference.vcov", f"the difference in means uses the Neyman standard error (which equals HC2's) "
+                f"with Welch degrees of freedom when units were randomized; estimatr::difference_in_means offers "
+                f"no other variance without clusters, so it has no vcov: {kind}.",
+                fix="Leave inference.vcov out. If the treatment was assigned by cluster, add inference.cluster: "
+                    "[<cluster column>] (CR2 by default); for a regression variance with covariates, list them "
+                    "under covariates (design.estimator lin).", code="unsupported_vcov"))
         return VcovPlan("neyman", (), inference.level,
                         "estimatr::difference_in_means(); stats::t.test(var.equal = FALSE)")
-    if kind in ("CR0", "CR1"):  # in regression designs these are sandwich's; lm_lin has estimatr's only
+    if kind in ("CR0", "CR1"):  # in regression designs these are sandwich's; estimatr has its own only
         other = {"CR0": "CR0_estimatr", "CR1": "stata"}[kind]
+        what = ("the clustered difference in means (estimatr::lm_robust)" if dim
+                else "the Lin estimator (estimatr::lm_lin)")
         raise UnsupportedError(Problem(
             "inference.vcov", f"{kind} is sandwich::vcovCL(type = \"H{kind[1:].replace('R', 'C')}\") in the "
-            f"regression designs, which the Lin estimator (estimatr::lm_lin) does not compute; its closest variance "
+            f"regression designs, which {what} does not compute; its closest variance "
             f"is estimatr's, vcov: {other}.", fix=f"Write vcov: {other}, or CR2 (estimatr's default with clusters).",
             code="ambiguous_vcov"))
     se_type = {"CR0_estimatr": "CR0"}.get(kind, kind)
-    cl = ", ".join(inference.cluster)
+    if dim:
+        if kind == "CR2":
+            r = (f"estimatr::difference_in_means(clusters = {cl}) = estimatr::lm_robust(y ~ d, clusters = {cl}, "
+                 'se_type = "CR2"), Bell-McCaffrey df')
+        elif kind in ("stata", "CR0_estimatr"):
+            # difference_in_means itself computes CR2 only; lm_robust's coefficient of d is the same difference
+            r = f'estimatr::lm_robust(y ~ d, clusters = {cl}, se_type = "{se_type}"), G - 1 df'
+        else:  # the Inference model refuses a cluster with an unclustered vcov; kept for direct callers
+            raise UnsupportedError(Problem(
+                "inference.vcov", f"vcov {kind} does not use the cluster column; the clustered difference in "
+                "means takes CR2, stata or CR0_estimatr.", fix="Write vcov: CR2, or remove inference.cluster.",
+                code="unsupported_vcov"))
+        return VcovPlan(kind, tuple(inference.cluster), inference.level, r)
     r = f'estimatr::lm_lin(se_type = "{se_type}"' + (f", clusters = {cl})" if cl else ")")
     return VcovPlan(kind, tuple(inference.cluster), inference.level, r)
 
