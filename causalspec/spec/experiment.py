@@ -39,6 +39,11 @@ class MetricSpec(_Model):
                 if getattr(self, f) is not None:
                     raise SpecError(Problem(f, f"{f} is used only by a ratio metric (type: {self.type}).",
                                             fix=f"Remove {f}, or set type: ratio.", code="ratio_column_unused"))
+        if self.type != "proportion" and not self.continuity_correction:
+            raise SpecError(Problem("continuity_correction", "continuity_correction is read only by the proportion "
+                                    f"metric's prop.test; a {self.type} metric has none, so it would change nothing.",
+                                    fix="Remove continuity_correction, or set type: proportion.",
+                                    code="option_not_read"))
         return self
 
 
