@@ -20,13 +20,23 @@ ROOT = __import__('pathlib').Path(__file__).resolve().parents[1]
 
 SPECS = {"observational": str(ROOT / "specs/feature_adoption.yaml"), "experiment": str(ROOT / "specs/ab_test.yaml"),
          "panel": str(ROOT / "specs/wagepan_fe.yaml"), "iv": str(ROOT / "specs/mroz_iv.yaml"), "did": str(ROOT / "specs/injury_did.yaml"),
-         "event_study": str(ROOT / "specs/mpdta_event_study.yaml")}
+         "event_study": str(ROOT / "specs/mpdta_event_study.yaml"),
+         "regression_discontinuity": str(ROOT / "specs/rd_senate.yaml"),
+         # design.matching.*: each option read by some MatchIt methods and refused where written for the others
+         "observational_matching": str(ROOT / "specs/feature_psm.yaml"),
+         "interrupted_time_series": str(ROOT / "specs/its_seatbelts.yaml")}
 NOT_OPTIONS = {"design", "inference", "sensitivity", "dag", "version", "name", "description", "data", "treatment",
                "outcome", "model", "type"}
 # the value written is the one the default already resolves to for this spec: the same plan is right
 SAME_AS_DEFAULT = {("panel", "design.estimator", "feols"), ("iv", "design.estimator", "2sls"),
                    ("did", "design.estimator", "2x2"), ("iv", "inference.vcov", "iid"),
-                   ("did", "estimand", "ATT"), ("event_study", "estimand", "ATT")}
+                   ("did", "estimand", "ATT"), ("event_study", "estimand", "ATT"),
+                   ("observational", "design.estimator", "ols"), ("experiment", "design.estimator", "auto"),
+                   ("regression_discontinuity", "design.estimator", "rdrobust"),
+                   ("interrupted_time_series", "design.estimator", "segmented"),
+                   ("interrupted_time_series", "design.prewhite", True),  # left out: NeweyWest's prewhite = TRUE
+                   ("interrupted_time_series", "estimand", "ATT"),
+                   ("synthetic_control", "design.estimator", "auto")}
 
 
 def _alternatives(field, current):
@@ -63,6 +73,9 @@ def _cases():
         yield design, path, "", "heterogeneity", {"modifiers": [node]}
         yield design, path, "design", "outcome_model", {"terms": [f"I({node}^2)"]}
         yield design, path, "design", "propensity_model", {"link": "probit"}
+        if "matching" in body["design"]:  # list- and map-valued matching options the annotation walk cannot guess
+            yield design, path, "design.matching", "exact", [node]
+            yield design, path, "design.matching", "cutpoints", {node: 3}
 
 
 def _set(body: dict, section: str, name: str, value) -> dict:
@@ -103,3 +116,58 @@ def test_the_walk_covers_every_design_and_section():
     seen = {(c[0], c[2].split(".")[0]) for c in CASES}
     assert {d for d, _ in seen} == set(SPECS)
     assert {s for _, s in seen} >= {"design", "inference", "sensitivity", ""}
+
+
+# A field can change the plan (its value is echoed in the settings) and still change nothing the fitter computes:
+# the fit-level walk fits the bundled spec's data with and without the alternative value (sensitivity off, which
+# the sensitivity section's own cases cover) and requires the results to differ.
+UNCHANGED_ON_THIS_DATA = {
+    ("panel", "design.singletons"): "wagepan has no fixed-effect singletons: dropping them drops nothing",
+    ("observational", "seed"): "no random step runs with sensitivity off",
+    ("experiment", "seed"): "no random step runs with sensitivity off",
+    ("panel", "seed"): "no random step runs with sensitivity off",
+    ("iv", "seed"): "no random step runs with sensitivity off",
+    ("did", "seed"): "no random step runs with sensitivity off",
+    ("event_study", "seed"): "no random step runs with sensitivity off",
+    ("regression_discontinuity", "seed"): "no random step runs with sensitivity off",
+    ("interrupted_time_series", "seed"): "no random step runs with sensitivity off",
+    ("observational_matching", "seed"): "no random step runs with sensitivity off",
+}
+FIT_CASES = [c for c in CASES if c[2].split(".")[0] != "sensitivity"]
+
+
+def _fitted(spec) -> str:
+    body = spec.model_dump()
+    body["sensitivity"] = {"enabled": False}
+    fitted = cs.Spec(**body)
+    fitted._origin = spec._origin
+    out = cs.run(fitted, refute=False).to_dict()
+    out.pop("plan", None)
+    return json.dumps(out, sort_keys=True, default=str)
+
+
+_BASE_FITS: dict = {}
+
+
+@pytest.mark.parametrize("design,path,section,name,alt", FIT_CASES,
+                         ids=[f"{c[0]}:{c[2] + '.' if c[2] else ''}{c[3]}={c[4]}" for c in FIT_CASES])
+def test_a_planned_field_changes_the_fit(design, path, section, name, alt):
+    base = cs.load(path)
+    where = f"{section}.{name}" if section else name
+    try:
+        changed = cs.Spec(**_set(base.model_dump(), section, name, alt))
+        changed._origin = base._origin
+        cs.plan(changed)
+    except CausalSpecError:
+        return  # refused where it is written (the plan-level walk checks the location)
+    if (design, where, json.dumps(alt)) in {(d, w, json.dumps(a)) for d, w, a in SAME_AS_DEFAULT} or \
+            (design, where) in UNCHANGED_ON_THIS_DATA or _plan(changed) == _plan(base):
+        return
+    if path not in _BASE_FITS:
+        _BASE_FITS[path] = _fitted(base)
+    try:
+        after = _fitted(changed)
+    except CausalSpecError as exc:
+        assert exc.problems and all(p.loc for p in exc.problems), f"{where}: refused at fit without a location"
+        return
+    assert after != _BASE_FITS[path], f"{design}: {where} = {alt!r} is planned and changes nothing in the fit"
