@@ -28,6 +28,7 @@ class Estimator(str, Enum):
     EVENT_STUDY = "event_study_twfe"
     SUN_ABRAHAM = "sun_abraham"
     CALLAWAY_SANTANNA = "callaway_santanna"
+    DRDID = "drdid"
     FRONT_DOOR = "front_door"
     RDROBUST = "rdrobust"
     SYNTH = "synth"

@@ -10,6 +10,7 @@ from causalspec.graph import DAG
 from causalspec.planner import Estimator, Identification, Strategy
 from causalspec.planner._vcov import regression_vcov
 from causalspec.designs.panel.plan import plan_panel
+from causalspec.designs.did.drdid_plan import plan_drdid, refuse_drdid_options
 from causalspec.designs.did.settings import DiDSettings
 from causalspec.spec.panel import PanelDesign
 
@@ -20,6 +21,9 @@ def plan_did(spec, dag: DAG) -> dict:
     estimator = d.estimator
     if estimator == "auto":
         estimator = "2x2" if d.post is not None else "twfe"
+    if estimator == "drdid":
+        return plan_drdid(spec, dag, estimand)
+    refuse_drdid_options(d, estimator)
     if estimator == "2x2":
         if d.post is None:
             raise UnsupportedError(Problem("design.post", "a 2x2 difference in differences needs the post column.",

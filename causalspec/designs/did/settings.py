@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from causalspec.planner._settings import Settings
 
-__all__ = ["DiDSettings"]
+__all__ = ["DiDSettings", "DrDidSettings"]
 
 
 @dataclass(frozen=True)
@@ -19,3 +19,21 @@ class DiDSettings(Settings):
 
     def with_regressor(self, name: str) -> "DiDSettings":
         return self  # the 2x2 regression is the plan's formula, which the regressor is added to
+
+
+@dataclass(frozen=True)
+class DrDidSettings(Settings):
+    """Two-period DR-DiD (DRDID): the estimator, the data layout and the columns its fitter reads."""
+
+    method: str  # imp | trad | ipw | std_ipw | reg (design.drdid_method)
+    panel: bool
+    group: str
+    period: str  # design.time or design.post: DRDID's tname
+    unit: str | None
+    covariates: tuple[str, ...]
+    trim_level: float | None  # None for reg, which fits no propensity score
+    _omit_none = ("unit", "trim_level")
+
+    def with_regressor(self, name: str) -> "DrDidSettings | None":
+        # a row-level random covariate is not time-invariant, which panel data require of every covariate
+        return None if self.panel else replace(self, covariates=(*self.covariates, name))
