@@ -24,6 +24,11 @@ def plan_from_formula(spec, dag: DAG) -> dict:
     """Plan a fixest-style ``model.formula``: the same checks against the DAG as the design fields get."""
 
     text = spec.model.formula
+    d = spec.design
+    if getattr(d, "estimator", None) == "drdid":  # the formula would replace the DR-DiD design and drop its options
+        raise _formula_error("a model formula replaces the design's formula, but the drdid estimator builds its own "
+                             "two-period models (design.drdid_method, panel, trim_level would be ignored).",
+                             fix="Remove model, or set design.estimator to 2x2 or twfe.")
     f = parse_fixest(text)
     if f.outcome != spec.outcome:
         raise _formula_error(f"the formula's outcome {f.outcome!r} is not the spec's outcome {spec.outcome!r}.",
