@@ -224,3 +224,8 @@ def ols_linear_rep(x: np.ndarray, resid: np.ndarray, wo: np.ndarray) -> np.ndarr
     if rcond(xpx) < _EPS:
         raise DrDidFailure("the regression design matrix is singular; consider removing some covariates")
     return np.linalg.solve(xpx, ((wo * resid)[:, None] * x).T).T
+
+
+def drdid_result(att: float, psi: np.ndarray, notes: tuple[str, ...] = ()) -> DrDidResult:
+    """An estimate with DRDID's analytic SE from its influence function ``psi``."""
+    return DrDidResult(float(att), drdid_se(psi), psi, psi.shape[0], notes)

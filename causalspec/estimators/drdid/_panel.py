@@ -11,7 +11,7 @@ import numpy as np
 
 from causalspec.estimators.drdid._nuisance import (
     DrDidResult,
-    drdid_se,
+    drdid_result,
     ols_linear_rep,
     ps_linear_rep,
     pscore_ipt,
@@ -20,10 +20,6 @@ from causalspec.estimators.drdid._nuisance import (
 )
 
 __all__ = ["imp_panel", "trad_panel", "ipw_panel", "std_ipw_panel", "reg_panel"]
-
-
-def _result(att: float, psi: np.ndarray, notes: tuple[str, ...] = ()) -> DrDidResult:
-    return DrDidResult(float(att), drdid_se(psi), psi, psi.shape[0], notes)
 
 
 def imp_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
@@ -42,7 +38,7 @@ def imp_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     pi = np.mean(d * w)
     att = np.mean(w * summand) / pi
     psi = w * trim * (summand - d * att) / pi
-    return _result(att, psi, notes + ("propensity score by inverse probability tilting; outcome regression by "
+    return drdid_result(att, psi, notes + ("propensity score by inverse probability tilting; outcome regression by "
                                       "weighted least squares",))
 
 
@@ -68,7 +64,7 @@ def trad_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     m3 = np.mean(w_c[:, None] * x, axis=0)
     inf_c = (w_c * resid - w_c * eta_c) + lin_ps @ m2 - lin_ols @ m3
     psi = inf_t / np.mean(w_t) - inf_c / np.mean(w_c)
-    return _result(eta_t - eta_c, psi, notes)
+    return drdid_result(eta_t - eta_c, psi, notes)
 
 
 def ipw_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
@@ -84,7 +80,7 @@ def ipw_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     att = (np.mean(treat) - np.mean(cont)) / pi
     lin_ps = ps_linear_rep(x, d, ps, w)
     psi = (treat - cont - lin_ps @ np.mean(cont[:, None] * x, axis=0) - w * d * att) / pi
-    return _result(att, psi, notes)
+    return drdid_result(att, psi, notes)
 
 
 def std_ipw_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
@@ -103,7 +99,7 @@ def std_ipw_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     inf_t = (w_t * dy - w_t * eta_t) / np.mean(w_t)
     m2 = np.mean((w_c * (dy - eta_c))[:, None] * x, axis=0)
     inf_c = ((w_c * dy - w_c * eta_c) + lin_ps @ m2) / np.mean(w_c)
-    return _result(eta_t - eta_c, inf_t - inf_c, notes)
+    return drdid_result(eta_t - eta_c, inf_t - inf_c, notes)
 
 
 def reg_panel(dy, d, x, w) -> DrDidResult:
@@ -122,4 +118,4 @@ def reg_panel(dy, d, x, w) -> DrDidResult:
     lin_ols = ols_linear_rep(x, dy - out, w * (1.0 - d))
     inf_t = (w_t * dy - w_t * eta_t) / np.mean(w_t)
     inf_c = ((w_t * out - w_t * eta_c) + lin_ols @ np.mean(w_t[:, None] * x, axis=0)) / np.mean(w_t)
-    return _result(eta_t - eta_c, inf_t - inf_c)
+    return drdid_result(eta_t - eta_c, inf_t - inf_c)

@@ -12,7 +12,7 @@ import numpy as np
 
 from causalspec.estimators.drdid._nuisance import (
     DrDidResult,
-    drdid_se,
+    drdid_result,
     ols_linear_rep,
     ps_linear_rep,
     pscore_ipt,
@@ -21,10 +21,6 @@ from causalspec.estimators.drdid._nuisance import (
 )
 
 __all__ = ["imp_rc", "trad_rc", "ipw_rc", "std_ipw_rc", "reg_rc"]
-
-
-def _result(att: float, psi: np.ndarray, notes: tuple[str, ...] = ()) -> DrDidResult:
-    return DrDidResult(float(att), drdid_se(psi), psi, psi.shape[0], notes)
 
 
 def _hajek(wx: np.ndarray, v: np.ndarray) -> tuple[float, np.ndarray]:
@@ -81,7 +77,7 @@ def imp_rc(y, post, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     w_c = trim * w * ps * (1.0 - d) / (1.0 - ps)
     att, psi, _ = _dr_pieces(y, post, d, w, w_c * (1.0 - post), w_c * post, out_c_pre, out_c_post,
                              out_t_pre, out_t_post)
-    return _result(att, psi, notes + ("propensity score by inverse probability tilting; comparison-group outcome "
+    return drdid_result(att, psi, notes + ("propensity score by inverse probability tilting; comparison-group outcome "
                                       "regressions by weighted least squares",))
 
 
@@ -128,7 +124,7 @@ def trad_rc(y, post, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     mom_post = colmean(w_d / np.mean(w_d) - w_tpost / np.mean(w_tpost))
     mom_pre = colmean(w_d / np.mean(w_d) - w_tpre / np.mean(w_tpre))
     eff_or = (lin_t_post - lin_c_post) @ mom_post - (lin_t_pre - lin_c_pre) @ mom_pre
-    return _result(att, psi + treat_or - cont_ps - cont_or + eff_or, notes)
+    return drdid_result(att, psi + treat_or - cont_ps - cont_or + eff_or, notes)
 
 
 def ipw_rc(y, post, d, x, w, trim_level: float = 0.995) -> DrDidResult:
@@ -159,7 +155,7 @@ def ipw_rc(y, post, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     lin_ps = ps_linear_rep(x, d, ps, w)
     mom = np.mean((e_cpre - e_cpost)[:, None] * x, axis=0)  # d(att)/d(gamma), DRDID's mom.logit.post - pre
     psi = (i_tpost - i_tpre) - (i_cpost - i_cpre) + lin_ps @ mom
-    return _result(att, psi, notes)
+    return drdid_result(att, psi, notes)
 
 
 def std_ipw_rc(y, post, d, x, w, trim_level: float = 0.995) -> DrDidResult:
@@ -181,7 +177,7 @@ def std_ipw_rc(y, post, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     m2_pre = np.mean((w_cpre * (y - a_cpre))[:, None] * x, axis=0) / np.mean(w_cpre)
     m2_post = np.mean((w_cpost * (y - a_cpost))[:, None] * x, axis=0) / np.mean(w_cpost)
     psi = (i_tpost - i_tpre) - (i_cpost - i_cpre + lin_ps @ (m2_post - m2_pre))
-    return _result(att, psi, notes)
+    return drdid_result(att, psi, notes)
 
 
 def reg_rc(y, post, d, x, w) -> DrDidResult:
@@ -202,4 +198,4 @@ def reg_rc(y, post, d, x, w) -> DrDidResult:
     lin_post = ols_linear_rep(x, y - out_post, w * cpost)
     m1 = np.mean(w_d[:, None] * x, axis=0)
     inf_c = (w_d * (out_post - out_pre) - w_d * a_c + lin_post @ m1 - lin_pre @ m1) / np.mean(w_d)
-    return _result(att, (i_tpost - i_tpre) - inf_c)
+    return drdid_result(att, (i_tpost - i_tpre) - inf_c)
