@@ -84,7 +84,7 @@ CORE_FILES = ("manifest.json", "spec.yaml", "plan.json", "data.json", "environme
 DATA_FILE = "data.csv"
 #: Every figure an archive may hold (as NAME.png and NAME.svg); which ones depends on the design.
 FIGURES = ("estimates", "sensitivity_contour", "event_study", "parallel_trends", "overlap", "love_plot", "dag",
-           *(name for figures in DESIGN_FIGURES.values() for name, _, _ in figures))
+           *dict.fromkeys(name for figures in DESIGN_FIGURES.values() for name, _, _ in figures))
 _TABLES = (("markdown", "md"), ("latex", "tex"), ("html", "html"))
 _EMBEDDED_PNG = re.compile(rb"data:image/png;base64,[A-Za-z0-9+/=]*")
 

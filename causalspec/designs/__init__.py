@@ -127,10 +127,15 @@ def check_weights(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, tuple
     return frame.loc[~zero], ((f"weight 0 in {column!r}", int(zero.sum())),)
 
 
-def complete_cases(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[tuple[str, int], ...]]:
-    """Drop rows with a missing value in ``columns``; count each by the first missing column (R's na.omit)."""
-    sub = frame.loc[:, list(columns)]
-    missing = sub.isna().to_numpy()
+def complete_cases(frame: pd.DataFrame, columns: tuple[str, ...],
+                   carry: tuple[str, ...] = ()) -> tuple[pd.DataFrame, tuple[tuple[str, int], ...]]:
+    """Drop rows with a missing value in ``columns``; count each by the first missing column (R's na.omit).
+
+    ``carry`` columns come along with missing values allowed (a synthetic control's predictors, which average
+    the periods they have)."""
+    carry = [c for c in carry if c not in columns]
+    sub = frame.loc[:, list(columns) + carry]
+    missing = sub[list(columns)].isna().to_numpy()
     bad = missing.any(axis=1)
     if not bad.any():
         return sub, ()
@@ -172,7 +177,7 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
             "dag.latent", f"{', '.join(map(repr, absent))} {'is a node' if len(absent) == 1 else 'are nodes'} of the "
             "DAG but not a column of the data.", fix="Add the column to the data, or list the node under "
             "dag.latent if it is not measured (the planner then never adjusts for it).", code="node_not_in_data"))
-    frame, dropped = complete_cases(data, plan.columns)
+    frame, dropped = complete_cases(data, plan.columns, getattr(plan.settings, "partial_columns", ()))
     if plan.weights is not None:
         frame, zero = check_weights(frame, plan.weights)
         dropped = dropped + zero
