@@ -24,7 +24,9 @@ SPECS = {"observational": str(ROOT / "specs/feature_adoption.yaml"), "experiment
          "regression_discontinuity": str(ROOT / "specs/rd_senate.yaml"),
          # design.matching.*: each option read by some MatchIt methods and refused where written for the others
          "observational_matching": str(ROOT / "specs/feature_psm.yaml"),
-         "interrupted_time_series": str(ROOT / "specs/its_seatbelts.yaml")}
+         "interrupted_time_series": str(ROOT / "specs/its_seatbelts.yaml"),
+         # a small panel: every Synth fit here runs its 8 placebos (the bundled Basque spec takes a minute)
+         "synthetic_control": str(ROOT / "tests/specs/synthetic_control/small_synth.yaml")}
 NOT_OPTIONS = {"design", "inference", "sensitivity", "dag", "version", "name", "description", "data", "treatment",
                "outcome", "model", "type"}
 # the value written is the one the default already resolves to for this spec: the same plan is right
@@ -36,7 +38,9 @@ SAME_AS_DEFAULT = {("panel", "design.estimator", "feols"), ("iv", "design.estima
                    ("interrupted_time_series", "design.estimator", "segmented"),
                    ("interrupted_time_series", "design.prewhite", True),  # left out: NeweyWest's prewhite = TRUE
                    ("interrupted_time_series", "estimand", "ATT"),
-                   ("synthetic_control", "design.estimator", "auto")}
+                   ("synthetic_control", "design.estimator", "auto"),
+                   ("synthetic_control", "design.estimator", "synth"),  # auto with predictors: synth
+                   ("synthetic_control", "design.placebos", True)}  # left out: true
 
 
 def _alternatives(field, current):
@@ -132,6 +136,8 @@ UNCHANGED_ON_THIS_DATA = {
     ("regression_discontinuity", "seed"): "no random step runs with sensitivity off",
     ("interrupted_time_series", "seed"): "no random step runs with sensitivity off",
     ("observational_matching", "seed"): "no random step runs with sensitivity off",
+    ("synthetic_control", "seed"): "Synth has no random step (synthdid's placebo draws are seeded: "
+                                   "tests/test_sc_design.py)",
 }
 FIT_CASES = [c for c in CASES if c[2].split(".")[0] != "sensitivity"]
 

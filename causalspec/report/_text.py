@@ -106,6 +106,7 @@ def summary(result: "Result") -> str:
             out.append("IV diagnostics (fixest::fitstat): " + "; ".join(parts))
     out += _heterogeneity_lines(result.extras.get("heterogeneity") if hasattr(result, "extras") else None,
                                 vc.level)
+    out += _synthetic_control_lines(result.extras if hasattr(result, "extras") else {})
     wb = result.extras.get("wild_bootstrap") if hasattr(result, "extras") else None
     if wb:
         how = (f"all {wb['draws']:,} {wb['weights']} weight vectors (exact)" if wb["enumerated"]
@@ -154,6 +155,25 @@ def _heterogeneity_lines(het, level: float) -> list[str]:
     return out + rows
 
 
+def _synthetic_control_lines(extras: dict) -> list[str]:
+    """Synth: the donors with positive weight, the fit and the placebo rank; synthdid: its largest unit weights."""
+    sc, sd = extras.get("synthetic_control"), extras.get("synthdid")
+    if sc:
+        donors = sorted(sc["donors"], key=lambda d: -d["weight"])
+        shown = ", ".join(f"{d['unit']} {d['weight']:.3f}" for d in donors if d["weight"] >= 5e-4)
+        out = ["", f"Synthetic control of {sc['treated_unit']}: {shown}",
+               f"  pre-treatment RMSPE {sc['pre_rmspe']:.4g}, post-treatment RMSPE {sc['post_rmspe']:.4g}"]
+        space = (extras.get("placebos") or {}).get("in_space")
+        if space:
+            out.append(f"  in-space placebos: the treated unit's post/pre RMSPE ratio ranks {space['rank']} of "
+                       f"{space['units']} (p = {space['p_value']:.3g})")
+        return out
+    if sd:
+        top = sorted(sd["unit_weights"], key=lambda d: -d["sdid"])[:5]
+        return ["", "Synthetic DiD unit weights (largest): " + ", ".join(f"{d['unit']} {d['sdid']:.3f}" for d in top)]
+    return []
+
+
 def headline(result: "Result") -> str:
     """One sentence: the effect with its interval, and how far it moved from the naive contrast."""
     e, n, level = result.effect, result.naive, result.plan.vcov.level
@@ -161,8 +181,12 @@ def headline(result: "Result") -> str:
     if withheld:
         return (f"No estimate of the effect of {result.plan.treatment} on {result.plan.outcome} is headlined: "
                 f"{withheld}")
-    text = (f"Estimated effect of {result.plan.treatment} on {result.plan.outcome}: {e.estimate:+.4g} "
-            f"({level:.0%} CI {e.conf_low:.4g} to {e.conf_high:.4g}).")
+    if e.conf_low == e.conf_low:
+        interval = f"{level:.0%} CI {e.conf_low:.4g} to {e.conf_high:.4g}"
+    else:  # Synth: no sampling standard error; its inference is the permutation p-value, when one was run
+        interval = ("no confidence interval; " + (f"permutation p = {e.p_value:.3g}" if e.p_value == e.p_value else
+                                                  "no p-value either"))
+    text = f"Estimated effect of {result.plan.treatment} on {result.plan.outcome}: {e.estimate:+.4g} ({interval})."
     if e is not n and n.estimate != e.estimate:
         moved = e.estimate - n.estimate
         rel = f", {moved / n.estimate:+.0%}" if n.estimate else ""

@@ -1,14 +1,14 @@
-"""The synthetic control design (issue 16): planned from the spec, fitted by the estimator that matches the
-reference implementation.  Until its planner lands, planning refuses the design with a located error."""
+"""The synthetic control design (issue 16): Synth for one treated unit with its placebo inference (in-space,
+leave-one-out, in-time), and synthetic difference in differences (with SC and DiD beside it) for one or several
+treated units adopting together; see docs/synthetic-control.md."""
 
 from causalspec.designs._family import Family
-from causalspec.designs.synthetic_control.plan import not_implemented, plan_synthetic_control
+from causalspec.designs.synthetic_control.checks import placebo_check
+from causalspec.designs.synthetic_control.fit import fit_synth, fit_synthdid
+from causalspec.designs.synthetic_control.plan import SENSITIVITY_OFF, plan_synthetic_control, sc_vcov
 from causalspec.planner import Estimator
-from causalspec.planner._vcov import regression_vcov
 
-
-def _vcov(inference, plan):
-    return regression_vcov(inference)
-
-
-FAMILY = Family(type="synthetic_control", plan=plan_synthetic_control, fitters={Estimator.SYNTH: not_implemented}, vcov=_vcov, default_refutations=())
+FAMILY = Family(type="synthetic_control", plan=plan_synthetic_control,
+                fitters={Estimator.SYNTH: fit_synth, Estimator.SYNTHDID: fit_synthdid}, vcov=sc_vcov,
+                checks=(placebo_check,), default_refutations=(), sensitivity_off=SENSITIVITY_OFF,
+                figures=("estimates", "sc_path", "sc_gaps", "sc_weights", "sdid_trends"))
