@@ -28,9 +28,9 @@ from causalspec.planner._backdoor import (
     unblockable_paths,
 )
 from causalspec.planner._vcov import fe_columns
-from causalspec.sensitivity._from_data import Regressions, fit_linear
+from causalspec.sensitivity._from_data import Regressions, fit_linear, fit_linear_gram
 
-__all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "design_estimand", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for",
+__all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "design_estimand", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for", "rows_of",
            "regressor_matrix", "naive_contrast", "fixest_regressions", "fixest_stats", "singleton_drops"]
 
 
@@ -105,6 +105,8 @@ def fixest_vcov_for(fit, vc: VcovPlan, frame: pd.DataFrame):
         return fixest_vcov(fit, "iid")
     if vc.kind == "HC1":
         return fixest_vcov(fit, "hetero")
+    if fit.fe is not None and all(c in fit.fe.names for c in vc.cluster):
+        return fixest_vcov(fit, "cluster", tuple(vc.cluster))  # the FE's codes: no second encoding
     return fixest_vcov(fit, "cluster", fe_frame(frame, vc.cluster))
 
 
@@ -116,13 +118,27 @@ def regressor_matrix(plan, frame: pd.DataFrame, terms: list[str], intercept: boo
     return design, design.X[:, keep], [design.terms[i] for i in keep]
 
 
-def naive_contrast(plan, frame: pd.DataFrame, vc: VcovPlan, rows_mask=None):
-    """outcome ~ treatment (with an intercept, no fixed effects) on the same rows and the same variance type."""
+def rows_of(frame: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
+    """``frame.loc[rows]`` without the copy when ``rows`` are all of the frame's rows (no row dropped)."""
+    return frame if len(rows) == len(frame) else frame.loc[rows]
+
+
+def naive_contrast(plan, frame: pd.DataFrame, vc: VcovPlan, rows_mask=None, main=None):
+    """outcome ~ treatment (with an intercept, no fixed effects) on the same rows and the same variance type.
+
+    ``main``: the design's fixed-effects fit on these same rows; a cluster that is one of its fixed effects
+    reuses that FE's codes (dense integers: recoded without hashing) instead of encoding the column again."""
 
     sub = frame if rows_mask is None else frame.loc[rows_mask]
     design, X, names = regressor_matrix(plan, sub, [quote_name(plan.treatment)], True)
-    fit = feols(design.y, X, names, weights=weights_of(plan, sub.loc[design.rows]))
-    V = fixest_vcov_for(fit, vc, sub.loc[design.rows])
+    rows = rows_of(sub, design.rows)
+    fit = feols(design.y, X, names, weights=weights_of(plan, rows))
+    fe = getattr(main, "fe", None)
+    if (vc.kind not in ("iid", "HC1") and fe is not None and main.nobs == fit.nobs and rows_mask is None
+            and all(c in fe.names for c in vc.cluster)):
+        V = fixest_vcov(fit, "cluster", pd.DataFrame({c: fe.codes[fe.names.index(c)] for c in vc.cluster}))
+    else:
+        V = fixest_vcov_for(fit, vc, rows)
     rows = estimate_rows(coeftable(fit, V, vc.level), V.df_t)
     return find_row(rows, *treatment_terms(plan.treatment))
 
@@ -142,12 +158,32 @@ def fixest_regressions(fit, term: str, outcome: str):
         dof = lf.nobs - len(lf.names) - extra_params
         return replace(lf, dof=dof, sigma2=lf.sigma2 * (lf.nobs - len(lf.names)) / dof)
 
-    out = with_dof(fit_linear(y_dm, X), n_fe)
-    others = X[[c for c in X.columns if c != term]]
-    if others.shape[1] == 0:  # nothing else in the model: the treatment regression has no benchmark to offer
-        others = pd.DataFrame({"(Intercept)": np.ones(len(X))})
-    dfit = with_dof(fit_linear(X[term].to_numpy(float), others), n_fe)
-    return Regressions(outcome, term, out, dfit, tuple(X.columns))
+    names = list(X.columns)
+    others = [c for c in names if c != term]
+    fast = _regressions_from_gram(X, y_dm, names, term, others)
+    if fast is not None:
+        out, dfit = fast
+    else:
+        out = fit_linear(y_dm, X)
+        other_x = X[others] if others else pd.DataFrame({"(Intercept)": np.ones(len(X))})
+        dfit = fit_linear(X[term].to_numpy(float), other_x)
+    return Regressions(outcome, term, with_dof(out, n_fe), with_dof(dfit, n_fe), tuple(X.columns))
+
+
+def _regressions_from_gram(X: pd.DataFrame, y: np.ndarray, names, term, others):
+    """The two sensemakr regressions from one k x k Gram matrix of [X, y] (one pass over the rows; no n x k
+    QR), or None when it is ill conditioned or the treatment is alone (then QR on the data, as R)."""
+    if not others:  # nothing else in the model: the treatment regression has no benchmark to offer
+        return None
+    M = X.to_numpy(dtype=float)
+    gram = M.T @ M
+    xty = M.T @ y
+    j = names.index(term)
+    o = [names.index(c) for c in others]
+    d = M[:, j]
+    out = fit_linear_gram(names, gram, xty, y, M)
+    dfit = fit_linear_gram(others, gram[np.ix_(o, o)], gram[o, j], d, M[:, o])
+    return None if out is None or dfit is None else (out, dfit)
 
 
 def fixest_numbers(fit, V, cluster: tuple[str, ...] = ()) -> dict:

@@ -150,34 +150,42 @@ def materialize(formula: str, data: pd.DataFrame) -> Design:
         raise DataError("no rows are left after removing rows with missing values "
                         f"({', '.join(f'{k}: {v}' for k, v in dropped.items())}).", loc="data",
                         fix="Check the columns with many missing values.")
-    values = {lab: _subset(v, keep) for lab, v in values.items()}
+    if bad.any():
+        values = {lab: _subset(v, keep) for lab, v in values.items()}
+    else:  # no row drops: no copy (factors still lose unused categories, as drop.unused.levels does)
+        values = {lab: v.drop_unused() if isinstance(v, Factor) else v for lab, v in values.items()}
     lhs_col = data[columns[parsed.lhs.name]] if isinstance(parsed.lhs, Var) else None
     y = _outcome(values[y_label], reasons[0], lhs_col)
     is_factor = {lab: isinstance(v, Factor) for lab, v in values.items()}
     n_levels = {lab: len(v.levels) if isinstance(v, Factor) else 0 for lab, v in values.items()}
     codes = coding(tl, is_factor, n_levels)
     n = int(keep.sum())
-    names: list[str] = []
-    cols: list[np.ndarray] = []
-    if tl.intercept:
-        names.append("(Intercept)")
-        cols.append(np.ones(n))
+    names: list[str] = ["(Intercept)"] if tl.intercept else []
+    products: list[tuple[np.ndarray, ...]] = []
     for term, code in zip(tl.terms, codes):
         lists = [_pieces(lab, values[lab], code.get(lab)) for lab in term]
         # model.matrix: the first variable of a term varies fastest
         for combo in itertools.product(*reversed(lists)):
             parts = combo[::-1]
             names.append(":".join(p[0] for p in parts))
-            col = parts[0][1].copy()
-            for p in parts[1:]:
-                col = col * p[1]
-            cols.append(col)
-    X = np.column_stack(cols) if cols else np.empty((n, 0))
+            products.append(tuple(p[1] for p in parts))
+    # one column-major allocation filled in place (no per-column copies, no column_stack, no reordering copy)
+    X = np.empty((n, len(names)), dtype=float, order="F")
+    j = 0
+    if tl.intercept:
+        X[:, 0] = 1.0
+        j = 1
+    for parts in products:
+        col = X[:, j]
+        col[:] = parts[0]
+        for part in parts[1:]:
+            col *= part
+        j += 1
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(X))):
         where = reasons[0] if not np.all(np.isfinite(y)) else names[int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])]
         raise DataError(f"{where!r} has infinite values (R: 'NA/NaN/Inf in ...'); for example log(0).",
                         loc="formula", fix="Drop or recode the zeros / extreme values, or use log1p().")
     notes = tuple(f"{count} row(s) dropped: {reason}" for reason, count in dropped.items())
-    return Design(y=np.ascontiguousarray(y, dtype=float), X=np.asfortranarray(X, dtype=float), terms=tuple(names),
+    return Design(y=np.array(y, dtype=float), X=X, terms=tuple(names),
                   rows=data.index[keep], dropped=MappingProxyType(dict(dropped)), n_input=n_input, formula=formula,
                   notes=notes)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from causalspec._data import dense_codes
 from causalspec.errors import DataError, EstimationError, SpecError
 
 __all__ = ["SSC", "FixestVcov", "fixest_vcov", "coeftable", "wald_test", "default_vcov_kind"]
@@ -107,7 +108,8 @@ def _cluster_codes(fit, cluster) -> tuple[list[np.ndarray], list[str]]:
             raise DataError(f"cluster '{name}' has {values.shape[0]} rows; the fit used {fit.nobs} "
                             f"of {fit.nobs_origin}.", loc=f"cluster.{name}",
                             fix="Pass cluster ids aligned with the original data or with the estimation sample.")
-        c, _ = pd.factorize(pd.Series(values), use_na_sentinel=True)
+        dense = dense_codes(values)
+        c = dense[0] if dense is not None else pd.factorize(pd.Series(values), use_na_sentinel=True)[0]
         if np.any(c < 0):
             raise DataError(f"cluster '{name}' has missing values in the estimation sample.",
                             loc=f"cluster.{name}", fix="Fill or drop the rows with a missing cluster id.")

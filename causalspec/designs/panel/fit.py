@@ -19,6 +19,7 @@ from causalspec.designs._fixest import (
     fixest_vcov_for,
     naive_contrast,
     regressor_matrix,
+    rows_of,
     singleton_drops,
 )
 from causalspec.errors import Problem, UnsupportedError
@@ -39,10 +40,10 @@ def fit_feols(plan, frame: pd.DataFrame) -> Fit:
     s = plan.settings
     terms = [quote_name(plan.treatment)] + [quote_name(v) for v in s.regressors]
     design, X, names = regressor_matrix(plan, frame, terms, False)
-    rows_frame = frame.loc[design.rows]
+    rows_frame = rows_of(frame, design.rows)
     fit = feols(design.y, X, names, fe_frame(rows_frame, s.fixed_effects), fixef_rm=s.fixef_rm,
                 weights=weights_of(plan, rows_frame))
-    kept = rows_frame.loc[fit.sample.mask]
+    kept = rows_frame if fit.nobs == len(rows_frame) else rows_frame.loc[fit.sample.mask]
     if vc.kind in ("CR0_estimatr", "CR2", "stata"):
         V, rows = _estimatr_fe(fit, X[fit.sample.mask], names, kept, s.fixed_effects, vc)
     else:
@@ -50,7 +51,7 @@ def fit_feols(plan, frame: pd.DataFrame) -> Fit:
         rows = estimate_rows(coeftable(fit, V, vc.level), V.df_t)
     effect = find_row(rows, *treatment_terms(plan.treatment))
     naive = naive_contrast(plan, kept, vc if vc.kind not in ("CR0_estimatr", "CR2", "stata") else
-                   VcovPlan("CR1", vc.cluster, vc.level, ""))
+                           VcovPlan("CR1", vc.cluster, vc.level, ""), main=fit)
     notes = tuple(fit.notes) + tuple(f"{c} removed: collinear with the fixed effects" for c in fit.collinear)
     regs = fixest_regressions(fit, effect.term, plan.outcome) if plan.sensitivity.enabled else None
     extras = {"fixed_effects": fit.fixef_sizes, "vcov_type": V.label}

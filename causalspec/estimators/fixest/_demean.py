@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from causalspec._data import dense_codes
 from causalspec.errors import DataError
 
 __all__ = ["FixedEffects", "encode_fixed_effects", "interact", "singleton_mask", "demean", "demean_columns"]
@@ -70,6 +71,9 @@ class FixedEffects:
 
 def _factorize(values) -> tuple[np.ndarray, np.ndarray]:
     # R sorts factor levels; sorting keeps level order (and reported removed levels) identical.
+    dense = dense_codes(values)
+    if dense is not None:
+        return dense
     codes, uniques = pd.factorize(pd.Series(values), sort=True, use_na_sentinel=True)
     return codes.astype(np.intp, copy=False), np.asarray(uniques)
 
