@@ -134,6 +134,21 @@ def r_pivot(X: np.ndarray, tol: float = _LINPACK_TOL) -> tuple[np.ndarray, int]:
     return np.array(kept + aliased, dtype=np.intp), rank
 
 
+def _qr_full_rank(X: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | None:
+    """R of the QR of ``[X | y]`` when dqrdc2 would keep every column of ``X`` (each |R_jj| at least ``tol``
+    times its column's norm), else None.  The leading block is the QR of X itself, so this is
+    :func:`r_pivot`'s first factorisation and the fit's QR in one."""
+    n, p = X.shape
+    aug = np.empty((n, p + 1), order="F")
+    aug[:, :p] = X
+    aug[:, p] = y
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    R = linalg.qr(aug, mode="r", overwrite_a=True, check_finite=False)[0]
+    if np.any(norms == 0.0) or np.any(np.abs(np.diag(R[:p, :p])) < norms * tol):
+        return None
+    return R
+
+
 def _collinear_note(beta: np.ndarray, kept: Sequence[int], j: int, terms: Sequence[str]) -> str:
     """Say which kept columns an aliased column is a combination of (``beta``: its coefficients on them)."""
     scale = np.max(np.abs(beta)) if beta.size else 0.0
@@ -191,25 +206,29 @@ def fit_ols(y: np.ndarray, X: np.ndarray, terms: Sequence[str], weights: np.ndar
     else:
         w = None
         pos = np.ones(n, dtype=bool)
-    sw = np.ones(n) if w is None else np.sqrt(w)
-    Xw = X * sw[:, None]
-    yw = y * sw
-    # lm.wfit fits on the positive-weight rows only; zero-weight rows get fitted values.
-    pivot, rank = r_pivot(Xw[pos], tol)
-    kept = tuple(sorted(int(i) for i in pivot[:rank]))
-    aliased_idx = [int(i) for i in pivot[rank:]]
-    if rank == 0:
-        raise EstimationError("every column of the design is zero or aliased; nothing can be estimated.",
-                              fix="Check that the regressors vary in the estimation sample.")
+    R_aug = _qr_full_rank(X, y, tol) if w is None and n > p else None
+    if R_aug is not None:  # no column aliased: the one QR of [X | y] is the one below, found in one pass
+        kept, aliased_idx, rank = tuple(range(p)), [], p
+    else:
+        sw = np.ones(n) if w is None else np.sqrt(w)
+        Xw = X * sw[:, None]
+        yw = y * sw
+        # lm.wfit fits on the positive-weight rows only; zero-weight rows get fitted values.
+        pivot, rank = r_pivot(Xw[pos], tol)
+        kept = tuple(sorted(int(i) for i in pivot[:rank]))
+        aliased_idx = [int(i) for i in pivot[rank:]]
+        if rank == 0:
+            raise EstimationError("every column of the design is zero or aliased; nothing can be estimated.",
+                                  fix="Check that the regressors vary in the estimation sample.")
+        # One QR of [X_kept | y | X_aliased]: R, Q'y and Q'X_aliased without forming Q.
+        aug = np.column_stack([Xw[pos][:, list(kept)], yw[pos], Xw[pos][:, aliased_idx]])
+        R_aug = linalg.qr(aug, mode="r", check_finite=False)[0]
     r = len(kept)
-    # One QR of [X_kept | y | X_aliased]: R, Q'y and Q'X_aliased without forming Q.
-    aug = np.column_stack([Xw[pos][:, list(kept)], yw[pos], Xw[pos][:, aliased_idx]])
-    R_aug = linalg.qr(aug, mode="r", check_finite=False)[0]
     R = np.triu(R_aug[:r, :r])
     beta_kept = linalg.solve_triangular(R, R_aug[:r, r], lower=False)
     coef = np.full(p, np.nan)
     coef[list(kept)] = beta_kept
-    fitted = X[:, list(kept)] @ beta_kept
+    fitted = (X if r == p else X[:, list(kept)]) @ beta_kept
     resid = y - fitted
     n_eff = int(pos.sum())
     df_resid = n_eff - rank

@@ -30,7 +30,7 @@ from causalspec.formula._evaluate import r_levels  # R's factor() level order (l
 from causalspec.formula._materialize import materialize
 
 __all__ = ["sensemakr_from_data", "sensemakr_from_formula", "Regressions", "regressions_from_data",
-           "regressions_from_formula", "sensemakr_from_regressions", "LinearFit", "fit_linear", "design_matrix"]
+           "regressions_from_formula", "sensemakr_from_regressions", "LinearFit", "fit_linear", "fit_linear_gram", "design_matrix"]
 
 _TOL = 1e-7  # R's lm() pivoting tolerance (dqrdc2)
 
@@ -136,6 +136,38 @@ def fit_linear(y: np.ndarray, x: pd.DataFrame) -> LinearFit:
     return LinearFit(tuple(cols[j] for j in kept), coef, r, float(resid @ resid) / dof, dof, n,
                      tuple(c for i, c in enumerate(cols) if i not in kept),
                      1.0 - float(resid @ resid) / tss if tss > 0 else float("nan"))
+
+
+#: Above this condition number of X'X the normal equations could lose digits against R's QR: fall back to it.
+_GRAM_MAX_COND = 1e6
+
+
+def fit_linear_gram(names: Sequence[str], gram: np.ndarray, xty: np.ndarray, y: np.ndarray,
+                    x: np.ndarray) -> LinearFit | None:
+    """:func:`fit_linear` from the k x k cross-products X'X and X'y, with the residuals taken on the rows (no
+    n x k QR).
+
+    The coefficients are exact to about cond(X'X) x 1e-16 (at most 1e-10 here) and the residual sum of squares
+    is summed from the residuals themselves (no cancellation); returns None when X'X is ill conditioned
+    (condition number above 1e6, where a column R's lm drops could hide), and the caller then fits by QR."""
+    gram = np.asarray(gram, dtype=float)
+    k = gram.shape[0]
+    if k == 0 or not np.all(np.isfinite(gram)) or np.linalg.cond(gram) > _GRAM_MAX_COND:
+        return None
+    try:
+        r = linalg.cholesky(gram, lower=False)
+    except linalg.LinAlgError:
+        return None
+    coef = linalg.cho_solve((r, False), np.asarray(xty, dtype=float))
+    resid = y - x @ coef
+    ssr = float(resid @ resid)
+    n = len(y)
+    if n - k <= 0:
+        return None
+    tss = float(((y - y.mean()) ** 2).sum())
+    dof = n - k
+    return LinearFit(tuple(names), coef, r, ssr / dof, dof, n, (),
+                     1.0 - ssr / tss if tss > 0 else float("nan"))
 
 
 def _benchmark_spec(benchmark) -> list[tuple[str, tuple[str, ...], bool]]:
@@ -273,6 +305,9 @@ def _first_variable(lhs: str) -> str:
 
 
 def _regressions(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, factors=frozenset()) -> Regressions:
+    fast = _regressions_by_gram(y, x, treatment) if treatment in x.columns else None
+    if fast is not None:
+        return Regressions(outcome, treatment, *fast, tuple(x.columns), frozenset(factors))
     fit = fit_linear(y, x)
     if treatment not in fit.names:
         raise EstimationError(Problem(f"data[{treatment!r}]", "the treatment is collinear with the covariates "
@@ -282,6 +317,23 @@ def _regressions(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, f
     others = x[[c for c in fit.names if c != treatment]]
     dfit = fit_linear(x[treatment].to_numpy(dtype=float), others)
     return Regressions(outcome, treatment, fit, dfit, tuple(x.columns), frozenset(factors))
+
+
+def _regressions_by_gram(y: np.ndarray, x: pd.DataFrame, treatment: str):
+    """Both regressions from one Gram matrix (no n x k QR), or None when it is ill conditioned or the treatment
+    is the only column (then :func:`fit_linear`'s QR, as R)."""
+    names = [str(c) for c in x.columns]
+    if len(names) < 2:
+        return None
+    M = x.to_numpy(dtype=float)
+    gram = M.T @ M
+    fit = fit_linear_gram(names, gram, M.T @ y, y, M)
+    if fit is None:
+        return None
+    j = names.index(treatment)
+    o = [i for i in range(len(names)) if i != j]
+    dfit = fit_linear_gram([names[i] for i in o], gram[np.ix_(o, o)], gram[o, j], M[:, j], M[:, o])
+    return None if dfit is None else (fit, dfit)
 
 
 def sensemakr_from_regressions(reg: Regressions, benchmark=None, kd=1.0, ky=None, q: float = 1.0,

@@ -22,7 +22,7 @@ from causalspec.formula import materialize
 from causalspec.inference import coef_table, vcov as compute_vcov
 from causalspec.inference._wild import wild_cluster_bootstrap
 from causalspec.planner import Plan, VcovPlan
-from causalspec.sensitivity import regressions_from_design, regressions_from_formula
+from causalspec.sensitivity import regressions_from_design
 
 __all__ = ["fit_ols_adjustment"]
 
@@ -101,7 +101,7 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
     return Fit(effect, find_row(naive_rows, *treatment_terms(plan.treatment)), rows, tuple(V.terms), V.matrix, fit.nobs,
                      tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
                      notes, tuple(stats), extras=extras,
-                     regressions=_regressions(plan, frame, effect.term, design if inter is not None else None),
+                     regressions=_regressions(plan, frame, effect.term, design),
                      outcome_sd=float(np.std(design.y, ddof=1)))
 
 
@@ -115,15 +115,12 @@ def _wild(plan: Plan, design, fit, frame: pd.DataFrame, term: str, vc: VcovPlan)
                                   seed=plan.seed, level=vc.level).to_dict()
 
 
-def _regressions(plan: Plan, frame: pd.DataFrame, term: str, design=None):
-    """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off); from the
-    fitted model matrix when it has columns the formula does not write (the centred interactions)."""
+def _regressions(plan: Plan, frame: pd.DataFrame, term: str, design):
+    """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off), from the
+    fitted model matrix (with the centred interactions when there are any): no second materialisation."""
     if not plan.sensitivity.enabled:
         return None
-    if design is not None:
-        return regressions_from_design(design.y, design.X, design.terms, plan.outcome, term,
-                                       weights_of(plan, frame))
-    return regressions_from_formula(frame, plan.formula, term, weights=plan.weights)
+    return regressions_from_design(design.y, design.X, design.terms, plan.outcome, term, weights_of(plan, frame))
 
 
 def _heterogeneity(plan: Plan, inter, design, frame: pd.DataFrame, fit, V, weights) -> dict:
