@@ -147,12 +147,17 @@ def fit_linear_gram(names: Sequence[str], gram: np.ndarray, xty: np.ndarray, y: 
     """:func:`fit_linear` from the k x k cross-products X'X and X'y, with the residuals taken on the rows (no
     n x k QR).
 
-    The coefficients are exact to about cond(X'X) x 1e-16 (at most 1e-10 here) and the residual sum of squares
-    is summed from the residuals themselves (no cancellation); returns None when X'X is ill conditioned
-    (condition number above 1e6, where a column R's lm drops could hide), and the caller then fits by QR."""
+    The coefficients are exact to about cond x 1e-16 (at most 1e-10 here; cond is the condition number of X'X
+    with its columns scaled to unit norm, which is what bounds Cholesky's error) and the residual sum of
+    squares is summed from the residuals themselves (no cancellation); returns None when that condition number
+    is above 1e6 (where a column R's lm drops could hide), and the caller then fits by QR."""
     gram = np.asarray(gram, dtype=float)
     k = gram.shape[0]
-    if k == 0 or not np.all(np.isfinite(gram)) or np.linalg.cond(gram) > _GRAM_MAX_COND:
+    diag = np.diag(gram).copy() if k else np.zeros(0)
+    if k == 0 or not np.all(np.isfinite(gram)) or np.any(diag <= 0):
+        return None
+    scale = 1.0 / np.sqrt(diag)  # Cholesky's accuracy depends on the column-equilibrated condition number
+    if np.linalg.cond(gram * scale[:, None] * scale[None, :]) > _GRAM_MAX_COND:
         return None
     try:
         r = linalg.cholesky(gram, lower=False)
