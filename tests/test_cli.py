@@ -6,7 +6,7 @@ import json
 
 from causalspec.cli import main
 
-CONTRACT_KEYS = {"name", "treatment", "outcome", "estimand", "effect", "naive", "estimates", "nobs", "n_input",
+CONTRACT_KEYS = {"version", "name", "treatment", "outcome", "estimand", "effect", "naive", "estimates", "nobs", "n_input",
                  "dropped", "plan", "vcov", "diagnostics", "notes", "sensitivity", "data", "warnings", "design",
                  "refutations", "specification_curve", "dag_tests"}
 ROW_KEYS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "df"]

@@ -19,15 +19,17 @@ from causalspec._values import TIDY_COLUMNS, Estimate, NotComputed, jsonable, nu
 from causalspec.designs import Fit, family_for
 from causalspec.designs import fit as fit_plan
 from causalspec.errors import Problem, UnsupportedError
+from causalspec._version import __version__
 from causalspec.planner import Plan
+from causalspec.result._accessors import ResultAccessors
 from causalspec.result._sensitivity import SensitivityReport, assess, rosenbaum
 from causalspec.spec import Inference
 
 __all__ = ["Result", "build_result", "SensitivityReport"]
 
 
-@dataclass(frozen=True)
-class Result:
+@dataclass(frozen=True, repr=False)
+class Result(ResultAccessors):
     """What ``causalspec.fit`` returns: the effect, the full table, the sample, diagnostics.
 
     A Result never disagrees with its plan: it is immutable, and changing the variance estimator
@@ -114,6 +116,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (docs/json.md): estimates, effect, naive, nobs, plan, diagnostics, sensitivity."""
         return {
+            "version": __version__,
             "name": self.plan.name,
             "treatment": self.plan.treatment,
             "outcome": self.plan.outcome,
