@@ -26,7 +26,9 @@ SPECS = {"observational": str(ROOT / "specs/feature_adoption.yaml"), "experiment
          "observational_matching": str(ROOT / "specs/feature_psm.yaml"),
          "interrupted_time_series": str(ROOT / "specs/its_seatbelts.yaml"),
          # a small panel: every Synth fit here runs its 8 placebos (the bundled Basque spec takes a minute)
-         "synthetic_control": str(ROOT / "tests/specs/synthetic_control/small_synth.yaml")}
+         "synthetic_control": str(ROOT / "tests/specs/synthetic_control/small_synth.yaml"),
+         # heterogeneity.* with a CATE learner (the bundled churn_uplift spec's section, on 1200 rows)
+         "observational_cate": str(ROOT / "tests/specs/cate/small_cate.yaml")}
 NOT_OPTIONS = {"design", "inference", "sensitivity", "dag", "version", "name", "description", "data", "treatment",
                "outcome", "model", "type"}
 # the value written is the one the default already resolves to for this spec: the same plan is right
@@ -66,17 +68,31 @@ def _cases():
         sections = [("design", spec.design), ("inference", spec.inference), ("sensitivity", spec.sensitivity), ("", spec)]
         sections += [(f"design.{k}", getattr(spec.design, k)) for k, v in body["design"].items()
                      if isinstance(v, dict) and getattr(spec.design, k) is not None]
+        if spec.heterogeneity is not None and spec.heterogeneity.learner != "linear":
+            h = spec.heterogeneity
+            sections = [("heterogeneity", h), ("heterogeneity.policy", h.policy),
+                        ("heterogeneity.outcome_model", h.outcome_model), ("heterogeneity.final_model", h.final_model)]
         for section, model in sections:
             for name, field in type(model).model_fields.items():
                 if name in NOT_OPTIONS:
                     continue
                 for alt in _alternatives(field, getattr(model, name)):
                     yield design, path, section, name, alt
+        if design == "observational_cate":  # the other sections are walked on feature_adoption
+            yield design, path, "heterogeneity", "holdout", {"share": 0.3}
+            yield design, path, "heterogeneity", "segments", [{"name": "q", "cate_quantiles": 3}]
+            yield design, path, "heterogeneity.policy", "budget", {"share": 0.2}
+            yield design, path, "heterogeneity", "propensity_model", {"name": "logistic", "C": 0.5}
+            yield design, path, "heterogeneity", "outcome_model", {"name": "ridge", "alpha": 2.0}
+            continue
         # option groups that are left out (None) by default: a minimal value of each
         node = next(n for n in spec.graph.nodes if n not in (spec.treatment, spec.outcome, *spec.graph.latent))
         yield design, path, "", "heterogeneity", {"modifiers": [node]}
         yield design, path, "design", "outcome_model", {"terms": [f"I({node}^2)"]}
         yield design, path, "design", "propensity_model", {"link": "probit"}
+        if design.startswith("observational"):  # refused unless the estimator reads them (tests/test_ipw_ht_ato.py)
+            yield design, path, "design", "ipw", {"weights": "horvitz_thompson"}
+            yield design, path, "design", "ps_regression", {"score": "quadratic"}
         if "matching" in body["design"]:  # list- and map-valued matching options the annotation walk cannot guess
             yield design, path, "design.matching", "exact", [node]
             yield design, path, "design.matching", "cutpoints", {node: 3}
@@ -119,7 +135,7 @@ def test_the_field_changes_the_plan_or_is_refused(design, path, section, name, a
 def test_the_walk_covers_every_design_and_section():
     seen = {(c[0], c[2].split(".")[0]) for c in CASES}
     assert {d for d, _ in seen} == set(SPECS)
-    assert {s for _, s in seen} >= {"design", "inference", "sensitivity", ""}
+    assert {s for d, s in seen if d != "observational_cate"} >= {"design", "inference", "sensitivity", ""}
 
 
 # A field can change the plan (its value is echoed in the settings) and still change nothing the fitter computes:
@@ -136,6 +152,11 @@ UNCHANGED_ON_THIS_DATA = {
     ("regression_discontinuity", "seed"): "no random step runs with sensitivity off",
     ("interrupted_time_series", "seed"): "no random step runs with sensitivity off",
     ("observational_matching", "seed"): "no random step runs with sensitivity off",
+    ("observational_cate", "heterogeneity.clip"): "no propensity score here is below 0.01: clipping at 0.009 clips "
+                                                  "none either (the count of clipped scores is in the notes)",
+    ("observational_cate", "heterogeneity.policy.can_hurt"): "with a positive cost the rule never treats a negative "
+                                                             "CATE anyway, and no segment here is harmful with "
+                                                             "confidence at 1200 rows (tests/test_cate_spec.py)",
     ("synthetic_control", "seed"): "Synth has no random step (synthdid's placebo draws are seeded: "
                                    "tests/test_sc_design.py)",
 }

@@ -27,9 +27,11 @@ from causalspec.designs import (
     synthetic_control,
 )
 from causalspec.designs._family import Family, Fit
+from causalspec.designs._heterogeneity import fit_heterogeneity
 from causalspec.designs._model_formula import plan_from_formula
 from causalspec.errors import DataError, EstimationError, Problem, UnsupportedError
 from causalspec.planner import Estimator, Plan, assemble
+from causalspec.planner._heterogeneity import plan_heterogeneity
 
 __all__ = ["FAMILIES", "Family", "Fit", "family_for", "plan", "fit", "complete_cases", "used_columns"]
 
@@ -68,17 +70,24 @@ def plan(spec) -> Plan:
         fields = family.plan(spec, dag)
     if spec.weights is not None:
         fields = _weighted(spec, fields)
-    if spec.heterogeneity is not None and spec.design.type != "observational":
+    het = plan_heterogeneity(spec, dag, fields.get("adjustment_set", ()))
+    if het is None and spec.heterogeneity is not None and spec.design.type != "observational":
         raise UnsupportedError(Problem(
             "heterogeneity", f"effect modification is fitted in the observational design (OLS regression "
             f"adjustment) in this version, not in the {spec.design.type} design.",
             fix="Remove heterogeneity." + (" In an experiment, the lin estimator interacts every covariate with the "
                                            "treatment (design.estimator: lin)." if spec.design.type == "experiment"
                                            else ""), code="heterogeneity_unsupported"))
-    return assemble(spec, fields, default_refutations=family.default_refutations,
-                    sensitivity_off=family.sensitivity_off,
-                    compares_adjustment_sets=family.compares_adjustment_sets,
-                    event_study=family.event_study_coefficients)
+    planned = assemble(spec, fields, default_refutations=family.default_refutations,
+                       sensitivity_off=family.sensitivity_off,
+                       compares_adjustment_sets=family.compares_adjustment_sets,
+                       event_study=family.event_study_coefficients)
+    if het is None:
+        return planned
+    extra = tuple(c for c in het.columns() if c not in planned.columns)
+    where = dict(spec.heterogeneity.data_columns())
+    return replace(planned, heterogeneity=het, columns=planned.columns + extra,
+                   column_fields=planned.column_fields + tuple((c, where.get(c, "heterogeneity")) for c in extra))
 
 
 # estimators that take observation weights, with the R call whose weights they match
@@ -200,6 +209,9 @@ def fit(plan: Plan, data: pd.DataFrame) -> Fit:
     out = fitter(plan, frame)
     for check in family.checks:
         out = check(plan, frame, out)
+    if plan.heterogeneity is not None:  # the CATE learner, beside the design's average effect
+        out = replace(out, extras={**out.extras, "cate": fit_heterogeneity(
+            plan.heterogeneity, frame, plan.treatment, plan.outcome)})
     out = replace(out, warnings=tuple(out.warnings) + _few_clusters(plan, frame))
     return replace(out, dropped=dropped + tuple(out.dropped), n_input=len(data),
                    control_risk=_control_risk(frame, plan))

@@ -74,11 +74,16 @@ class Plan:
     column_fields: tuple[tuple[str, str], ...] = ()
     settings: Settings = field(default_factory=NoSettings)
     sensitivity: SensitivityPlan = field(default_factory=lambda: SensitivityPlan(False, "not planned"))
+    #: the CATE learner's plan (spec.heterogeneity with learner dr, t, s, x or r), fitted after the design's own
+    #: estimate; None otherwise (learner linear lives in the observational settings)
+    heterogeneity: Any = None
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON types only), keys in a fixed order."""
         data = asdict(self)
+        if self.heterogeneity is None:
+            del data["heterogeneity"]  # plans without a CATE learner keep their JSON byte for byte
         data["settings"] = self.settings.to_dict()
         data["strategy"] = self.strategy.value
         data["estimator"] = self.estimator.value

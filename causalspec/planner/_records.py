@@ -21,6 +21,7 @@ class Estimator(str, Enum):
     IPW_RA = "ipw_ra"
     AIPW_WLS = "aipw_wls"
     MATCHING = "matching"
+    PS_REGRESSION = "ps_regression"
     FEOLS = "feols"
     IV_2SLS = "2sls"
     DID_2X2 = "did_2x2"

@@ -106,6 +106,7 @@ def summary(result: "Result") -> str:
             out.append("IV diagnostics (fixest::fitstat): " + "; ".join(parts))
     out += _heterogeneity_lines(result.extras.get("heterogeneity") if hasattr(result, "extras") else None,
                                 vc.level)
+    out += _cate_lines(result.extras.get("cate") if hasattr(result, "extras") else None, vc.level)
     out += _synthetic_control_lines(result.extras if hasattr(result, "extras") else {})
     wb = result.extras.get("wild_bootstrap") if hasattr(result, "extras") else None
     if wb:
@@ -133,6 +134,43 @@ def summary(result: "Result") -> str:
                 textwrap.fill(("WARNING: " if curve.verdict == "warn" else "") + curve.message, 100,
                               initial_indent="  ", subsequent_indent="  ")]
     return "\n".join(out) + "\n"
+
+
+def _cate_lines(cate, level: float) -> list[str]:
+    """The CATE learner: where it was evaluated, effects by segment, GATES / BLP, RATE, uplift and the policy."""
+    if not isinstance(cate, dict):
+        return []
+    q = cate["cate"]["quantiles"]
+    out = ["", f"Heterogeneous effects ({cate['learner']}-learner, evaluated {cate['evaluated_on']}): CATE median "
+               f"{q['p50']:.4g} (10%-90%: {q['p10']:.4g} to {q['p90']:.4g}); doubly robust ATE "
+               f"{cate['ate_dr']['estimate']:.4g} ({level:.0%} CI {cate['ate_dr']['conf_low']:.4g} to "
+               f"{cate['ate_dr']['conf_high']:.4g})"]
+    for seg in cate["segments"]:
+        rows = seg.get("effects") or seg.get("gates") or []
+        label = f"by {seg['column']}" if seg.get("column") else f"by CATE quantile (GATES, {seg['cate_quantiles']} groups)"
+        out.append(f"  {seg['name']} ({label}):")
+        out += [f"    {str(g['group'])[:24]:<24} {g['estimate']:>10.4g}  [{g['conf_low']:.4g}, {g['conf_high']:.4g}]"
+                f"  n = {g['n']}" for g in rows]
+        if "blp" in seg:
+            b = seg["blp"]
+            out.append(f"    BLP heterogeneity loading {b['het']:.3g} (SE {b['het_se']:.3g}, one-sided p = "
+                       f"{b['het_p_value']:.3g}; 1 = the CATE is calibrated, 0 = no heterogeneity)")
+    r = cate["rate"]["AUTOC"]
+    out.append(f"  RATE (AUTOC, grf): {r['estimate']:.4g} (SE {r['std_error']:.3g})")
+    if "uplift" in cate:
+        u = cate["uplift"]
+        out.append(f"  uplift on randomized rows: Qini coefficient {u['qini_auc_score']:.4g}, AUUC "
+                   f"{u['uplift_auc_score']:.4g}, uplift at 30% {u['uplift_at_30pct']:.4g}")
+    if "policy" in cate:
+        p = cate["policy"]
+        vals = {v["name"]: v for v in p["values"] + p["gains"]}
+        pol, gain = vals["policy"], vals["policy - treat all"]
+        out.append(f"  policy (treat when {p['value']:g} x CATE > {p['cost']:g}): treats {p['share_treated']:.0%}, "
+                   f"net value {pol['value']:.4g} per unit [{pol['conf_low']:.4g}, {pol['conf_high']:.4g}]; vs "
+                   f"treating everyone {gain['value']:+.4g} [{gain['conf_low']:.4g}, {gain['conf_high']:.4g}]"
+                   + (f"; never treated: {', '.join(p['excluded_segments'])}" if p["excluded_segments"] else ""))
+    out.append(f"  note: {cate['assumption']}")
+    return out
 
 
 def _heterogeneity_lines(het, level: float) -> list[str]:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from causalspec.designs._heterogeneity import cate_for
 from causalspec.errors import Problem, SpecError
 
 __all__ = ["ResultAccessors", "parse_hypothesis"]
@@ -183,6 +184,24 @@ class ResultAccessors:
         return {"hypotheses": hyps, "statistic": stat, "p_value": p, "df1": q,
                 "df2": float(df2), "test": "F" if math.isfinite(df2) else "chi2 / q",
                 "vcov": self.plan.vcov.r_equivalent}
+
+    def cate(self, frame: pd.DataFrame | None = None) -> np.ndarray:
+        """Per-unit CATE predictions of the plan's CATE learner (``heterogeneity.learner`` dr, t, s, x or r), for
+        ``frame`` (new rows with the modifier and adjustment columns) or, left out, for the rows fitted.
+
+        The learner is refitted from the plan's seed on the data this Result was fitted on (the same fit, bit for
+        bit; the Result keeps data, not fitted models, so it pickles), then predicts."""
+        hp = getattr(self.plan, "heterogeneity", None)
+        if hp is None:
+            raise SpecError(Problem("heterogeneity.learner", "this result has no CATE learner.",
+                                    fix="Set heterogeneity.learner to dr (or t, s, x, r) in the spec.",
+                                    code="no_cate_learner"))
+        data = getattr(self, "_data", None)
+        if data is None:
+            raise SpecError(Problem("heterogeneity", "this result was read back, not fitted: it has no data to "
+                                    "refit the CATE model on.", fix="Fit the spec again.", code="no_cate_learner"))
+        from_rows = data.dropna(subset=list(dict.fromkeys(self.plan.columns)))
+        return cate_for(hp, from_rows, from_rows if frame is None else frame, self.plan.treatment, self.plan.outcome)
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:

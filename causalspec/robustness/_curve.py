@@ -83,7 +83,7 @@ def _sets(plan) -> dict[tuple[str, ...], str]:
 def specification_curve(result, data: pd.DataFrame, *, progress: bool = False) -> SpecificationCurve:
     """Estimate the plan's effect under every minimal adjustment set and the optimal set (OLS)."""
 
-    plan = result.plan
+    plan = replace(result.plan, heterogeneity=None)  # each set's refit estimates the average effect only
     if plan.estimator is not Estimator.OLS:
         raise UnsupportedError(f"the specification curve compares OLS regression adjustments; this plan uses "
                               f"{plan.estimator.value}.", loc="sensitivity.all_adjustment_sets",

@@ -98,8 +98,9 @@ class _Engine:
 
     def __init__(self, result, data: pd.DataFrame):
         self.result = result
-        self.plan = replace(result.plan, sensitivity=SensitivityPlan(False, "refutation refit"))
-        self.frame, _ = complete_cases(data, tuple(dict.fromkeys((*self.plan.columns,))))
+        self.plan = replace(result.plan, sensitivity=SensitivityPlan(False, "refutation refit"), heterogeneity=None)
+        self.frame, _ = complete_cases(data, tuple(dict.fromkeys((*self.plan.columns,))),
+                                       getattr(self.plan.settings, "partial_columns", ()))
         self.fast = self.plan.estimator is Estimator.OLS
         if self.fast:
             d = materialize(self.plan.formula, self.frame)
@@ -205,7 +206,7 @@ def _data_subsets(engine, actual, se, rng, B, fraction, progress) -> Refutation:
 
 def _placebo_outcome(result, data: pd.DataFrame, column: str) -> Refutation:
 
-    plan = replace(result.plan, sensitivity=SensitivityPlan(False, "refutation refit"))
+    plan = replace(result.plan, sensitivity=SensitivityPlan(False, "refutation refit"), heterogeneity=None)
     if column not in data.columns:
         return Refutation("placebo_outcome", "", "not run", RULES["placebo_outcome"],
                           reason=f"the placebo outcome {column!r} is not a column of the data")
@@ -241,7 +242,7 @@ def _placebo_date(result, data: pd.DataFrame, shift: int = 2) -> Refutation:
     """Move each treated unit's adoption `shift` periods earlier and keep only the periods before the real one:
     a difference in differences on pre-treatment data only, which should find nothing."""
 
-    plan = result.plan
+    plan = replace(result.plan, heterogeneity=None)  # refits estimate the average effect only
     rule = RULES["placebo_date"]
     if plan.design not in ("did", "event_study"):
         return Refutation("placebo_date", "", "not run", rule, reason="a placebo date needs a DiD design")

@@ -58,6 +58,7 @@ from causalspec.spec.observational import MatchingOptions, ObservationalDesign  
 from causalspec.spec.panel import PanelDesign
 from causalspec.spec.interrupted_time_series import InterruptedTimeSeriesDesign
 from causalspec.spec.regression_discontinuity import RegressionDiscontinuityDesign
+from causalspec.spec.heterogeneity_ml import HeterogeneityML
 from causalspec.spec.synthetic_control import SyntheticControlDesign
 
 
@@ -148,31 +149,9 @@ Design = Annotated[
 ]
 
 
-class Heterogeneity(_Model):
-    """Effect modification: the treatment effect allowed to vary with named pre-treatment covariates."""
-
-    modifiers: tuple[_NAME, ...] = Field(
-        ..., min_length=1, max_length=20,
-        description="Covariates the effect may vary with (DAG nodes that are not affected by the treatment; one "
-                    "outside the adjustment set is added to the model when that keeps every backdoor path blocked, "
-                    "else refused with the path named). Text and true/false columns are factors.")
-    learner: Literal["linear"] = Field(
-        "linear", description="linear: the treatment interacted with each modifier, centred at its sample mean, in "
-                              "the OLS outcome model: lm(y ~ d + adjustment + d:m_c) with m_c = m - mean(m) "
-                              "(estimatr::lm_lin's centring), so the treatment coefficient is the average effect; "
-                              "reports the effect at modifier values and the joint Wald test of the interactions "
-                              "(car::linearHypothesis with the plan's variance). observational design, ols only.")
-    at: dict[_NAME, tuple[float | str, ...]] = Field(
-        {}, description="Values at which the conditional effect of each modifier is reported (others at their "
-                        "means); left out: every level of a factor or of a column with at most 10 distinct "
-                        "values, else the quartiles (25th, 50th and 75th percentiles, R's type 7).")
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _at_lists(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items()}
-        return value
+#: The heterogeneity section (learner linear: OLS interactions; dr, t, s, x, r: CATE learners) lives in its
+#: own schema module; the old name stays for imports.
+Heterogeneity = HeterogeneityML
 
 
 class Spec(_Model):
@@ -209,7 +188,10 @@ class Spec(_Model):
     )
     treatment: _NAME = Field(..., description="The treatment (exposure) column.")
     outcome: _NAME = Field(..., description="The outcome column.")
-    estimand: Literal["ATE", "ATT", "ATC"] = Field("ATE", description="The causal estimand.")
+    estimand: Literal["ATE", "ATT", "ATC", "ATO"] = Field(
+        "ATE", description="The causal estimand: ATE (everyone), ATT (the treated), ATC (the controls) or ATO (the "
+                           "overlap population, weighted by e(1 - e): Li, Morgan & Zaslavsky 2018; observational "
+                           "estimator ipw only, refused by every other design and estimator).")
     design: Design = Field(default_factory=ObservationalDesign, description="The study design (a union on type).")
     adjustment: Literal["auto"] | tuple[_NAME, ...] = Field(
         "auto", description="auto: the planner chooses from the DAG; or an explicit list that the planner checks."

@@ -8,7 +8,8 @@ from pydantic import Field, field_validator
 
 from causalspec.spec._base import _DesignModel, _Model
 
-__all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel", "PropensityModelOptions"]
+__all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel", "PropensityModelOptions", "IPWOptions",
+           "PSRegressionOptions"]
 
 class MatchingOptions(_Model):
     """Matching as ``MatchIt::matchit`` (4.5.1) does it: nearest neighbour on the propensity score or the Mahalanobis
@@ -92,25 +93,65 @@ class PropensityModelOptions(_Model):
                              "\"glm\", link = ...; Stata's teffects probit).")
 
 
+class IPWOptions(_Model):
+    """How estimator ipw turns the weights into potential-outcome means."""
+
+    weights: Literal["normalized", "horvitz_thompson"] = Field(
+        "normalized", description="normalized (Hajek; Stata teffects ipw): each arm's weighted mean, the weights "
+                                  "summing to 1 in each arm -- stabilised weights give the same estimate; "
+                                  "horvitz_thompson: each arm's weighted outcome sum divided by the size of the "
+                                  "target population (n for the ATE, the treated for the ATT, the controls for the "
+                                  "ATC; Lunceford & Davidian 2004), not for the ATO. Both with the M-estimation SE "
+                                  "that accounts for the estimated score; inference.vcov HC0-HC3 holds the weights "
+                                  "fixed (lm_robust(y ~ t, weights) for normalized, lm_robust(z ~ 1) of the unit "
+                                  "contrasts for the Horvitz-Thompson ATE).")
+
+
+class PSRegressionOptions(_Model):
+    """Propensity-score regression (Hernan & Robins ch. 15.3): the outcome on the treatment and the estimated score."""
+
+    score: Literal["linear", "quadratic", "strata"] = Field(
+        "linear", description="linear: lm(y ~ t + ps); quadratic: lm(y ~ t + ps + I(ps^2)); strata: lm(y ~ t + "
+                              "factor(ps_stratum)), the strata cut at quantiles of the score (cut(ps, quantile(ps, "
+                              "0:k/k), include.lowest = TRUE)), with each stratum's difference in means (Welch) "
+                              "reported beside it. The score is treated as known (lm's SE).")
+    strata: int | None = Field(None, ge=2, le=100, description="score strata only: the number of quantile strata "
+                                                               "(left out: 5, Rosenbaum & Rubin 1984's quintiles; "
+                                                               "10 for Hernan & Robins' deciles).")
+    score_rows: Literal["analysed", "with_missing_outcome"] = Field(
+        "analysed", description="the rows the propensity model is fitted to (and the strata cut on): analysed, the "
+                                "rows the outcome regression uses; with_missing_outcome, also the rows whose outcome "
+                                "alone is missing (Hernan & Robins' Program 15.2 fits the score to all 1629 NHEFS "
+                                "smokers, the regression then drops the 63 with no outcome; counted in the dropped "
+                                "rows).")
+
+
 class ObservationalDesign(_DesignModel):
     """Observational data: the effect is identified from the DAG by adjustment (backdoor criterion)."""
 
     type: Literal["observational"] = "observational"
-    estimator: Literal["auto", "ols", "ra", "ipw", "ipw_ra", "aipw", "aipw_wls", "matching", "front_door"] = Field(
+    estimator: Literal["auto", "ols", "ra", "ipw", "ipw_ra", "aipw", "aipw_wls", "matching", "ps_regression",
+                       "front_door"] = Field(
         "auto",
         description=(
             "ols: regression adjustment on the planner's adjustment set (lm); ra: regression adjustment / "
-            "g-computation with arm-specific outcome models (Stata teffects ra; ATE, ATT, ATC); ipw: normalised "
-            "inverse probability weighting (teffects ipw; ATE, ATT, ATC); ipw_ra: weighted regression adjustment "
+            "g-computation with arm-specific outcome models (Stata teffects ra; ATE, ATT, ATC); ipw: inverse "
+            "probability weighting (teffects ipw; normalised or Horvitz-Thompson, design.ipw; ATE, ATT, ATC, and "
+            "the ATO with overlap weights); ipw_ra: weighted regression adjustment "
             "(teffects ipwra); aipw: augmented IPW, doubly robust (teffects aipw; ATT / ATC as Mercatanti & Li "
             "2014); aipw_wls: AIPW with weighted outcome regressions (teffects aipw, wnls; ATE); all with "
             "potential-outcome means and the stacked M-estimation SE; matching: nearest-neighbour matching on "
-            "the propensity score (MatchIt); front_door: Pearl's front-door formula through the mediators the DAG "
+            "the propensity score (MatchIt); ps_regression: the outcome on the treatment and the estimated "
+            "propensity score, linearly, quadratically or in quantile strata (design.ps_regression; ATE); "
+            "front_door: Pearl's front-door formula through the mediators the DAG "
             "shields (linear models, bootstrap SE), chosen by auto when no adjustment set exists; auto: see "
             "docs/planner.md."
         ),
     )
     matching: MatchingOptions = Field(default_factory=MatchingOptions, description="Options of estimator matching.")
+    ipw: IPWOptions | None = Field(None, description="Options of estimator ipw (left out: normalised weights).")
+    ps_regression: PSRegressionOptions | None = Field(
+        None, description="Options of estimator ps_regression (left out: lm(y ~ t + ps) on the analysed rows).")
     learner: Literal["glm", "gradient_boosting", "random_forest"] = Field(
         "glm", description="aipw only: the outcome and propensity models. glm: linear and logistic regressions on "
                            "the adjustment set; gradient_boosting / random_forest: scikit-learn models with "

@@ -93,6 +93,12 @@ def _fit(name: str):
                    _uncensored()),
         # Stata teffects ra: arm-specific outcome models.
         "ra": (_spec("ra", design={"outcome_model": OUTCOME}), _uncensored()),
+        # Section 15.3 / Programs 15.3-15.4: the score fitted to the 1629, the regressions on the 1566 with wt82_71.
+        "ps_deciles": (_spec("ps_regression", design={"propensity_model": PROPENSITY, "ps_regression": {
+            "score": "strata", "strata": 10, "score_rows": "with_missing_outcome"}}, inference={"vcov": "iid"}),
+            _all_1629()),
+        "ps_linear": (_spec("ps_regression", design={"propensity_model": PROPENSITY, "ps_regression": {
+            "score": "linear", "score_rows": "with_missing_outcome"}}, inference={"vcov": "iid"}), _all_1629()),
     }
     spec, frame = specs[name]
     return cs.fit(cs.plan(spec), frame)
@@ -131,6 +137,11 @@ def _scores() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = _all_1629()
     return (np.asarray(w["propensity"], dtype=float), frame["qsmk"].to_numpy()[rows] == 1,
             frame["seqn"].to_numpy()[rows])
+
+
+def _strata() -> list[dict]:
+    """The within-decile Welch contrasts of Program 15.3 (t.test(wt82_71 ~ qsmk) in each decile)."""
+    return _fit("ps_deciles").extras["ps_regression"]["stratum_effects"]
 
 
 def _ps_of(seqn: int) -> float:
@@ -215,6 +226,27 @@ GETTERS = {
     "r_ps1_min": lambda: _scores()[0][_scores()[1]].min(),
     "r_ps1_mean": lambda: _scores()[0][_scores()[1]].mean(),
     "r_ps1_max": lambda: _scores()[0][_scores()[1]].max(),
+    "decile_effect_min": lambda: min(e["estimate"] for e in _strata()),
+    "decile_regression": lambda: _fit("ps_deciles").effect.estimate,
+    "decile_regression_ci_low": lambda: _fit("ps_deciles").effect.conf_low,
+    "decile_regression_ci_high": lambda: _fit("ps_deciles").effect.conf_high,
+    "ps_regression": lambda: _fit("ps_linear").effect.estimate,
+    "ps_regression_ci_low": lambda: _fit("ps_linear").effect.conf_low,
+    "r_dec1_mean0": lambda: _strata()[0]["mean_control"],
+    "r_dec1_mean1": lambda: _strata()[0]["mean_treated"],
+    "r_dec1_df": lambda: _strata()[0]["df"],
+    "r_dec3_mean0": lambda: _strata()[2]["mean_control"],
+    "r_dec3_mean1": lambda: _strata()[2]["mean_treated"],
+    "r_dec10_mean0": lambda: _strata()[9]["mean_control"],
+    "r_dec10_mean1": lambda: _strata()[9]["mean_treated"],
+    "r_dec10_df": lambda: _strata()[9]["df"],
+    "r_psdec_qsmk": lambda: _fit("ps_deciles").effect.estimate,
+    "r_psdec_se": lambda: _fit("ps_deciles").effect.std_error,
+    "r_psdec_ci_low": lambda: _fit("ps_deciles").effect.conf_low,
+    "r_psdec_ci_high": lambda: _fit("ps_deciles").effect.conf_high,
+    "r_model6_qsmk": lambda: _fit("ps_linear").effect.estimate,
+    "r_model6_se": lambda: _fit("ps_linear").effect.std_error,
+    "r_model6_ps": lambda: _fit("ps_linear").extras["ps_regression"]["coefficients"]["ps"]["estimate"],
 }
 
 

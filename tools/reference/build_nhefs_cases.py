@@ -301,6 +301,9 @@ CH13_CODE = [  # docs/13-stand-gformula-r.md
 PS1629 = ("ipw with the book's propensity model fitted to all 1629 individuals (outcome death, which no one "
           "misses; the propensity model does not involve the outcome, and the book's Program 15.2 fits it to the "
           "1629): extras['ipw_weights']['propensity']")
+PSDEC = ("design.estimator ps_regression with score strata, strata 10, score_rows with_missing_outcome (the "
+         "score fitted to the 1629, the deciles cut on their scores, the regression on the 1566), inference.vcov iid")
+PSLIN = ("design.estimator ps_regression with score linear, score_rows with_missing_outcome, inference.vcov iid")
 CH15 = [
     number("beta1", "15.1", "2.6", "Using the same model as in Section 13.2, here we obtained the parameter "
            "estimates beta_1 = 2.6 and beta_2 = 0.05.", "coefficient of qsmk in the pooled model",
@@ -352,36 +355,38 @@ CH15 = [
            recipe=PS1629),
     number("decile_effect_min", "15.3", "0.0", "The effect of smoking cessation on weight gain ranged across "
            "deciles from 0.0 to 6.6 kg", "smallest within-decile effect (deciles of the 1629 scores)",
-           status="not_expressible",
-           why="stratification on propensity-score deciles, with or without decile-by-treatment product terms, "
-               "is not an estimator of causalspec; the nearest, matching with method subclass and 10 subclasses "
-               "(MatchIt), weights strata to the ATE instead of regressing on decile indicators, fits the score "
-               "on the 1566 and gives 3.29 (95% CI 2.28, 4.29), a different estimator, not compared"),
+           status="reproduced", recipe=PSDEC + ": min of extras['ps_regression']['stratum_effects'][*]['estimate'] "
+           "(-0.015, decile 1)"),
     number("decile_effect_max", "15.3", "6.6", "... from 0.0 to 6.6 kg", "largest within-decile effect",
-           status="not_expressible", why="as decile_effect_min (Fiedler's notebook prints 6.5 for this decile)"),
+           status="differs",
+           why="causalspec gives 6.544 (decile 3: 9.157 - 2.612), as the book's R code prints it (t.test in decile 3) "
+               "and Fiedler's notebook (6.5); the book's 6.6 does not reproduce from its own code"),
     number("decile_regression", "15.3", "3.5", "In our example, a model without product terms yields an effect "
            "estimate of 3.5 kg (95% confidence interval: 2.6, 4.4).",
-           "lm(wt82_71 ~ qsmk + as.factor(ps.dec))", status="not_expressible", why="as decile_effect_min"),
+           "lm(wt82_71 ~ qsmk + as.factor(ps.dec))", status="reproduced", recipe=PSDEC),
     number("decile_regression_ci_low", "15.3", "2.6", "(95% confidence interval: 2.6, 4.4)", "its CI, lower",
-           status="not_expressible", why="as decile_effect_min"),
+           status="reproduced", recipe=PSDEC),
     number("decile_regression_ci_high", "15.3", "4.4", "(95% confidence interval: 2.6, 4.4)", "its CI, upper",
-           status="not_expressible", why="as decile_effect_min"),
+           status="reproduced", recipe=PSDEC),
     number("ps_regression", "15.3", "3.6", "When we used this latter approach in our example the effect estimate "
            "was 3.6 (95% confidence interval: 2.7, 4.5) kg.", "lm(wt82_71 ~ qsmk + ps), the score a covariate",
-           status="not_expressible",
-           why="causalspec cannot put an estimated propensity score into an outcome model (outcome_model terms "
-               "are R terms of DAG variables, and the score is not a column of the data)"),
+           status="reproduced", recipe=PSLIN),
     number("ps_regression_ci_low", "15.3", "2.7", "(95% confidence interval: 2.7, 4.5)", "its CI, lower",
-           status="not_expressible", why="as ps_regression"),
+           status="reproduced", recipe=PSLIN),
     number("ps_regression_ci_high", "15.3", "4.5", "(95% confidence interval: 2.7, 4.5)", "its CI, upper",
-           status="not_expressible", why="as ps_regression"),
+           status="differs",
+           why="lm's t interval (the score a known covariate) is 2.654 to 4.448, which prints 2.7, 4.4; the book's "
+               "4.5 is a bootstrap interval's (its R code's 100-draw bootstrap prints 2.59, 4.49), not reproducible "
+               "draw for draw"),
     number("ps_standardized", "15.3", "3.6", "In our example, the standardized effect estimate was 3.6 (95% "
            "confidence interval: 2.7, 4.6) kg.", "standardisation with glm(wt82_71 ~ qsmk + ps + I(qsmk * ps)), "
-           "bootstrap CI", status="not_expressible", why="as ps_regression"),
+           "bootstrap CI", status="not_expressible",
+           why="ps_regression has no treatment-by-score product term, so standardising over qsmk x ps (averaged "
+               "over the 1629) is not offered; the interval is a bootstrap's"),
     number("ps_standardized_ci_low", "15.3", "2.7", "(95% confidence interval: 2.7, 4.6)", "its CI, lower",
-           status="not_expressible", why="as ps_regression"),
+           status="not_expressible", why="as ps_standardized"),
     number("ps_standardized_ci_high", "15.3", "4.6", "(95% confidence interval: 2.7, 4.6)", "its CI, upper",
-           status="not_expressible", why="as ps_regression"),
+           status="not_expressible", why="as ps_standardized"),
 ]
 CH15_CODE = [  # docs/15-prop-scores-r.md
     number("r_no_product_qsmk", "Program 15.1", "3.4626218", "summary(fit2): qsmk 3.4626218 0.4384543",
@@ -408,6 +413,36 @@ CH15_CODE = [  # docs/15-prop-scores-r.md
            "score among quitters: mean", status="reproduced", recipe=PS1629),
     number("r_ps1_max", "Program 15.2", "0.79320", "summary(nhefs$ps[nhefs$qsmk==1]): Max. 0.79320",
            "score among quitters: maximum", status="reproduced", recipe=PS1629),
+    number("r_dec1_mean0", "Program 15.3", "3.995205", "t.test in decile 1: mean in group 0 3.995205",
+           "decile 1, non-quitters' mean", status="reproduced", recipe=PSDEC + ": stratum_effects[0]"),
+    number("r_dec1_mean1", "Program 15.3", "3.980551", "t.test in decile 1: mean in group 1 3.980551",
+           "decile 1, quitters' mean", status="reproduced", recipe=PSDEC + ": stratum_effects[0]"),
+    number("r_dec1_df", "Program 15.3", "11.571", "t.test in decile 1: df = 11.571", "decile 1, Welch df",
+           status="reproduced", recipe=PSDEC + ": stratum_effects[0]"),
+    number("r_dec3_mean0", "Program 15.3", "2.612094", "t.test in decile 3: mean in group 0 2.612094",
+           "decile 3, non-quitters' mean", status="reproduced", recipe=PSDEC + ": stratum_effects[2]"),
+    number("r_dec3_mean1", "Program 15.3", "9.156570", "t.test in decile 3: mean in group 1 9.156570",
+           "decile 3, quitters' mean", status="reproduced", recipe=PSDEC + ": stratum_effects[2]"),
+    number("r_dec10_mean0", "Program 15.3", "-0.5043766", "t.test in decile 10: mean in group 0 -0.5043766",
+           "decile 10, non-quitters' mean", status="reproduced", recipe=PSDEC + ": stratum_effects[9]"),
+    number("r_dec10_mean1", "Program 15.3", "1.7358528", "t.test in decile 10: mean in group 1 1.7358528",
+           "decile 10, quitters' mean", status="reproduced", recipe=PSDEC + ": stratum_effects[9]"),
+    number("r_dec10_df", "Program 15.3", "142.72", "t.test in decile 10: df = 142.72", "decile 10, Welch df",
+           status="reproduced", recipe=PSDEC + ": stratum_effects[9]"),
+    number("r_psdec_qsmk", "Program 15.3", "3.5005", "summary(fit.psdec): qsmk 3.5005 0.4571", "decile regression: "
+           "qsmk", status="reproduced", recipe=PSDEC),
+    number("r_psdec_se", "Program 15.3", "0.4571", "summary(fit.psdec): qsmk 3.5005 0.4571", "its SE",
+           status="reproduced", recipe=PSDEC),
+    number("r_psdec_ci_low", "Program 15.3", "2.603953", "confint.lm(fit.psdec): qsmk 2.603953 4.39700504",
+           "its t interval, lower", status="reproduced", recipe=PSDEC),
+    number("r_psdec_ci_high", "Program 15.3", "4.39700504", "confint.lm(fit.psdec): qsmk 2.603953 4.39700504",
+           "its t interval, upper", status="reproduced", recipe=PSDEC),
+    number("r_model6_qsmk", "Program 15.4", "3.5506", "summary(model6): qsmk 3.5506 0.4573", "lm(wt82_71 ~ qsmk + "
+           "ps): qsmk", status="reproduced", recipe=PSLIN),
+    number("r_model6_se", "Program 15.4", "0.4573", "summary(model6): qsmk 3.5506 0.4573", "its SE",
+           status="reproduced", recipe=PSLIN),
+    number("r_model6_ps", "Program 15.4", "-14.8218", "summary(model6): ps -14.8218 1.7576", "its ps coefficient",
+           status="reproduced", recipe=PSLIN + ": extras['ps_regression']['coefficients']['ps']"),
 ]
 
 CASES = {

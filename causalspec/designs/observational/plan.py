@@ -16,6 +16,14 @@ from causalspec.graph import DAG, front_door_sets
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan, column_fields
 from causalspec.planner._backdoor import check_covariates, identify
 from causalspec.designs.observational.matching_plan import matching_settings
+from causalspec.designs.observational.ps_plan import (
+    ipw_fixed_vcov,
+    ipw_weights_choice,
+    ps_formula,
+    ps_regression_settings,
+    ps_regression_vcov,
+    refuse_auto_ato,
+)
 from causalspec.designs.observational.settings import (
     FrontDoorSettings,
     HeterogeneitySettings,
@@ -37,16 +45,18 @@ ESTIMATOR_RULE = (
 _ESTIMANDS = {
     Estimator.OLS: ("ATE",),
     Estimator.RA: ("ATE", "ATT", "ATC"),
-    Estimator.IPW: ("ATE", "ATT", "ATC"),
+    Estimator.IPW: ("ATE", "ATT", "ATC", "ATO"),  # ATO: overlap weights (Li, Morgan & Zaslavsky 2018)
     Estimator.IPW_RA: ("ATE", "ATT", "ATC"),
     Estimator.AIPW: ("ATE", "ATT", "ATC"),
     Estimator.AIPW_WLS: ("ATE",),
     Estimator.MATCHING: ("ATT", "ATC", "ATE"),  # ATE: methods exact, cem and subclass (matching_settings)
+    Estimator.PS_REGRESSION: ("ATE",),
 }
 # the teffects estimators (Stata's teffects): their outcome and propensity models
 TEFFECTS = (Estimator.RA, Estimator.IPW, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS)
 READS_OUTCOME_MODEL = (Estimator.OLS, Estimator.RA, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS)
-READS_PROPENSITY_MODEL = (Estimator.IPW, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS, Estimator.MATCHING)
+READS_PROPENSITY_MODEL = (Estimator.IPW, Estimator.IPW_RA, Estimator.AIPW, Estimator.AIPW_WLS, Estimator.MATCHING,
+                          Estimator.PS_REGRESSION)
 _STATA = {Estimator.RA: "teffects ra", Estimator.IPW: "teffects ipw", Estimator.IPW_RA: "teffects ipwra",
           Estimator.AIPW: "teffects aipw", Estimator.AIPW_WLS: "teffects aipw, wnls"}
 
@@ -78,7 +88,7 @@ def plan_observational(spec, dag: DAG) -> dict:
     extra, notes = check_modifiers(spec, dag, ident, extra)
     formula, naive = build_formulas(spec, estimator, ident.adjustment_set, extra)
     settings = observational_settings(spec, estimator, ident.adjustment_set, extra)
-    vcov = _vcov(spec.inference, estimator, settings)
+    vcov = _vcov(spec.inference, estimator, settings, spec.estimand)
     if ident.identified and not ident.adjustment_set:
         notes += ("The DAG has no open backdoor path: the naive comparison is already the causal effect.",)
     fields = plan_fields(spec, dag, ident, extra, estimator, why, formula, naive, vcov,
@@ -87,6 +97,9 @@ def plan_observational(spec, dag: DAG) -> dict:
     if model_columns:  # variables a model term adds beyond the adjustment set and covariates
         base = dict(column_fields(spec, fields))
         fields["column_fields"] = (*base.items(), *((c, w) for c, w in model_columns if c not in base))
+    if getattr(settings, "partial_columns", ()):  # the outcome may be missing where the score is fitted
+        fields["columns"] = tuple(dict.fromkeys(c for c, _ in fields.get("column_fields") or column_fields(
+            spec, fields) if c != spec.outcome))
     return fields
 
 
@@ -152,6 +165,7 @@ def plan_front_door(spec, dag: DAG, ident: Identification) -> dict | None:
 def choose_estimator(spec) -> tuple[Estimator, str]:
     design = spec.design
     if design.estimator == "auto":
+        refuse_auto_ato(spec)
         if spec.estimand == "ATE":
             estimator, why = Estimator.OLS, ("auto: OLS regression adjustment (outcome on treatment and the "
                                              "adjustment set), the linear-model estimator of the backdoor formula "
@@ -180,6 +194,8 @@ def choose_estimator(spec) -> tuple[Estimator, str]:
 def build_formulas(spec, estimator: Estimator, adjust: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, str]:
     y, x = quote_name(spec.outcome), quote_name(spec.treatment)
     naive = f"{y} ~ {x}"
+    if estimator is Estimator.PS_REGRESSION:
+        return ps_formula(spec, ps_regression_settings(spec, estimator), y, x), naive
     if estimator in (Estimator.IPW, Estimator.MATCHING):
         # the outcome model is the weighted contrast; the adjustment enters through the propensity model
         return f"{naive} (weighted by the propensity model in settings)", naive
@@ -206,13 +222,15 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
             "design.learner", f"flexible learners are used by aipw only, not {estimator.value}.",
             fix="Use design.estimator aipw, or learner glm.", code="learner_unsupported"))
     _refuse_unread_options(d, estimator)
-    if spec.heterogeneity is not None and estimator is not Estimator.OLS:
+    ipw_weights_choice(spec, estimator), ps_regression_settings(spec, estimator)  # refused where not read
+    linear_het = spec.heterogeneity if getattr(spec.heterogeneity, "learner", None) == "linear" else None
+    if linear_het is not None and estimator is not Estimator.OLS:
         raise UnsupportedError(Problem(
             "heterogeneity", f"effect modification (learner linear) is fitted by OLS regression adjustment, not by "
             f"the {estimator.value} estimator the plan uses.", fix="Set design.estimator to ols (estimand ATE), or "
             "remove heterogeneity.", code="heterogeneity_unsupported"))
     if estimator is Estimator.OLS:
-        h = spec.heterogeneity
+        h = linear_het  # a CATE learner (dr, t, s, x, r) is planned by the spine, beside any estimator
         het = None if h is None else HeterogeneitySettings(tuple(h.modifiers), tuple(
             (m, tuple(h.at[m])) for m in h.modifiers if m in h.at))
         return ObservationalSettings(wild_bootstrap=wild_settings(spec.inference), heterogeneity=het)
@@ -231,6 +249,8 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
     propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}", link=link)
     if estimator is Estimator.MATCHING:  # MatchIt's method and the arguments it reads (matching_plan)
         return ObservationalSettings(propensity=propensity, matching=matching_settings(spec, (*adjust, *extra)))
+    if estimator is Estimator.PS_REGRESSION:  # ps_plan
+        return ObservationalSettings(propensity=propensity, ps_regression=ps_regression_settings(spec, estimator))
     if estimator is Estimator.AIPW and d.learner != "glm":
         if spec.estimand != "ATE":
             raise UnsupportedError(Problem(
@@ -241,7 +261,8 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
     outcome = None
     if estimator in READS_OUTCOME_MODEL:
         outcome = f"{quote_name(spec.outcome)} ~ " + (" + ".join(outcome_terms(spec, adjust, extra)) or "1")
-    return ObservationalSettings(propensity=propensity, trim=d.trim, outcome_formula=outcome)
+    return ObservationalSettings(propensity=propensity, trim=d.trim, outcome_formula=outcome,
+                                 ipw_weights=ipw_weights_choice(spec, estimator))
 
 
 def _refuse_unread_options(d, estimator: Estimator) -> None:
@@ -269,7 +290,7 @@ def _refuse_unread_options(d, estimator: Estimator) -> None:
             f"that reads it (design.estimator).", code="option_not_read"))
 
 
-def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
+def _vcov(inference, estimator: Estimator, settings, estimand: str = "ATE") -> VcovPlan:
     if estimator is Estimator.FRONT_DOOR:
         if inference.vcov is not None or inference.cluster:
             raise unsupported_vcov(inference.vcov or "a clustered variance", "the front-door estimator",
@@ -285,9 +306,7 @@ def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
     if estimator in TEFFECTS:
         stata = _STATA[estimator]
         if estimator is Estimator.IPW and inference.vcov in ("HC0", "HC1", "HC2", "HC3") and not inference.cluster:
-            return VcovPlan(inference.vcov, (), inference.level, f'estimatr::lm_robust(y ~ t, weights = w, se_type '
-                            f'= "{inference.vcov}"): the IPW weights held fixed, ignoring that the propensity '
-                            'score is estimated (the M-estimation SE, the default, accounts for it)')
+            return ipw_fixed_vcov(inference, settings, estimand)
         if inference.vcov is not None or inference.cluster:
             extra = " or, for ipw, HC0-HC3 (the weights held fixed)" if estimator is Estimator.IPW else ""
             raise unsupported_vcov(inference.vcov or "a clustered variance", estimator.value, "its stacked "
@@ -295,6 +314,8 @@ def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
                                    "M-estimation variance accounts for the estimated models.")
         return VcovPlan("m_estimation", (), inference.level, f"Stata {stata}: the propensity, outcome and "
                         "potential-outcome-mean estimating equations stacked, sandwich A^-1 B A^-T / n, z tests")
+    if estimator is Estimator.PS_REGRESSION:
+        return ps_regression_vcov(inference)
     if estimator is Estimator.MATCHING:
         if inference.vcov is not None or inference.cluster:
             raise unsupported_vcov(inference.vcov or "a clustered variance", "matching", "only MatchIt's "
@@ -312,7 +333,7 @@ def _vcov(inference, estimator: Estimator, settings) -> VcovPlan:
 
 def observational_vcov(inference, plan) -> VcovPlan:
     """The family's variance rule (also what ``Result.with_vcov`` uses)."""
-    return _vcov(inference, plan.estimator, plan.settings)
+    return _vcov(inference, plan.estimator, plan.settings, plan.estimand)
 
 
 def state_assumptions(spec, ident: Identification, estimator: Estimator) -> tuple[str, ...]:
@@ -333,7 +354,10 @@ def state_assumptions(spec, ident: Identification, estimator: Estimator) -> tupl
         out.append(f"The outcome model (regression of {y} on the adjustment set in each arm) is correctly "
                    "specified" + ("." if estimator is Estimator.RA else ", or the propensity model is (doubly "
                                                                      "robust)."))
-    if estimator in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING):
+    if estimator is Estimator.PS_REGRESSION:
+        out.append(f"The outcome depends on the propensity score as the regression models it, and the effect of {x} "
+                   "is the same at every score (otherwise the coefficient is a variance-weighted average of effects).")
+    if estimator in (Estimator.IPW, Estimator.AIPW, Estimator.MATCHING, Estimator.PS_REGRESSION):
         d = spec.design
         link = d.propensity_model.link if getattr(d, "propensity_model", None) is not None else "logit"
         how = {"logit": "logistic", "probit": "probit", "cloglog": "complementary log-log"}[link]

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from causalspec.formula import quote_name
 from causalspec.planner._settings import Settings, WildSettings
 
-__all__ = ["HeterogeneitySettings", "PropensitySettings", "MatchingSettings", "FrontDoorSettings", "ObservationalSettings"]
+__all__ = ["HeterogeneitySettings", "PropensitySettings", "MatchingSettings", "FrontDoorSettings", "PSRegressionSettings",
+           "ObservationalSettings"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,18 @@ class MatchingSettings(Settings):
     exact: tuple[str, ...] | None = None
     cutpoints: tuple[tuple[str, int | tuple[float, ...]], ...] | None = None
     subclasses: int | None = None
+
+
+@dataclass(frozen=True)
+class PSRegressionSettings(Settings):
+    """Propensity-score regression: the score's form (linear, quadratic, strata), the number of strata, and the rows
+    the score is fitted to (analysed, or with_missing_outcome: the outcome is then read with missing values)."""
+
+    score: str = "linear"
+    strata: int | None = None
+    score_rows: str = "analysed"
+    outcome: str | None = None  # the outcome column, read with missing values when score_rows is with_missing_outcome
+    _omit_none = ("strata", "outcome")
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,17 @@ class ObservationalSettings(Settings):
     wild_bootstrap: WildSettings | None = None
     heterogeneity: HeterogeneitySettings | None = None
     outcome_formula: str | None = None  # the arm-specific outcome model of ra, ipw_ra, aipw and aipw_wls
+    ipw_weights: str | None = None  # ipw: normalized (Hajek, teffects ipw) or horvitz_thompson
+    ps_regression: PSRegressionSettings | None = None
     _omit_none = ("propensity", "matching", "trim", "learner", "folds", "wild_bootstrap", "heterogeneity",
-                  "outcome_formula")
+                  "outcome_formula", "ipw_weights", "ps_regression")
+
+    @property
+    def partial_columns(self) -> tuple[str, ...]:
+        """The outcome, read with missing values allowed, when the propensity score is fitted to the rows that lack
+        it too (ps_regression, score_rows: with_missing_outcome); the fitter drops those rows after the score."""
+        p = self.ps_regression
+        return (p.outcome,) if p is not None and p.outcome else ()
     _flatten = ("propensity", "matching")
 
     def with_regressor(self, name: str) -> "ObservationalSettings":

@@ -15,6 +15,7 @@ import pandas as pd
 from causalspec.designs._common import estimate as _estimate
 from causalspec.errors import DataError, EstimationError, Problem
 from causalspec.estimators._linear import r_pivot
+from causalspec.estimators._ipw_ht import ht_fixed_se, ipw_horvitz_thompson
 from causalspec.estimators._teffects import stata_table, teffects, weights_fixed_se
 from causalspec.formula import materialize
 from causalspec.planner import Estimator
@@ -57,10 +58,15 @@ def fit_teffects(plan, frame: pd.DataFrame):
         mats[key], names[key] = _full_rank(sub)
     y = used[plan.outcome].to_numpy(float)
     t = used[plan.treatment].to_numpy(float)
+    link = s.propensity.link if s.propensity is not None else "logit"
+    ht = getattr(s, "ipw_weights", None) == "horvitz_thompson"
     try:
-        tf = teffects(y, t, mats.get("outcome"), mats.get("propensity"), method=method, estimand=plan.estimand,
-                      link=s.propensity.link if s.propensity is not None else "logit",
-                      outcome_names=names.get("outcome"), propensity_names=names.get("propensity"))
+        if ht:  # design.ipw.weights: horvitz_thompson
+            tf = ipw_horvitz_thompson(y, t, mats["propensity"], estimand=plan.estimand, link=link,
+                                      propensity_names=names.get("propensity"))
+        else:
+            tf = teffects(y, t, mats.get("outcome"), mats.get("propensity"), method=method, estimand=plan.estimand,
+                          link=link, outcome_names=names.get("outcome"), propensity_names=names.get("propensity"))
     except (DataError, EstimationError) as exc:
         raise EstimationError(Problem(
             "design.outcome_model" if "outcome" in str(exc).lower() or "Xo" in str(exc) else "design.estimator",
@@ -71,7 +77,8 @@ def fit_teffects(plan, frame: pd.DataFrame):
     se = tf.std_error
     how = tf.vcov_method
     if vc.kind in ("HC0", "HC1", "HC2", "HC3"):  # IPW with the weights held fixed (planned for IPW only)
-        fixed = weights_fixed_se(y, t, tf.weights.normalized, vc.kind)
+        fixed = (ht_fixed_se(y, t, tf.propensity.score, tf.estimand, vc.kind) if ht
+                 else weights_fixed_se(y, t, tf.weights.normalized, vc.kind))
         se, how = fixed.std_error, vc.r_equivalent
     # the effect, then both potential-outcome means: POmean:1 = effect + POmean:0
     L = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -91,6 +98,8 @@ def teffects_extras(tf, used: pd.DataFrame, plan) -> dict:
     out = {"teffects": {"method": tf.method, "estimand": tf.estimand, "table": stata_table(tf, plan.vcov.level),
                         "variance": tf.vcov_method},
            "po_means": {str(a): {"estimate": tf.po_means[a], "std_error": tf.po_std_errors[a]} for a in (0, 1)}}
+    if tf.method == "IPW":
+        out["teffects"]["weights"] = getattr(plan.settings, "ipw_weights", None) or "normalized"
     if tf.weights is not None:
         w = tf.weights
         t = used[plan.treatment].to_numpy(float) == 1

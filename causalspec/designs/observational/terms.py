@@ -19,7 +19,7 @@ def check_modifiers(spec, dag: DAG, ident: Identification,
     added to the model (as a covariate) only when the enlarged set still blocks every backdoor path.  Returns the
     covariates with the added modifiers, and a note naming them."""
     h = spec.heterogeneity
-    if h is None:
+    if h is None or h.learner != "linear":  # a CATE learner's features are planned by planner._heterogeneity
         return extra, ()
     x, y = spec.treatment, spec.outcome
     problems = descendant_problems(dag, x, y, h.modifiers, "heterogeneity.modifiers")
