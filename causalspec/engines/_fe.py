@@ -23,8 +23,8 @@ from scipy import sparse
 from causalspec.engines._ols import LinearDesign
 from causalspec.engines._sql import Sample
 from causalspec.errors import UnsupportedError, Problem
-from causalspec.estimators.fixest._demean import (  # the same stopping rules and staging as the memory path
-    _ITER_GRAND_ACC, _ITER_PROJ_AFTER_ACC, _ITER_WARMUP, _continue, _irons_tuck, _stop_ssr)
+# the same accelerated iteration, stopping rules and staging as the memory path (one copy: fixest's algorithm)
+from causalspec.estimators.fixest._demean import _ITER_WARMUP, accelerate
 
 __all__ = ["Compressed", "demean_coefficients", "fe_design"]
 
@@ -114,37 +114,11 @@ def _stage(cz: Compressed, col: int, fes: tuple[int, ...], fitted: dict[int, np.
     else:
         G = step
         n_coef, m = int(starts[-1]), int(starts[-2])
-    X = np.zeros(n_coef)
-    GX = G(X)
-    keep_going = _continue(X, GX, tol)
-    Y = GY = GGY = None
-    grand, ssr, it = 0, 0.0, 0
-    while keep_going and it < maxiter:
-        it += 1
-        GGX = G(GX)
-        if _irons_tuck(X, GX, GGX, m):
-            break
-        if it >= _ITER_PROJ_AFTER_ACC:
-            X = G(X.copy())
-        GX = G(X)
-        keep_going = _continue(X[:m], GX[:m], tol)
-        if it % _ITER_GRAND_ACC == 0:
-            grand += 1
-            if grand == 1:
-                Y = GX.copy()
-            elif grand == 2:
-                GY = GX.copy()
-            else:
-                GGY = GX.copy()
-                if _irons_tuck(Y, GY, GGY, m):
-                    break
-                GX = G(Y)
-                grand = 0
-        if it % 40 == 0:
-            coefs = {fes[0]: GX, fes[1]: beta_from_alpha(GX)} if two else split(GX)
-            ssr_old, ssr = ssr, cz.ssr(col, coefs)  # against the raw column, as fixest
-            if _stop_ssr(ssr_old, ssr, tol):
-                break
+    def ssr_of(GX):  # against the raw column, as fixest
+        coefs = {fes[0]: GX, fes[1]: beta_from_alpha(GX)} if two else split(GX)
+        return cz.ssr(col, coefs)
+
+    GX, it = accelerate(G, n_coef, m, ssr_of, tol, maxiter)
     if two:
         beta = beta_from_alpha(GX)
         return it, it != maxiter, {fes[0]: alpha_from_beta(beta), fes[1]: beta}

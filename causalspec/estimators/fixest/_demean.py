@@ -226,17 +226,11 @@ class _Projector:
         return out
 
 
-def _acc_loop(proj: _Projector, x_in: np.ndarray, resid: np.ndarray, out: np.ndarray,
-              tol: float, maxiter: int, two: bool) -> tuple[int, bool]:
-    """One accelerated stage (fixest demean_acc_gnl); adds the FE fit to ``out``. Returns (iterations, converged)."""
-    in_out = proj.in_out(resid)
-    if two:
-        G = lambda a: proj.step2(a, in_out)  # noqa: E731
-        m = n_coef = proj.sizes[0]
-    else:
-        G = lambda a: proj.step(a, in_out)  # noqa: E731
-        n_coef = int(proj.starts[-1])
-        m = int(proj.starts[-2])  # Irons-Tuck and the stopping rule skip the last FE, as fixest does.
+def accelerate(G, n_coef: int, m: int, ssr_of, tol: float, maxiter: int) -> tuple[np.ndarray, int]:
+    """fixest's accelerated fixed-point iteration (demean_acc_gnl) of the map ``G`` on ``n_coef`` coefficients:
+    Irons-Tuck on the first ``m`` of them, the grand acceleration every few iterations, and every 40 iterations
+    the SSR stopping rule on ``ssr_of(coefficients)``.  Returns the coefficients and the iteration count.  One
+    copy of the rule, shared by the in-memory demeaning and the query engines."""
     X = np.zeros(n_coef)
     GX = G(X)
     keep_going = _continue(X, GX, tol)
@@ -266,16 +260,34 @@ def _acc_loop(proj: _Projector, x_in: np.ndarray, resid: np.ndarray, out: np.nda
                 GX = G(Y)
                 grand = 0
         if it % 40 == 0:
-            if two:
-                beta = proj.beta_from_alpha(GX, in_out)
-                mu = proj.gather(0, GX, np.empty_like(out))
-                proj.gather(1, beta, mu, add=True)
-            else:
-                mu = proj.mu(GX)
-            # fixest measures this SSR against the stage's raw input, not the running residual.
-            ssr_old, ssr = ssr, float(np.sum((x_in - mu) ** 2))
+            ssr_old, ssr = ssr, ssr_of(GX)
             if _stop_ssr(ssr_old, ssr, tol):
                 break
+    return GX, it
+
+
+def _acc_loop(proj: _Projector, x_in: np.ndarray, resid: np.ndarray, out: np.ndarray,
+              tol: float, maxiter: int, two: bool) -> tuple[int, bool]:
+    """One accelerated stage (fixest demean_acc_gnl); adds the FE fit to ``out``. Returns (iterations, converged)."""
+    in_out = proj.in_out(resid)
+    if two:
+        G = lambda a: proj.step2(a, in_out)  # noqa: E731
+        m = n_coef = proj.sizes[0]
+    else:
+        G = lambda a: proj.step(a, in_out)  # noqa: E731
+        n_coef = int(proj.starts[-1])
+        m = int(proj.starts[-2])  # Irons-Tuck and the stopping rule skip the last FE, as fixest does.
+
+    def ssr_of(GX):  # fixest measures this SSR against the stage's raw input, not the running residual
+        if two:
+            beta = proj.beta_from_alpha(GX, in_out)
+            mu = proj.gather(0, GX, np.empty_like(out))
+            proj.gather(1, beta, mu, add=True)
+        else:
+            mu = proj.mu(GX)
+        return float(np.sum((x_in - mu) ** 2))
+
+    GX, it = accelerate(G, n_coef, m, ssr_of, tol, maxiter)
     if two:
         beta = proj.beta_from_alpha(GX, in_out)
         alpha = proj.alpha_from_beta(beta, in_out)
