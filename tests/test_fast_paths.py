@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import causalspec as cs
 from causalspec._data import dense_codes
 from causalspec.estimators._linear import fit_ols, r_pivot
-from causalspec.sensitivity._from_data import _regressions_by_gram, fit_linear
+from causalspec.sensitivity._from_data import regressions_by_gram, fit_linear
 
 
 @settings(max_examples=200, deadline=None)
@@ -47,7 +47,7 @@ def _data(n=500, seed=3, scale=1.0):
 @pytest.mark.parametrize("scale", [1.0, 1e3])
 def test_the_gram_regressions_equal_the_qr_ones(scale):
     y, X = _data(scale=scale)
-    fast = _regressions_by_gram(y, X, "d")
+    fast = regressions_by_gram(y, X, "d")
     assert fast is not None
     slow = fit_linear(y, X), fit_linear(X["d"].to_numpy(), X.drop(columns="d"))
     for f, s in zip(fast, slow):
@@ -62,7 +62,7 @@ def test_the_gram_regressions_equal_the_qr_ones(scale):
 def test_an_ill_conditioned_gram_falls_back_to_qr():
     y, X = _data()
     X["z4"] = X["z1"] + 1e-9 * np.random.default_rng(0).normal(size=len(X))  # nearly collinear
-    assert _regressions_by_gram(y, X, "d") is None
+    assert regressions_by_gram(y, X, "d") is None
 
 
 def test_one_qr_ols_equals_the_pivoting_path():

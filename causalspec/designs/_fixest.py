@@ -28,7 +28,7 @@ from causalspec.planner._backdoor import (
     unblockable_paths,
 )
 from causalspec.planner._vcov import fe_columns
-from causalspec.sensitivity._from_data import Regressions, fit_linear, fit_linear_gram
+from causalspec.sensitivity._from_data import Regressions, fit_linear, regressions_by_gram
 
 __all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "design_estimand", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for", "rows_of",
            "regressor_matrix", "naive_contrast", "fixest_regressions", "fixest_stats", "singleton_drops"]
@@ -160,7 +160,7 @@ def fixest_regressions(fit, term: str, outcome: str):
 
     names = list(X.columns)
     others = [c for c in names if c != term]
-    fast = _regressions_from_gram(X, y_dm, names, term, others)
+    fast = regressions_by_gram(y_dm, X, term)  # one Gram matrix, QR below when ill conditioned
     if fast is not None:
         out, dfit = fast
     else:
@@ -168,22 +168,6 @@ def fixest_regressions(fit, term: str, outcome: str):
         other_x = X[others] if others else pd.DataFrame({"(Intercept)": np.ones(len(X))})
         dfit = fit_linear(X[term].to_numpy(float), other_x)
     return Regressions(outcome, term, with_dof(out, n_fe), with_dof(dfit, n_fe), tuple(X.columns))
-
-
-def _regressions_from_gram(X: pd.DataFrame, y: np.ndarray, names, term, others):
-    """The two sensemakr regressions from one k x k Gram matrix of [X, y] (one pass over the rows; no n x k
-    QR), or None when it is ill conditioned or the treatment is alone (then QR on the data, as R)."""
-    if not others:  # nothing else in the model: the treatment regression has no benchmark to offer
-        return None
-    M = X.to_numpy(dtype=float)
-    gram = M.T @ M
-    xty = M.T @ y
-    j = names.index(term)
-    o = [names.index(c) for c in others]
-    d = M[:, j]
-    out = fit_linear_gram(names, gram, xty, y, M)
-    dfit = fit_linear_gram(others, gram[np.ix_(o, o)], gram[o, j], d, M[:, o])
-    return None if out is None or dfit is None else (out, dfit)
 
 
 def fixest_numbers(fit, V, cluster: tuple[str, ...] = ()) -> dict:

@@ -30,7 +30,7 @@ from causalspec.formula._evaluate import r_levels  # R's factor() level order (l
 from causalspec.formula._materialize import materialize
 
 __all__ = ["sensemakr_from_data", "sensemakr_from_formula", "Regressions", "regressions_from_data",
-           "regressions_from_formula", "sensemakr_from_regressions", "LinearFit", "fit_linear", "fit_linear_gram", "design_matrix"]
+           "regressions_from_formula", "sensemakr_from_regressions", "LinearFit", "fit_linear", "fit_linear_gram", "regressions_by_gram", "design_matrix"]
 
 _TOL = 1e-7  # R's lm() pivoting tolerance (dqrdc2)
 
@@ -310,7 +310,7 @@ def _first_variable(lhs: str) -> str:
 
 
 def _regressions(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, factors=frozenset()) -> Regressions:
-    fast = _regressions_by_gram(y, x, treatment) if treatment in x.columns else None
+    fast = regressions_by_gram(y, x, treatment) if treatment in x.columns else None
     if fast is not None:
         return Regressions(outcome, treatment, *fast, tuple(x.columns), frozenset(factors))
     fit = fit_linear(y, x)
@@ -324,7 +324,7 @@ def _regressions(y: np.ndarray, x: pd.DataFrame, outcome: str, treatment: str, f
     return Regressions(outcome, treatment, fit, dfit, tuple(x.columns), frozenset(factors))
 
 
-def _regressions_by_gram(y: np.ndarray, x: pd.DataFrame, treatment: str):
+def regressions_by_gram(y: np.ndarray, x: pd.DataFrame, treatment: str):
     """Both regressions from one Gram matrix (no n x k QR), or None when it is ill conditioned or the treatment
     is the only column (then :func:`fit_linear`'s QR, as R)."""
     names = [str(c) for c in x.columns]
