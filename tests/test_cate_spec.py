@@ -33,6 +33,8 @@ def test_the_bundled_churn_workflow_recovers_the_known_effects(result):
     gates = cate["segments"][1]["gates"]
     assert gates[-1]["estimate"] > gates[0]["estimate"]  # the CATE ranks: top quartile gains most
     assert cate["segments"][1]["blp"]["het_p_value"] < 0.01
+    # CLAN describes every nuisance feature, each level of a factor included
+    assert set(cate["segments"][1]["clan"]) == {"age", "segmentnew", "segmentregular", "usage"}
     assert "uplift" in cate  # the holdout is the randomized half
 
 

@@ -54,7 +54,7 @@ def _split(hp, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _fit(hp, frame: pd.DataFrame, treatment: str, outcome: str):
     require_sklearn("heterogeneity.learner")
-    X, _ = coded(frame, hp.features)
+    X, xnames = coded(frame, hp.features)
     Z, znames = coded(frame, hp.modifiers)
     Z = check_modifiers(Z, znames)
     t = frame[treatment].to_numpy(dtype=float)
@@ -64,7 +64,7 @@ def _fit(hp, frame: pd.DataFrame, treatment: str, outcome: str):
     fit = fit_cate(hp.learner, X[train], Z[train], t[train], y[train], outcome=_choice(hp.outcome_model),
                    propensity=_choice(hp.propensity_model), final=_choice(hp.final_model),
                    folds=make_folds(t[train], hp.folds, hp.seed), seed=hp.seed, known_propensity=known, clip=hp.clip)
-    return fit, X, Z, t, y, train, hold
+    return fit, X, xnames, Z, t, y, train, hold
 
 
 def cate_for(hp, data: pd.DataFrame, new: pd.DataFrame, treatment: str, outcome: str) -> np.ndarray:
@@ -92,7 +92,7 @@ def _row(g) -> dict:
 
 def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> dict:
     """The CATE learner's results as plain data, for ``Result.extras["cate"]``."""
-    fit, X, Z, t, y, train, hold = _fit(hp, frame, treatment, outcome)
+    fit, X, xnames, Z, t, y, train, hold = _fit(hp, frame, treatment, outcome)
     notes = list(fit.notes)
     if hold is None:
         rows, cate, scores, e, mu0 = train, fit.cate_oof, fit.scores, fit.nuisances.e, fit.nuisances.mu0
@@ -123,7 +123,8 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
         else:
             g_rows, g_all = gates(ye, te, e, cate, mu0, k=k, level=hp.level)
             b = blp(ye, te, e, cate, mu0)
-            covs = {c: X[rows][:, i] for i, c in enumerate(coded(frame.iloc[:1], hp.features)[1])}
+            Xe = X[rows]
+            covs = {c: Xe[:, i] for i, c in enumerate(xnames)}  # CLAN: each feature's mean by CATE group
             segments.append({"name": name, "cate_quantiles": k, "gates": [_row(g) for g in g_rows],
                              "gates_difference": _row(g_all), "blp": _row(b), "clan": clan(cate, covs, k=k, level=hp.level)})
     out["segments"] = segments
