@@ -33,8 +33,8 @@ def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str |
     """The effect by weighted least squares of the outcome on treatment in the matched data.
 
     Matches ``lm(y ~ treat, data = match.data(m), weights = weights)`` with
-    ``sandwich::vcovCL(fit, cluster = ~subclass)`` (default after pair matching without replacement: pairs
-    as clusters, CR1 = HC1 with cluster adjustment) or ``sandwich::vcovHC(type = "HC3")``
+    ``sandwich::vcovCL(fit, cluster = ~subclass)`` (default after pair matching without replacement, optimal and
+    full matching: the matched sets as clusters, CR1 = HC1 with cluster adjustment) or ``sandwich::vcovHC(type = "HC3")``
     (default with replacement and for exact, coarsened exact and subclassification, which form no pairs:
     MatchIt's vignette advice); Abadie & Spiess (2022), JASA 117:1.  The coefficient of ``treat`` is the
     effect for the matching's estimand (its weights make the comparison the ATT, ATC or ATE).
@@ -51,7 +51,7 @@ def matched_effect(m: Matching, data: pd.DataFrame, outcome: str, *, vcov: str |
         cols.append(np.asarray(data[c], dtype=float)[keep])
         terms.append(c)
     fit = fit_ols(y, np.column_stack(cols), terms, weights=m.weights[keep])
-    kind = vcov or ("HC3" if m.subclass is None or m.mm is None else "CR1")
+    kind = vcov or ("CR1" if m.subclass is not None and (m.mm is not None or m.method == "full") else "HC3")
     clustered = kind.upper() in ("CR0", "CR1", "CR2", "STATA")
     if clustered and m.subclass is None:
         raise UnsupportedError("pair-clustered SEs need pairs; matching with replacement has none.",

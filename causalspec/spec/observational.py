@@ -13,17 +13,21 @@ __all__ = ["ObservationalDesign", "MatchingOptions", "OutcomeModel", "Propensity
 
 class MatchingOptions(_Model):
     """Matching as ``MatchIt::matchit`` (4.5.1) does it: nearest neighbour on the propensity score or the Mahalanobis
-    distance (optionally within exact strata), exact matching, coarsened exact matching or subclassification."""
+    distance (optionally within exact strata), optimal pair and optimal full matching, exact matching, coarsened
+    exact matching or subclassification."""
 
-    method: Literal["nearest", "exact", "cem", "subclass"] = Field(
+    method: Literal["nearest", "optimal", "full", "exact", "cem", "subclass"] = Field(
         "nearest", description="MatchIt's method: nearest (method = \"nearest\": each focal unit takes its closest "
-                               "unit(s) of the other arm; ATT, ATC); exact (\"exact\": a subclass per pattern of the "
-                               "adjusted covariates found in both arms); cem (\"cem\": coarsened exact matching, "
-                               "numeric covariates binned); subclass (\"subclass\": strata at quantiles of the "
-                               "propensity score). exact, cem and subclass weight units by subclass and estimate the "
-                               "ATT, ATC or ATE.")
+                               "unit(s) of the other arm; ATT, ATC); optimal (\"optimal\": k:1 pairs with the "
+                               "smallest total distance, solved exactly by scipy's linear_sum_assignment; ATT, ATC); "
+                               "full (\"full\": every unit in a set of one treated and several controls or one "
+                               "control and several treated, smallest total distance; ATT, ATC, ATE); exact "
+                               "(\"exact\": a subclass per pattern of the adjusted covariates found in both arms); "
+                               "cem (\"cem\": coarsened exact matching, numeric covariates binned); subclass "
+                               "(\"subclass\": strata at quantiles of the propensity score). full, exact, cem and "
+                               "subclass weight units by subclass and estimate the ATT, ATC or ATE.")
     ratio: int = Field(1, ge=1, le=20, description="MatchIt ratio: controls per treated unit (k:1 matching). "
-                                                    "method nearest only.")
+                                                    "methods nearest and optimal.")
     replace: bool | None = Field(
         None, description="MatchIt replace: match with replacement (a control may be reused). Left out: with "
                           "replacement when the planner chose matching (estimator auto, for the ATT or ATC: every unit "
@@ -41,10 +45,11 @@ class MatchingOptions(_Model):
                                   "its logit, the linear predictor (link = \"linear.logit\"), where a caliper is in "
                                   "SDs of the logit as Rosenbaum & Rubin (1985) recommend; mahalanobis: the "
                                   "Mahalanobis distance of the adjusted covariates (distance = \"mahalanobis\"; method "
-                                  "nearest only). methods nearest and subclass.")
+                                  "nearest, optimal and full). methods nearest, optimal, full and subclass.")
     exact: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
         (), max_length=50, description="MatchIt exact = ~ a + b: adjusted covariates to match exactly on; units are "
-                                       "matched only within the strata they form. method nearest only.")
+                                       "matched only within the strata they form. methods nearest, optimal and "
+                                       "full.")
     cutpoints: dict[Annotated[str, Field(min_length=1, max_length=200)], int | tuple[float, ...]] = Field(
         default_factory=dict, max_length=50,
         description="MatchIt cutpoints (method cem only): per numeric adjusted covariate, a number of equal-width bins "

@@ -18,6 +18,7 @@ from causalspec.estimators._matching import (
     matchit_model_table,
 )
 from causalspec.estimators._propensity import overlap
+from causalspec.estimators._optimal import match_full, match_optimal
 from causalspec.estimators._subclassify import match_cem, match_exact, match_subclass
 
 __all__ = ["fit_matching", "BAD_BALANCE", "match", "balance_records"]
@@ -31,7 +32,11 @@ _REMEDY = {"nearest": "Match with replacement (design.matching.replace: true), u
            "subclass": "Use more subclasses (design.matching.subclasses), design.matching.method cem or nearest, or "
                        "design.estimator ipw or aipw.",
            "cem": "Coarsen less (design.matching.cutpoints), or use design.estimator ipw or aipw.",
-           "exact": "Use design.matching.method cem or nearest, or design.estimator ipw or aipw."}
+           "exact": "Use design.matching.method cem or nearest, or design.estimator ipw or aipw.",
+           "optimal": "Use design.matching.method full (every unit kept), exact strata, or design.estimator ipw or "
+                      "aipw.",
+           "full": "Match on the logit (design.matching.distance: logit), add exact strata, or use design.estimator "
+                   "ipw or aipw."}
 
 
 def balance_records(table: pd.DataFrame) -> list[dict]:
@@ -54,6 +59,12 @@ def match(plan, data: pd.DataFrame) -> Matching:
         return match_exact(formula, data, estimand=plan.estimand)
     if ms.method == "cem":
         return match_cem(formula, data, estimand=plan.estimand, cutpoints=dict(ms.cutpoints or ()))
+    if ms.method == "optimal":
+        return match_optimal(formula, data, ratio=ms.ratio, distance=_DISTANCE[ms.distance], estimand=plan.estimand,
+                             exact=tuple(ms.exact or ()))
+    if ms.method == "full":
+        return match_full(formula, data, distance=_DISTANCE[ms.distance], estimand=plan.estimand,
+                          exact=tuple(ms.exact or ()))
     if ms.method == "subclass":
         return match_subclass(formula, data, estimand=plan.estimand, subclasses=ms.subclasses,
                               distance=_DISTANCE[ms.distance])
@@ -91,7 +102,7 @@ def _dropped(m: Matching, plan) -> tuple[tuple[str, int], ...]:
     focal = m.focal.astype(bool)
     arm = ("treated", "control") if m.estimand != "ATC" else ("control", "treated")
     out = []
-    if m.method != "nearest":
+    if m.method not in ("nearest", "optimal"):
         for mask, name in ((m.treat == 1, "treated"), (m.treat == 0, "control")):
             n = int((unused & mask).sum())
             if n:
@@ -162,7 +173,7 @@ def fit_matching(plan, frame: pd.DataFrame) -> Fit:
     elif bad:
         warnings = (f"covariates still imbalanced after matching (|SMD| > 0.1): {', '.join(bad)}.",)
     pair_differences = None
-    if m.method == "nearest" and m.ratio == 1 and not m.replace and m.subclass is not None:
+    if m.method in ("nearest", "optimal") and m.ratio == 1 and not m.replace and m.subclass is not None:
         y = data[plan.outcome].to_numpy(float)  # matched pairs: Rosenbaum bounds apply
         pairs = pd.DataFrame({"s": m.subclass, "t": m.treat, "y": y})[m.subclass > 0]
         wide = pairs.pivot_table(index="s", columns="t", values="y")

@@ -11,14 +11,18 @@ from __future__ import annotations
 from causalspec.errors import Problem, SpecError, UnsupportedError
 from causalspec.designs.observational.settings import MatchingSettings
 
-__all__ = ["matching_settings", "MATCHING_ESTIMANDS", "READERS"]
+__all__ = ["matching_settings", "MATCHING_ESTIMANDS", "READERS", "PAIRED_METHODS"]
 
-# the estimands each MatchIt method targets (matchit2nearest: ATT / ATC; weights.subclass: ATT / ATC / ATE)
-MATCHING_ESTIMANDS = {"nearest": ("ATT", "ATC"), "exact": ("ATT", "ATC", "ATE"), "cem": ("ATT", "ATC", "ATE"),
-                      "subclass": ("ATT", "ATC", "ATE")}
+# the estimands each MatchIt method targets (matchit2nearest, matchit2optimal: ATT / ATC; weights.subclass: ATT /
+# ATC / ATE)
+MATCHING_ESTIMANDS = {"nearest": ("ATT", "ATC"), "optimal": ("ATT", "ATC"), "full": ("ATT", "ATC", "ATE"),
+                      "exact": ("ATT", "ATC", "ATE"), "cem": ("ATT", "ATC", "ATE"), "subclass": ("ATT", "ATC", "ATE")}
+# methods whose subclasses are matched sets (pairs, k:1 sets, full-matching sets): SEs clustered on them
+PAIRED_METHODS = ("nearest", "optimal", "full")
 # design.matching options and the methods that read them (distance: mahalanobis only with nearest)
-READERS = {"ratio": ("nearest",), "replace": ("nearest",), "caliper": ("nearest",), "algorithm": ("nearest",),
-           "distance": ("nearest", "subclass"), "exact": ("nearest",), "cutpoints": ("cem",),
+READERS = {"ratio": ("nearest", "optimal"), "replace": ("nearest",), "caliper": ("nearest",),
+           "algorithm": ("nearest",), "distance": ("nearest", "optimal", "full", "subclass"),
+           "exact": ("nearest", "optimal", "full"), "cutpoints": ("cem",),
            "subclasses": ("subclass",)}
 _DEFAULTS = {"ratio": 1, "replace": None, "caliper": None, "algorithm": "matchit-4.5.1", "distance": "propensity",
              "exact": (), "cutpoints": {}, "subclasses": 6}
@@ -92,6 +96,9 @@ def matching_settings(spec, adjusted: tuple[str, ...]) -> MatchingSettings:
         return MatchingSettings(ratio=m.ratio, replace=replace, caliper=m.caliper,
                                 algorithm=m.algorithm if m.distance != "mahalanobis" else None,
                                 distance=m.distance, method="nearest", exact=tuple(m.exact))
+    if m.method in ("optimal", "full"):
+        return MatchingSettings(ratio=m.ratio if m.method == "optimal" else None, replace=None, caliper=None,
+                                algorithm=None, distance=m.distance, method=m.method, exact=tuple(m.exact))
     if m.method == "subclass":
         return MatchingSettings(ratio=None, replace=None, caliper=None, algorithm=None, distance=m.distance,
                                 method="subclass", subclasses=m.subclasses)

@@ -15,7 +15,7 @@ from causalspec.formula import quote_name
 from causalspec.graph import DAG, front_door_sets
 from causalspec.planner import Estimator, Identification, Strategy, VcovPlan, column_fields
 from causalspec.planner._backdoor import check_covariates, identify
-from causalspec.designs.observational.matching_plan import matching_settings
+from causalspec.designs.observational.matching_plan import PAIRED_METHODS, matching_settings
 from causalspec.designs.observational.ps_plan import (
     ipw_fixed_vcov,
     ipw_weights_choice,
@@ -321,13 +321,13 @@ def _vcov(inference, estimator: Estimator, settings, estimand: str = "ATE") -> V
             raise unsupported_vcov(inference.vcov or "a clustered variance", "matching", "only MatchIt's "
                                    "recommended variance (CR1 by subclass without replacement, HC3 with)",
                                    fix="Leave inference.vcov and cluster out for matching.")
-        if settings.matching.replace or settings.matching.method != "nearest":
+        if settings.matching.replace or settings.matching.method not in PAIRED_METHODS:
             why = "with replacement" if settings.matching.replace else f"method {settings.matching.method} forms"
             return VcovPlan("HC3", (), inference.level, 'lm(weights = weights) on match.data(); sandwich::vcovHC('
                             f'type = "HC3") ({why} no pairs; MatchIt\'s advice)')
         return VcovPlan("CR1", ("subclass",), inference.level,
                         'lm(weights = weights) on match.data(); sandwich::vcovCL(cluster = ~subclass, '
-                        'type = "HC1") as the MatchIt docs recommend')
+                        'type = "HC1") as the MatchIt docs recommend (after pair, optimal and full matching)')
     return regression_vcov(inference)
 
 
