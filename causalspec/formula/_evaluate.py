@@ -107,6 +107,11 @@ def _column(data: pd.DataFrame, name: str) -> Numeric | Factor:
         return as_factor(col)
     if pd.api.types.is_numeric_dtype(dt):
         return Numeric(col.to_numpy(dtype=float, na_value=np.nan)[:, None])
+    kind = pd.api.types.infer_dtype(col, skipna=True)  # one pass in C instead of a Python test per value
+    if kind == "boolean":
+        return as_factor(col)
+    if kind == "string":  # text only: its labels are the values themselves
+        return as_factor(col.astype(object).where(col.notna(), None))
     nonnull = col.dropna()
     if len(nonnull) and all(isinstance(v, (bool, np.bool_)) for v in nonnull):
         return as_factor(col)

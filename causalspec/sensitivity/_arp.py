@@ -43,22 +43,26 @@ class MomentLP:
         self.vertices = self._enumerate(m, p) if comb(m, p) <= _VERTEX_LIMIT else None
 
     def _enumerate(self, m: int, p: int):
-        e1 = np.zeros(p)
-        e1[0] = 1.0
-        found = []
-        for rows in combinations(range(m), p):
-            wb = self.W[list(rows)]
-            if np.linalg.matrix_rank(wb) < p:
-                continue
-            lam = np.linalg.solve(wb.T, e1)
-            if np.all(lam >= -1e-12):
-                full = np.zeros(m)
-                full[list(rows)] = np.clip(lam, 0.0, None)
-                found.append(full)
-        if not found:
+        """Every basic feasible solution of the dual: for each p-subset of the moments with a nonsingular W block,
+        the solution of W_B' lambda = e_1, kept when non-negative.  All subsets at once (the same LAPACK calls,
+        per block, as ``matrix_rank`` and ``solve`` one block at a time)."""
+        rows = np.array(list(combinations(range(m), p)), dtype=int)
+        blocks = self.W[rows]  # (subsets, p, p)
+        s = np.linalg.svd(blocks, compute_uv=False)
+        tol = s.max(axis=-1) * max(p, p) * _EPS  # numpy's matrix_rank tolerance
+        ok = (s > tol[:, None]).sum(axis=-1) == p
+        if not ok.any():
             return None
-        v = np.unique(np.round(np.array(found), 14), axis=0)
-        return v
+        rows, blocks = rows[ok], blocks[ok]
+        e1 = np.zeros((len(rows), p, 1))
+        e1[:, 0, 0] = 1.0
+        lam = np.linalg.solve(np.swapaxes(blocks, 1, 2), e1)[..., 0]
+        keep = np.all(lam >= -1e-12, axis=1)
+        if not keep.any():
+            return None
+        full = np.zeros((int(keep.sum()), m))
+        np.put_along_axis(full, rows[keep], np.clip(lam[keep], 0.0, None), axis=1)
+        return np.unique(np.round(full, 14), axis=0)
 
     def solve(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         if self.vertices is not None:

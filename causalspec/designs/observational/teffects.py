@@ -75,11 +75,10 @@ def fit_teffects(plan, frame: pd.DataFrame):
             code="teffects_failed")) from None
     vc = plan.vcov
     se = tf.std_error
-    how = tf.vcov_method
     if vc.kind in ("HC0", "HC1", "HC2", "HC3"):  # IPW with the weights held fixed (planned for IPW only)
         fixed = (ht_fixed_se(y, t, tf.propensity.score, tf.estimand, vc.kind) if ht
                  else weights_fixed_se(y, t, tf.weights.normalized, vc.kind))
-        se, how = fixed.std_error, vc.r_equivalent
+        se = fixed.std_error
     # the effect, then both potential-outcome means: POmean:1 = effect + POmean:0
     L = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     V = L @ np.asarray(tf.vcov[:2, :2], dtype=float) @ L.T
