@@ -57,6 +57,11 @@ def test_ht_and_ato_equal_r(key):
         fixed = _fit(_spec(want["estimand"], design, {"vcov": se_type}))
         assert_close(fixed.effect.estimate, want["estimate"], rel=1e-8, what=f"{key} {se_type} estimate")
         assert_close(fixed.effect.std_error, se, rel=1e-8, what=f"{key} weights-fixed {se_type}")
+        for arm in ("0", "1"):  # the potential-outcome means under the same weights-fixed rule
+            row = _po(fixed, f"POmean:{arm}")
+            assert_close(row.estimate, want["po_means"][arm], rel=1e-8, what=f"{key} {se_type} POmean:{arm}")
+            assert_close(row.std_error, want["weights_fixed_po"][se_type][arm], rel=1e-8,
+                         what=f"{key} weights-fixed {se_type} POmean:{arm} SE")
 
 
 def test_ato_overlap_weights_are_one_minus_e_and_e():

@@ -111,8 +111,11 @@ def ht_fixed_se(y, t, e, estimand: str = "ATE", se_type: str = "HC0") -> FixedWe
                                fix="Leave inference.vcov out: the M-estimation SE.")
     y, t, e = (np.asarray(a, dtype=float) for a in (y, t, e))
     w1, w0, _, _ = _arm_weights(e, "ATE")
-    z = t * y * w1 - (1.0 - t) * y * w0
+    z1, z0 = t * y * w1, (1.0 - t) * y * w0
+    z = z1 - z0
     n = len(z)
     v0 = np.mean((z - z.mean()) ** 2) / n
     factor = {"HC0": 1.0, "HC1": n / (n - 1.0), "HC2": n / (n - 1.0), "HC3": (n / (n - 1.0)) ** 2}[se_type]
-    return FixedWeightsSE(float(z.mean()), float(np.sqrt(v0 * factor)), se_type, n)
+    Z = np.column_stack([z0, z1]) - np.array([z0.mean(), z1.mean()])
+    po_vcov = (Z.T @ Z) / n / n * factor  # the same rule for each arm's mean (and their covariance)
+    return FixedWeightsSE(float(z.mean()), float(np.sqrt(v0 * factor)), se_type, n, po_vcov)

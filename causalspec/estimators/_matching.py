@@ -168,9 +168,10 @@ def unit_labels(data: pd.DataFrame, id_column: str | None) -> tuple[str, ...]:
     return labels
 
 
-def fit_score(formula: str, data: pd.DataFrame) -> PropensityModel:
-    """The logistic propensity model ``matchit(distance = "glm")`` fits; missing values refused, as MatchIt."""
-    ps = fit_propensity(formula, data)
+def fit_score(formula: str, data: pd.DataFrame, link: str = "logit") -> PropensityModel:
+    """The propensity model ``matchit(distance = "glm", link)`` fits (logit, probit or cloglog); missing values
+    refused, as MatchIt."""
+    ps = fit_propensity(formula, data, link=link)
     if ps.dropped:
         raise DataError("missing values are not allowed in the treatment or covariates of a matching model "
                         f"({', '.join(f'{k}: {v} row(s)' for k, v in ps.dropped.items())}).", loc="matching.formula",
@@ -234,7 +235,7 @@ def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = N
                   m_order: MOrder | None = None, distance: Literal["glm", "linear.logit", "mahalanobis"] = "glm",
                   discard: Literal["none", "both", "treated", "control"] = "none",
                   seed: int | None = None, algorithm: Literal["matchit-4.5.1", "exact"] = "matchit-4.5.1",
-                  estimand: Literal["ATT", "ATC"] = "ATT", exact: Sequence[str] = ()) -> Matching:
+                  estimand: Literal["ATT", "ATC"] = "ATT", exact: Sequence[str] = (), link: str = "logit") -> Matching:
     """Nearest-neighbour matching for the ATT (or the ATC, the controls being the focal group).
 
     Matches ``MatchIt::matchit(formula, data, method = "nearest", distance = "glm" | "mahalanobis",
@@ -256,6 +257,8 @@ def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     algorithm : "matchit-4.5.1" (default) gives MatchIt 4.5.1's matched sets exactly, including its integer
         ``abs()`` (see :func:`nearest_neighbor`); "exact" uses real distance differences.
     exact : columns to match exactly on: units are matched only within the strata they define.
+    link : the propensity model's link (``matchit(link = "probit")``); "linear.logit" then means its linear
+        predictor (MatchIt's ``link = "linear.probit"``).
 
     Examples
     --------
@@ -273,7 +276,7 @@ def match_nearest(formula: str, data: pd.DataFrame, *, id_column: str | None = N
                                fix="Use 'glm' (propensity score), 'linear.logit' or 'mahalanobis'.")
     labels = unit_labels(data, id_column)
     mahal = distance == "mahalanobis"
-    ps = fit_score(formula, data)  # with the Mahalanobis distance: a diagnostic, not used to match
+    ps = fit_score(formula, data, link)  # with the Mahalanobis distance: a diagnostic, not used to match
     treat = ps.treat
     focal = 1 - treat if estimand == "ATC" else treat
     dist = None if mahal else (ps.score if distance == "glm" else ps.linear_predictor)

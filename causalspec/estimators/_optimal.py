@@ -156,7 +156,7 @@ def _strata(data: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
 
 def match_optimal(formula: str, data: pd.DataFrame, *, id_column: str | None = None, ratio: int = 1,
                   distance: Literal["glm", "linear.logit", "mahalanobis"] = "glm",
-                  estimand: Literal["ATT", "ATC"] = "ATT", exact: Sequence[str] = ()) -> Matching:
+                  estimand: Literal["ATT", "ATC"] = "ATT", exact: Sequence[str] = (), link: str = "logit") -> Matching:
     """Optimal k:1 pair matching, ``matchit(method = "optimal", ratio, distance, exact, estimand)``.
 
     Within each exact stratum (the whole sample without ``exact``) the total distance between focal units and
@@ -166,7 +166,7 @@ def match_optimal(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     """
     labels = unit_labels(data, id_column)
     mahal = distance == "mahalanobis"
-    ps = fit_score(formula, data)
+    ps = fit_score(formula, data, link)
     treat = ps.treat
     focal = 1 - treat if estimand == "ATC" else treat
     cost = _distance_matrix(formula, data, ps, distance, focal)
@@ -196,14 +196,15 @@ def match_optimal(formula: str, data: pd.DataFrame, *, id_column: str | None = N
 
 def match_full(formula: str, data: pd.DataFrame, *, id_column: str | None = None,
                distance: Literal["glm", "linear.logit", "mahalanobis"] = "glm",
-               estimand: Literal["ATT", "ATC", "ATE"] = "ATT", exact: Sequence[str] = ()) -> Matching:
+               estimand: Literal["ATT", "ATC", "ATE"] = "ATT", exact: Sequence[str] = (),
+               link: str = "logit") -> Matching:
     """Optimal full matching, ``matchit(method = "full", distance, exact, estimand)`` with optmatch's default
     ``min.controls = 0, max.controls = Inf``: every unit in an exact stratum holding both arms is placed in a
     subclass (:func:`full_subclasses`), weighted by MatchIt's ``weights.subclass`` for the estimand.  Subclasses
     are numbered stratum by stratum in order of their first unit in the data."""
     labels = unit_labels(data, id_column)
     mahal = distance == "mahalanobis"
-    ps = fit_score(formula, data)
+    ps = fit_score(formula, data, link)
     treat = ps.treat
     cost = _distance_matrix(formula, data, ps, distance, treat)
     strata = _strata(data, exact)

@@ -270,7 +270,8 @@ def _scoot(sub: np.ndarray, treat: np.ndarray, x: np.ndarray, min_n: int = 1) ->
 
 
 def match_subclass(formula: str, data: pd.DataFrame, *, id_column: str | None = None, estimand: Estimand = "ATT",
-                   subclasses: int = 6, distance: Literal["glm", "linear.logit"] = "glm") -> Matching:
+                   subclasses: int = 6, distance: Literal["glm", "linear.logit"] = "glm",
+                   link: str = "logit") -> Matching:
     """Subclassification on the propensity score: ``subclasses`` strata cut at the quantiles of the score (of the
     treated for the ATT, the controls for the ATC, everyone for the ATE), each guaranteed both groups.
 
@@ -281,7 +282,7 @@ def match_subclass(formula: str, data: pd.DataFrame, *, id_column: str | None = 
         raise SpecError(f"subclasses must be at least 2, not {subclasses}.", loc="design.matching.subclasses",
                         fix="Use MatchIt's default 6, or another number above 1.")
     labels = unit_labels(data, id_column)
-    ps = fit_score(formula, data)
+    ps = fit_score(formula, data, link)
     treat = ps.treat
     dist = ps.score if distance == "glm" else ps.linear_predictor
     probs = np.concatenate([[0.0], np.arange(1, subclasses) * (1.0 / subclasses), [1.0]])

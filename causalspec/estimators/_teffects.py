@@ -376,12 +376,13 @@ def aipw_wls(y, t, Xo, Xp, *, estimand: Estimand = "ATE", link: str = "probit", 
 # ------------------------------------------------------------------------------------------ fixed-weights SE
 @dataclass(frozen=True)
 class FixedWeightsSE:
-    """The weighted difference in means and its robust SE with the weights held fixed."""
+    """The weighted difference in means, its robust SE with the weights held fixed, ``po_vcov`` of both means."""
 
     estimate: float
     std_error: float
     se_type: str
     nobs: int
+    po_vcov: np.ndarray | None = None
 
 
 def weights_fixed_se(y: np.ndarray, t: np.ndarray, w: np.ndarray, se_type: str = "HC0") -> FixedWeightsSE:
@@ -393,7 +394,7 @@ def weights_fixed_se(y: np.ndarray, t: np.ndarray, w: np.ndarray, se_type: str =
     (Lunceford & Davidian 2004).  Invariant to rescaling either arm's weights.
     """
     y, t, w = (np.asarray(a, dtype=float) for a in (y, t, w))
-    X = np.column_stack([np.ones(len(t)), t])
-    fit = fit_ols(y, X, ["(Intercept)", "t"], weights=w)
+    fit = fit_ols(y, np.column_stack([np.ones(len(t)), t]), ["(Intercept)", "t"], weights=w)
     V = _lm_vcov(fit, se_type)
-    return FixedWeightsSE(float(fit.coef[1]), float(np.sqrt(V.matrix[1, 1])), V.kind, fit.nobs)
+    M = np.array([[1.0, 0.0], [1.0, 1.0]])  # POmean:0 = intercept, POmean:1 = intercept + slope
+    return FixedWeightsSE(float(fit.coef[1]), float(np.sqrt(V.matrix[1, 1])), V.kind, fit.nobs, M @ V.matrix @ M.T)

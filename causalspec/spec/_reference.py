@@ -83,6 +83,8 @@ def _type_text(annotation) -> str:
         if len(args) == 2 and args[1] is not Ellipsis:
             return f"pair of {_type_text(args[0])}"
         return f"list of {_type_text(args[0])}"
+    if origin is dict:
+        return f"mapping of {_type_text(args[0])} to {_type_text(args[1])}"
     if isinstance(annotation, type):
         if issubclass(annotation, BaseModel):
             return "mapping"

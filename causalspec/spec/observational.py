@@ -42,7 +42,9 @@ class MatchingOptions(_Model):
                                      "(docs/propensity.md). method nearest with a propensity distance only.")
     distance: Literal["propensity", "logit", "mahalanobis"] = Field(
         "propensity", description="MatchIt distance: propensity: the fitted probability (distance = \"glm\"); logit: "
-                                  "its logit, the linear predictor (link = \"linear.logit\"), where a caliper is in "
+                                  "the linear predictor, the score's logit with the default link (link = "
+                                  "\"linear.logit\"; \"linear.probit\" / \"linear.cloglog\" with "
+                                  "design.propensity_model.link probit / cloglog), where a caliper is in "
                                   "SDs of the logit as Rosenbaum & Rubin (1985) recommend; mahalanobis: the "
                                   "Mahalanobis distance of the adjusted covariates (distance = \"mahalanobis\"; method "
                                   "nearest, optimal and full). methods nearest, optimal, full and subclass.")
@@ -145,8 +147,8 @@ class ObservationalDesign(_DesignModel):
             "the ATO with overlap weights); ipw_ra: weighted regression adjustment "
             "(teffects ipwra); aipw: augmented IPW, doubly robust (teffects aipw; ATT / ATC as Mercatanti & Li "
             "2014); aipw_wls: AIPW with weighted outcome regressions (teffects aipw, wnls; ATE); all with "
-            "potential-outcome means and the stacked M-estimation SE; matching: nearest-neighbour matching on "
-            "the propensity score (MatchIt); ps_regression: the outcome on the treatment and the estimated "
+            "potential-outcome means and the stacked M-estimation SE; matching: MatchIt's matching methods "
+            "(design.matching: nearest, optimal, full, exact, cem, subclass); ps_regression: the outcome on the treatment and the estimated "
             "propensity score, linearly, quadratically or in quantile strata (design.ps_regression; ATE); "
             "front_door: Pearl's front-door formula through the mediators the DAG "
             "shields (linear models, bootstrap SE), chosen by auto when no adjustment set exists; auto: see "
@@ -163,7 +165,8 @@ class ObservationalDesign(_DesignModel):
                            "cross-fitting (pip install scikit-learn).")
     folds: int = Field(5, ge=2, le=20, description="aipw with a scikit-learn learner: cross-fitting folds.")
     propensity_model: PropensityModelOptions | None = Field(
-        None, description="ipw, ipw_ra, aipw, aipw_wls, matching: the propensity model's terms and link; left "
+        None, description="ipw, ipw_ra, aipw, aipw_wls, ps_regression, matching: the propensity model's terms and "
+                          "link; left "
                           "out, a logistic regression on the adjustment set, every variable linearly.")
     outcome_model: OutcomeModel | None = Field(
         None, description="ols, ra, ipw_ra, aipw (glm), aipw_wls: the outcome model's terms (factors, powers, "

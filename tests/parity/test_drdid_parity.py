@@ -57,7 +57,7 @@ def test_drdid_reproduces_the_documented_number(case_id, method, what, request):
 
 
 def test_the_cases_cover_the_five_estimators():
-    assert "drdid_nsw_panel" in CASES
+    assert {"drdid_nsw_panel", "drdid_simrc_rc"} <= set(CASES)  # panel data and repeated cross-sections
     for case_id in CASES:
         case = load_case(case_id)
         assert set(case["expected"]["methods"]) == set(METHODS), case_id

@@ -47,8 +47,12 @@ def test_the_spec_chooses_terms_and_link_and_refuses_them_where_unread():
         with pytest.raises(cs.errors.CausalSpecError) as exc:
             cs.plan(cs.Spec(**base, design={**design, "estimator": est}))
         assert exc.value.problems[0].loc == field
+    # matching reads the link where it matches on a score, and refuses it where it matches on covariates
+    matching = cs.plan(cs.Spec(**base, estimand="ATT", design={**design, "estimator": "matching"}))
+    assert matching.settings.propensity.link == "probit"
     with pytest.raises(cs.errors.CausalSpecError) as exc:
-        cs.plan(cs.Spec(**base, estimand="ATT", design={**design, "estimator": "matching"}))
+        cs.plan(cs.Spec(**base, estimand="ATT", design={**design, "estimator": "matching",
+                                                          "matching": {"method": "cem"}}))
     assert exc.value.problems[0].loc == "design.propensity_model.link"
     with pytest.raises(cs.errors.CausalSpecError) as exc:
         cs.plan(cs.Spec(**base, design={**design, "propensity_model": {"terms": ["I(re78^2)"]}}))

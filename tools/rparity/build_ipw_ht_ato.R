@@ -73,6 +73,24 @@ fixed <- function(formula, data, weights = NULL) {
   }
   out
 }
+# the potential-outcome means' SEs under the same weights-fixed rule: the intercept and intercept + treat of the
+# weighted regression (ATO); each arm's lm_robust(z_a ~ 1) of its Horvitz-Thompson terms (ATE)
+fixed_po_wls <- function(formula, data, weights) {
+  out <- list()
+  for (se in c("HC0", "HC1", "HC2", "HC3")) {
+    V <- vcov(lm_robust(formula, data = data, weights = weights, se_type = se))
+    out[[se]] <- list(`0` = sqrt(V[1, 1]), `1` = sqrt(sum(V)))
+  }
+  out
+}
+fixed_po_ht <- function(z0, z1) {
+  out <- list()
+  for (se in c("HC0", "HC1", "HC2", "HC3")) {
+    out[[se]] <- list(`0` = unname(lm_robust(z ~ 1, data = data.frame(z = z0), se_type = se)$std.error),
+                      `1` = unname(lm_robust(z ~ 1, data = data.frame(z = z1), se_type = se)$std.error))
+  }
+  out
+}
 results <- list()
 for (est in c("ATE", "ATT", "ATC")) {
   r <- m_estimate(est, TRUE)
@@ -81,6 +99,8 @@ for (est in c("ATE", "ATT", "ATC")) {
     z <- data.frame(z = t * y * r$w - (1 - t) * y * r$w)
     entry$weights_fixed <- fixed(z ~ 1, z)
     entry$weights_fixed_call <- "lm_robust(z ~ 1, se_type = se), z = t y / e - (1 - t) y / (1 - e)"
+    entry$weights_fixed_po <- fixed_po_ht((1 - t) * y * r$w, t * y * r$w)
+    entry$weights_fixed_po_call <- "lm_robust(z_a ~ 1, se_type = se), z_1 = t y / e, z_0 = (1 - t) y / (1 - e)"
   }
   results[[paste0("ht_", tolower(est))]] <- entry
 }
@@ -89,6 +109,8 @@ entry <- r[c("estimand", "weights", "estimate", "std_error", "po_means", "po_std
 dd <- data.frame(re78 = y, treat = t, w = r$w)
 entry$weights_fixed <- fixed(re78 ~ treat, dd, dd$w)
 entry$weights_fixed_call <- "lm_robust(re78 ~ treat, weights = w, se_type = se), w = 1 - e (treated), e (controls)"
+entry$weights_fixed_po <- fixed_po_wls(re78 ~ treat, dd, dd$w)
+entry$weights_fixed_po_call <- "lm_robust(re78 ~ treat, weights = w, se_type = se): SE of the intercept (POmean:0), of intercept + treat (POmean:1)"
 entry$lm_robust_estimate <- unname(coef(lm_robust(re78 ~ treat, data = dd, weights = w))["treat"])
 entry$overlap_weights_head <- unname(r$w[1:10])
 results[["ato"]] <- entry

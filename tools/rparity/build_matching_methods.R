@@ -112,7 +112,21 @@ cases <- list(
   subclass_ate = list(
     call = quote(matchit(f_all, data = lalonde, method = "subclass", distance = "glm", estimand = "ATE", subclass = 5)),
     adjustment = ALL, estimand = "ATE", matching = list(method = "subclass", subclasses = 5),
-    description = "subclassification on the propensity score for the ATE: 5 subclasses at the quantiles of all units' scores; ATE weights")
+    description = "subclassification on the propensity score for the ATE: 5 subclasses at the quantiles of all units' scores; ATE weights"),
+  nearest_probit = list(
+    call = quote(matchit(f_all, data = lalonde, method = "nearest", distance = "glm", link = "probit")),
+    adjustment = ALL, estimand = "ATT", matching = list(replace = FALSE), propensity_model = list(link = "probit"),
+    description = "1:1 nearest-neighbour matching without replacement on a probit propensity score (glm(family = binomial(link = \"probit\")))"),
+  nearest_cloglog = list(
+    call = quote(matchit(f_all, data = lalonde, method = "nearest", distance = "glm", link = "cloglog")),
+    adjustment = ALL, estimand = "ATT", matching = list(replace = FALSE), propensity_model = list(link = "cloglog"),
+    description = "1:1 nearest-neighbour matching without replacement on a complementary log-log propensity score"),
+  subclass_linear_probit = list(
+    call = quote(matchit(f_all, data = lalonde, method = "subclass", distance = "glm", link = "linear.probit",
+                         estimand = "ATE")),
+    adjustment = ALL, estimand = "ATE", matching = list(method = "subclass", distance = "logit"),
+    propensity_model = list(link = "probit"),
+    description = "subclassification for the ATE on the linear predictor of a probit propensity model (link = \"linear.probit\"), 6 subclasses")
 )
 
 helpers <- paste(deparse(match_out), collapse = "\n")
@@ -135,8 +149,10 @@ for (name in names(cases)) {
                       lmtest = as.character(packageVersion("lmtest")),
                       platform = "Debian bookworm (r-cran-matchit 4.5.1-1), reference BLAS/LAPACK 3.11.0"),
     spec = list(treatment = "treat", outcome = "re78", estimand = cs$estimand, edges = I(edges),
-                adjustment = I(cs$adjustment), design = list(type = "observational", estimator = "matching",
-                                                             matching = cs$matching)),
+                adjustment = I(cs$adjustment), design = c(list(type = "observational", estimator = "matching",
+                                                               matching = cs$matching),
+                                                          if (!is.null(cs$propensity_model))
+                                                            list(propensity_model = cs$propensity_model))),
     model = list(outcome_model = "re78 ~ treat, weighted by the matching weights",
                  vcov = names(out$effect),
                  expected_layout = paste("match_matrix: treated id -> matched control ids (null: empty slot); weights",

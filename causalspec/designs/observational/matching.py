@@ -54,23 +54,23 @@ def balance_records(table: pd.DataFrame) -> list[dict]:
 def match(plan, data: pd.DataFrame) -> Matching:
     """The matched sample the plan asks for: ``matchit(formula, method, distance, ...)`` on the analysed rows."""
     s = plan.settings
-    ms, formula = s.matching, s.propensity.propensity_formula
+    ms, formula, link = s.matching, s.propensity.propensity_formula, s.propensity.link
     if ms.method == "exact":
         return match_exact(formula, data, estimand=plan.estimand)
     if ms.method == "cem":
         return match_cem(formula, data, estimand=plan.estimand, cutpoints=dict(ms.cutpoints or ()))
     if ms.method == "optimal":
         return match_optimal(formula, data, ratio=ms.ratio, distance=_DISTANCE[ms.distance], estimand=plan.estimand,
-                             exact=tuple(ms.exact or ()))
+                             exact=tuple(ms.exact or ()), link=link)
     if ms.method == "full":
         return match_full(formula, data, distance=_DISTANCE[ms.distance], estimand=plan.estimand,
-                          exact=tuple(ms.exact or ()))
+                          exact=tuple(ms.exact or ()), link=link)
     if ms.method == "subclass":
         return match_subclass(formula, data, estimand=plan.estimand, subclasses=ms.subclasses,
-                              distance=_DISTANCE[ms.distance])
+                              distance=_DISTANCE[ms.distance], link=link)
     return match_nearest(formula, data, ratio=ms.ratio, replace=ms.replace, caliper=ms.caliper,
                          algorithm=ms.algorithm or "matchit-4.5.1", distance=_DISTANCE[ms.distance],
-                         estimand=plan.estimand, exact=tuple(ms.exact or ()))
+                         estimand=plan.estimand, exact=tuple(ms.exact or ()), link=link)
 
 
 def _propensity_extras(m: Matching, ps) -> dict:
@@ -140,7 +140,8 @@ def fit_matching(plan, frame: pd.DataFrame) -> Fit:
     before, after = m.balance()
     sizes = m.sample_sizes()
     treat = np.asarray(m.treat).astype(bool)
-    ps = m.propensity if m.propensity is not None else fit_score(plan.settings.propensity.propensity_formula, data)
+    ps = m.propensity if m.propensity is not None else fit_score(plan.settings.propensity.propensity_formula, data,
+                                                                 plan.settings.propensity.link)
     ms = plan.settings.matching
     extras = {"matching": {"method": m.method, "estimand": m.estimand, "ratio": ms.ratio, "replace": ms.replace,
                            "caliper": m.caliper, "distance": m.distance_kind, "algorithm": ms.algorithm,

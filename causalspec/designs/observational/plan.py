@@ -240,11 +240,15 @@ def observational_settings(spec, estimator: Estimator, adjust: tuple[str, ...],
             "propensity model's terms and link are read by glm models only.", fix="Remove design.propensity_model, "
             "or use learner glm.", code="option_not_read"))
     link = d.propensity_model.link if d.propensity_model is not None else "logit"
-    if link != "logit" and estimator is Estimator.MATCHING:
+    m = d.matching
+    if link != "logit" and estimator is Estimator.MATCHING and (m.method in ("exact", "cem")
+                                                                 or m.distance == "mahalanobis"):
+        how = f"method {m.method}" if m.method in ("exact", "cem") else "the Mahalanobis distance"
         raise UnsupportedError(Problem(
-            "design.propensity_model.link", f"matching on a {link} propensity score is not implemented in this "
-            "version (MatchIt's link = \"probit\" / \"cloglog\"); matching uses the logistic model.",
-            fix="Use link logit with matching, or ipw / aipw with this link.", code="link_unsupported"))
+            "design.propensity_model.link", f"matching with {how} uses no propensity score, so the {link} link "
+            "would change nothing (matchit() ignores link there).", fix="Remove design.propensity_model.link, or "
+            "match on the score (method nearest, optimal, full or subclass with distance propensity or logit).",
+            code="option_not_read"))
     rhs = " + ".join(outcome_terms(spec, adjust, extra, "propensity_model")) or "1"
     propensity = PropensitySettings(f"{quote_name(spec.treatment)} ~ {rhs}", link=link)
     if estimator is Estimator.MATCHING:  # MatchIt's method and the arguments it reads (matching_plan)

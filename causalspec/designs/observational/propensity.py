@@ -93,7 +93,15 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
                                estimand=tf.estimand if tf.estimand in ("ATE", "ATT", "ATC") else "ATE",
                                score=tf.propensity.score)
         extras.update(bal.extras())
-    extras.update({"propensity_model": model.coef_dict(), "propensity_table": model.coef_table(),
+        if tf.estimand not in ("ATE", "ATT", "ATC"):  # the ATO: pooled SDs, as cobalt's s.d.denom for it
+            extras["balance_method"] = extras["balance_method"].replace("(ATE;", f"({tf.estimand}: as cobalt, pooled;")
+    coefs = model.coef_dict()
+    if tf.propensity is not None and len(tf.propensity.coef) == len(coefs):  # the model the estimate uses
+        coefs = dict(zip(coefs, map(float, tf.propensity.coef)))
+    extras.update({"propensity_model": coefs, "propensity_table": model.coef_table(),
+                   "propensity_fit": "propensity_model: the maximum likelihood the estimate uses (Newton to 1e-13 "
+                   "from glm's IRLS; its SEs are the TME rows of teffects.table); propensity_table: summary(glm()), "
+                   "whose IRLS stops at glm's deviance rule (up to ~1e-4 relative away for probit and cloglog)",
                    "propensity_link": model.link, "overlap": {
         "treated": ov.treated, "control": ov.control, "support": [ov.support_low, ov.support_high],
         "outside_support": ov.outside_support}, "variance": vc.r_equivalent})

@@ -74,17 +74,16 @@ def fit_teffects(plan, frame: pd.DataFrame):
             "outcome model's terms (it is fitted in each arm), or simplify the terms.",
             code="teffects_failed")) from None
     vc = plan.vcov
-    se = tf.std_error
     if vc.kind in ("HC0", "HC1", "HC2", "HC3"):  # IPW with the weights held fixed (planned for IPW only)
         fixed = (ht_fixed_se(y, t, tf.propensity.score, tf.estimand, vc.kind) if ht
                  else weights_fixed_se(y, t, tf.weights.normalized, vc.kind))
-        se = fixed.std_error
+
     # the effect, then both potential-outcome means: POmean:1 = effect + POmean:0
     L = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     V = L @ np.asarray(tf.vcov[:2, :2], dtype=float) @ L.T
-    if se != tf.std_error:  # the weights-fixed SE has no joint covariance with the M-estimation PO means
-        V[0, :], V[:, 0], V[2, :], V[:, 2] = np.nan, np.nan, np.nan, np.nan
-        V[0, 0] = se ** 2
+    if vc.kind in ("HC0", "HC1", "HC2", "HC3"):  # all three rows under the weights-fixed rule, jointly
+        P = np.array([[-1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])  # (effect, POmean:0, POmean:1) from the two means
+        V = P @ fixed.po_vcov @ P.T
     values = (tf.estimate, tf.po_means[0], tf.po_means[1])
     labels = (plan.treatment, "POmean:0", "POmean:1")
     out = tuple(_estimate(lab, float(v), float(np.sqrt(V[i, i])) if np.isfinite(V[i, i]) else float("nan"),
