@@ -134,6 +134,14 @@ def r_pivot(X: np.ndarray, tol: float = _LINPACK_TOL) -> tuple[np.ndarray, int]:
     return np.array(kept + aliased, dtype=np.intp), rank
 
 
+def _r_factor(a: np.ndarray) -> np.ndarray:
+    """The k x k upper triangle R of the Householder QR of the n x k (Fortran-ordered, overwritten) ``a``: LAPACK's
+    dgeqrf in place, as ``scipy.linalg.qr(mode="r")`` computes it, without that function's n x k copy of R."""
+    (h, _), = linalg.qr(a, mode="raw", overwrite_a=True, check_finite=False)[:1]
+    k = min(h.shape)
+    return np.triu(h[:k, :])
+
+
 def _qr_full_rank(X: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | None:
     """R of the QR of ``[X | y]`` when dqrdc2 would keep every column of ``X`` (each |R_jj| at least ``tol``
     times its column's norm), else None.  The leading block is the QR of X itself, so this is
@@ -143,7 +151,7 @@ def _qr_full_rank(X: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | None
     aug[:, :p] = X
     aug[:, p] = y
     norms = np.sqrt(np.einsum("ij,ij->j", X, X))
-    R = linalg.qr(aug, mode="r", overwrite_a=True, check_finite=False)[0]
+    R = _r_factor(aug)
     if np.any(norms == 0.0) or np.any(np.abs(np.diag(R[:p, :p])) < norms * tol):
         return None
     return R
@@ -222,7 +230,7 @@ def fit_ols(y: np.ndarray, X: np.ndarray, terms: Sequence[str], weights: np.ndar
                                   fix="Check that the regressors vary in the estimation sample.")
         # One QR of [X_kept | y | X_aliased]: R, Q'y and Q'X_aliased without forming Q.
         aug = np.column_stack([Xw[pos][:, list(kept)], yw[pos], Xw[pos][:, aliased_idx]])
-        R_aug = linalg.qr(aug, mode="r", check_finite=False)[0]
+        R_aug = _r_factor(np.asfortranarray(aug))
     r = len(kept)
     R = np.triu(R_aug[:r, :r])
     beta_kept = linalg.solve_triangular(R, R_aug[:r, r], lower=False)
@@ -257,7 +265,7 @@ def fit_ols(y: np.ndarray, X: np.ndarray, terms: Sequence[str], weights: np.ndar
     notes = tuple(_collinear_note(partners[:, i], kept, j, terms) for i, j in enumerate(aliased_idx))
     return LinearFit(
         terms=terms, coef=coef, aliased=tuple(terms[j] for j in aliased_idx), rank=rank, nobs=n_eff,
-        df_resid=df_resid, residuals=resid, fitted=fitted, weights=w, X_kept=np.ascontiguousarray(X[:, list(kept)]),
+        df_resid=df_resid, residuals=resid, fitted=fitted, weights=w, X_kept=X if r == p else np.ascontiguousarray(X[:, list(kept)]),
         kept=kept, R_kept=R, has_intercept=has_intercept, r2=float(r2), adj_r2=float(adj_r2),
         sigma=float(np.sqrt(resvar)), fstat=fstat, notes=notes,
     )
