@@ -14,7 +14,10 @@ import pandas as pd
 
 from causalspec.errors import DataError, Problem
 from causalspec.heterogeneity import (ModelChoice, aipw_scores, blp, check_modifiers, clan, crossfit_nuisances,
-                                      fit_cate, gates, group_ates, make_folds, policy, qini_auc_score, rate, require_sklearn, uplift_at_k, uplift_auc_score)
+                                      fit_cate, gates, group_ates, make_folds, policy, qini_auc_score, rate,
+                                      require_sklearn, uplift_at_k, uplift_auc_score)
+from causalspec.heterogeneity._policy import value_curve
+from causalspec.heterogeneity._uplift import qini_curve
 from causalspec.sensitivity._from_data import design_matrix
 
 __all__ = ["fit_heterogeneity", "coded", "cate_for"]
@@ -90,6 +93,13 @@ def _row(g) -> dict:
     return {k: plain(v) for k, v in vars(g).items() if not isinstance(v, np.ndarray) or v.ndim <= 1}
 
 
+def _thin(*curves: np.ndarray, points: int = 201) -> list[list[float]]:
+    """At most ``points`` evenly spaced points of curves of one length (first and last kept), for the figures."""
+    n = len(curves[0])
+    idx = np.unique(np.linspace(0, n - 1, min(points, n)).round().astype(int))
+    return [np.asarray(c, float)[idx].tolist() for c in curves]
+
+
 def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> dict:
     """The CATE learner's results as plain data, for ``Result.extras["cate"]``."""
     fit, X, xnames, Z, t, y, train, hold = _fit(hp, frame, treatment, outcome)
@@ -109,7 +119,8 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
     out: dict = {"learner": hp.learner, "evaluated_on": where, "n_train": int(train.sum()), "n_eval": int(rows.sum()),
                  "cate": {"mean": float(cate.mean()), "sd": float(cate.std(ddof=1)),
                           "quantiles": dict(zip(("p10", "p25", "p50", "p75", "p90"),
-                                                map(float, np.quantile(cate, (0.1, 0.25, 0.5, 0.75, 0.9)))))},
+                                                map(float, np.quantile(cate, (0.1, 0.25, 0.5, 0.75, 0.9))))),
+                          "histogram": dict(zip(("counts", "edges"), (h.tolist() for h in np.histogram(cate, 40))))},
                  "ate_dr": _row(group_ates(scores, te, np.zeros(len(te), int), e, level=hp.level)[0][0])}
     out["ate_dr"]["group"] = "all"
     segments, first_labels = [], None
@@ -133,7 +144,8 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
     if hp.randomized:
         out["uplift"] = {"qini_auc_score": float(qini_auc_score(ye, cate, te)),
                          "uplift_auc_score": float(uplift_auc_score(ye, cate, te)),
-                         "uplift_at_30pct": float(uplift_at_k(ye, cate, te, strategy="by_group", k=0.3))}
+                         "uplift_at_30pct": float(uplift_at_k(ye, cate, te, strategy="by_group", k=0.3)),
+                         "qini_curve": dict(zip(("targeted", "incremental"), _thin(*qini_curve(ye, cate, te))))}
     else:
         notes.append("uplift curves need randomized evaluation rows (an experiment, or heterogeneity.holdout."
                      "column on a randomized holdout): the doubly robust evaluations (segments, RATE, policy) "
@@ -150,7 +162,9 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
         out["policy"] = {"value": p["value"], "cost": p["cost"], "share_treated": float(pol.treat.mean()),
                          "values": [_row(v) for v in pol.values], "gains": [_row(v) for v in pol.gains],
                          "best_share": float(pol.best_share), "best": _row(pol.best_value),
-                         "excluded_segments": list(pol.excluded_segments), "warnings": list(pol.warnings)}
+                         "excluded_segments": list(pol.excluded_segments), "warnings": list(pol.warnings),
+                         "value_curve": dict(zip(("share", "value", "std_error"),
+                                                 _thin(*value_curve(scores, cate, p["value"], p["cost"]))))}
         notes += list(pol.warnings)
     out["notes"] = notes
     out["assumption"] = ("the CATE model adds its own assumptions: overlap at every modifier value, and a correct "

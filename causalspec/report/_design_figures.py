@@ -1,5 +1,5 @@
-"""The main pictures of the quasi-experimental designs, by design type: drawn first in report.html and written to
-archives (each a function of a Result returning a matplotlib Figure, no re-fitting)."""
+"""The main pictures of the quasi-experimental designs, by design type, and of a CATE model: drawn first in
+report.html and written to archives (each a function of a Result returning a matplotlib Figure, no re-fitting)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,22 @@ DESIGN_FIGURES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("its_plot", "The series, the fitted segments and the counterfactual trend with its band",
          "causalspec.report._its_plots:its_plot"),
     ),
+    # not a design: the pictures of a CATE model (heterogeneity.learner), after the design's own, in any design
+    # whose result has one; each is drawn only when the fit produced its data (the extras path after the name)
+    "heterogeneity": (
+        ("cate_distribution", "The distribution of the predicted effects, the average effect marked",
+         "causalspec.report._cate_plots:cate_distribution_plot"),
+        ("cate_groups", "Effects by segment and by predicted-effect group, with their intervals",
+         "causalspec.report._cate_plots:cate_groups_plot"),
+        ("cate_qini", "The Qini curve of the CATE ranking against random targeting",
+         "causalspec.report._cate_plots:qini_plot"),
+        ("cate_policy_value", "Net value per unit of treating the top share by predicted benefit",
+         "causalspec.report._cate_plots:policy_value_plot"),
+    ),
 }
+# what each CATE figure needs in extras["cate"]
+_CATE_NEEDS = {"cate_distribution": ("cate", "histogram"), "cate_groups": ("segments",),
+               "cate_qini": ("uplift", "qini_curve"), "cate_policy_value": ("policy", "value_curve")}
 
 
 def design_figures(result) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -44,4 +59,10 @@ def design_figures(result) -> list[tuple[str, str, Callable[[], Any]]]:
         module, function = target.split(":")
         draw = getattr(import_module(module), function)
         out.append((name, alt, (lambda d=draw: d(result))))
+    if "cate" in result.extras:
+        from_cate = import_module("causalspec.report._cate_plots")
+        for name, alt, target in DESIGN_FIGURES["heterogeneity"]:
+            if from_cate.has(result, *_CATE_NEEDS[name]):
+                draw = getattr(from_cate, target.split(":")[1])
+                out.append((name, alt, (lambda d=draw: d(result))))
     return out
