@@ -54,3 +54,22 @@ def test_the_archive_and_the_report_hold_them(tmp_path):
         assert (out / f"{name}.png").stat().st_size > 1000 and (out / f"{name}.svg").exists()
     html = (out / "report.html").read_text()
     assert "The Qini curve of the CATE ranking against random targeting" in html
+
+
+def test_a_constant_cate_reports_no_rank_based_numbers(tmp_path):
+    # an S-learner with a linear outcome model predicts one effect for everyone (up to the last bits); GATES, BLP
+    # and RATE would divide by that rounding noise (a BLP loading of 1e15 before this rule), so they are left out
+    import yaml
+
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["heterogeneity"]["learner"] = "s"
+    spec["data"] = str((SPEC.parent / spec["data"]).resolve())
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    r = cs.run(path)
+    c = r.extras["cate"]
+    assert c["cate"]["sd"] < 1e-12 and c["rate"] is None and "uplift" not in c
+    quantile = [s for s in c["segments"] if "cate_quantiles" in s]
+    assert quantile and all(s["not_reported"] == "the predicted effect is constant" for s in quantile)
+    assert any("predicts the same effect for every unit" in n for n in c["notes"])
+    assert [name for name, _, _ in design_figures(r)] == ["cate_distribution", "cate_groups", "cate_policy_value"]

@@ -16,6 +16,7 @@ from causalspec.errors import DataError, Problem
 from causalspec.heterogeneity import (ModelChoice, aipw_scores, blp, check_modifiers, clan, crossfit_nuisances,
                                       fit_cate, gates, group_ates, make_folds, policy, qini_auc_score, rate,
                                       require_sklearn, uplift_at_k, uplift_auc_score)
+from causalspec.heterogeneity._groups import is_constant_proxy
 from causalspec.heterogeneity._policy import value_curve
 from causalspec.heterogeneity._uplift import qini_curve
 from causalspec.sensitivity._from_data import design_matrix
@@ -123,6 +124,12 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
                           "histogram": dict(zip(("counts", "edges"), (h.tolist() for h in np.histogram(cate, 40))))},
                  "ate_dr": _row(group_ates(scores, te, np.zeros(len(te), int), e, level=hp.level)[0][0])}
     out["ate_dr"]["group"] = "all"
+    flat = is_constant_proxy(cate)  # nothing to rank by: the rank-based evaluations are not defined
+    if flat:
+        notes.append(f"the {hp.learner}-learner predicts the same effect for every unit ({float(cate.mean()):.4g}; an "
+                     "S-learner with a linear outcome model has no treatment interactions), so GATES, BLP, CLAN, "
+                     "RATE and the uplift metrics, which rank units by their predicted effect, are not reported; use "
+                     "a learner that lets the effect vary (dr, t, x, r, or a flexible outcome model)")
     segments, first_labels = [], None
     for name, column, k in hp.segments:
         if column is not None:
@@ -131,6 +138,8 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
             notes += list(seg_notes)
             segments.append({"name": name, "column": column, "effects": [_row(g) for g in effects]})
             first_labels = labels if first_labels is None else first_labels
+        elif flat:
+            segments.append({"name": name, "cate_quantiles": k, "not_reported": "the predicted effect is constant"})
         else:
             g_rows, g_all = gates(ye, te, e, cate, mu0, k=k, level=hp.level)
             b = blp(ye, te, e, cate, mu0)
@@ -139,14 +148,14 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
             segments.append({"name": name, "cate_quantiles": k, "gates": [_row(g) for g in g_rows],
                              "gates_difference": _row(g_all), "blp": _row(b), "clan": clan(cate, covs, k=k, level=hp.level)})
     out["segments"] = segments
-    out["rate"] = {target: _row(rate(scores, cate, target=target, R=hp.rate_bootstrap, seed=hp.seed))
-                   for target in ("AUTOC", "QINI")}
-    if hp.randomized:
+    out["rate"] = None if flat else {target: _row(rate(scores, cate, target=target, R=hp.rate_bootstrap,
+                                                       seed=hp.seed)) for target in ("AUTOC", "QINI")}
+    if hp.randomized and not flat:
         out["uplift"] = {"qini_auc_score": float(qini_auc_score(ye, cate, te)),
                          "uplift_auc_score": float(uplift_auc_score(ye, cate, te)),
                          "uplift_at_30pct": float(uplift_at_k(ye, cate, te, strategy="by_group", k=0.3)),
                          "qini_curve": dict(zip(("targeted", "incremental"), _thin(*qini_curve(ye, cate, te))))}
-    else:
+    elif not flat:
         notes.append("uplift curves need randomized evaluation rows (an experiment, or heterogeneity.holdout."
                      "column on a randomized holdout): the doubly robust evaluations (segments, RATE, policy) "
                      "are reported instead")

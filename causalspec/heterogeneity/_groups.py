@@ -23,7 +23,8 @@ from scipy import stats
 
 from causalspec.errors import DataError, Problem
 
-__all__ = ["GroupEffect", "group_ates", "gates", "blp", "BLP", "clan", "rate", "RATE", "quantile_groups"]
+__all__ = ["GroupEffect", "group_ates", "gates", "blp", "BLP", "clan", "rate", "RATE", "quantile_groups",
+           "is_constant_proxy"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,13 @@ class BLP:
     het_p_value: float  # H0: beta2 = 0 against beta2 > 0 (one-sided, as CDDF)
 
 
+def is_constant_proxy(S) -> bool:
+    """Whether predicted effects are one number up to rounding (spread under 1e-9 of their size): an S-learner
+    with a linear outcome model, for one, predicts ``b`` for everyone, give or take the last bits."""
+    S = np.asarray(S, float)
+    return bool(np.ptp(S) <= 1e-9 * max(float(np.abs(S).max()), np.finfo(float).tiny))
+
+
 def _controls(S, B):
     S = np.asarray(S, float)
     cols = [np.ones(len(S)), S] if B is None else [np.ones(len(S)), np.asarray(B, float), S]
@@ -113,7 +121,7 @@ def blp(y, t, e, S, B=None) -> BLP:
     """BLP of the CATE given the proxy S: y = a'(1, B, S) + b1 (t - e) + b2 (t - e)(S - mean S), weights
     1 / (e (1 - e)).  b1 is the ATE, b2 = 1 when S is the CATE; b2 > 0 is evidence of heterogeneity."""
     y, t, e, S = (np.asarray(a, float) for a in (y, t, e, S))
-    if np.std(S) == 0:
+    if is_constant_proxy(S):
         raise DataError(Problem("heterogeneity", "the CATE proxy is constant: BLP needs variation in it.",
                                 code="cate_constant"))
     X = np.column_stack([_controls(S, B), t - e, (t - e) * (S - S.mean())])

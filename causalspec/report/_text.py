@@ -148,15 +148,17 @@ def _cate_lines(cate, level: float) -> list[str]:
     for seg in cate["segments"]:
         rows = seg.get("effects") or seg.get("gates") or []
         label = f"by {seg['column']}" if seg.get("column") else f"by CATE quantile (GATES, {seg['cate_quantiles']} groups)"
-        out.append(f"  {seg['name']} ({label}):")
+        out.append(f"  {seg['name']} ({label}):" + (f" not reported: {seg['not_reported']}"
+                                                       if seg.get("not_reported") else ""))
         out += [f"    {str(g['group'])[:24]:<24} {g['estimate']:>10.4g}  [{g['conf_low']:.4g}, {g['conf_high']:.4g}]"
                 f"  n = {g['n']}" for g in rows]
         if "blp" in seg:
             b = seg["blp"]
             out.append(f"    BLP heterogeneity loading {b['het']:.3g} (SE {b['het_se']:.3g}, one-sided p = "
                        f"{b['het_p_value']:.3g}; 1 = the CATE is calibrated, 0 = no heterogeneity)")
-    r = cate["rate"]["AUTOC"]
-    out.append(f"  RATE (AUTOC, grf): {r['estimate']:.4g} (SE {r['std_error']:.3g})")
+    if cate.get("rate"):
+        r = cate["rate"]["AUTOC"]
+        out.append(f"  RATE (AUTOC, grf): {r['estimate']:.4g} (SE {r['std_error']:.3g})")
     if "uplift" in cate:
         u = cate["uplift"]
         out.append(f"  uplift on randomized rows: Qini coefficient {u['qini_auc_score']:.4g}, AUUC "
