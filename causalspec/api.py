@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from causalspec import engines as _engines
 from causalspec._data import check_columns
 from causalspec._data import read_data as _read
+from causalspec._values import NotComputed
 from causalspec.errors import CausalSpecError, Problem, SpecError, UnsupportedError
 from causalspec.designs import fit as _fit_plan
 from causalspec.designs import plan as _plan
@@ -19,7 +21,7 @@ from causalspec.result import Result, build_result
 from causalspec.robustness import dag_checks, dag_tests
 from causalspec.robustness import refute as _refute
 from causalspec.robustness import specification_curve
-from causalspec.spec import Spec
+from causalspec.spec import DataSpec, Spec
 from causalspec.spec import load as _load
 from causalspec.spec._load import follows_from_removed, locate
 
@@ -58,11 +60,32 @@ def plan(spec: Spec) -> Plan:
     ('z',)
     """
     with _located(spec):
-        return _plan(spec)
+        the_plan = _plan(spec)
+        _refuse_for_engine(spec, the_plan, spec.engine)
+        return the_plan
 
 
-def fit(plan: Plan, data: pd.DataFrame) -> Result:
-    """Estimate a :class:`Plan` on a DataFrame and return a :class:`Result`.
+def _refuse_for_engine(spec: Spec, the_plan: Plan, engine: str) -> None:
+    """Plan time: what the spec's engine cannot compute, every problem located at its field (docs/scale.md)."""
+    if engine in ("duckdb", "spark"):
+        problems = _engines.refusals(spec, the_plan, engine)
+    elif engine == "memory":
+        problems = _engines.memory_data_problems(spec.data) + _engines.query_problems(spec.data)
+    else:  # auto: the engine is chosen from the data at run time (and refused then); a query is parsed now
+        problems = _engines.query_problems(spec.data)
+    if problems:
+        raise UnsupportedError(problems)
+
+
+def _engine_data(data) -> bool:
+    """Data an engine holds: a causalspec.engines.Source, a DuckDB relation or a Spark DataFrame."""
+    return isinstance(data, _engines.Source) or type(data).__module__.split(".")[0] in ("duckdb", "_duckdb",
+                                                                                        "pyspark")
+
+
+def fit(plan: Plan, data) -> Result:
+    """Estimate a :class:`Plan` on a DataFrame (or on an engine's data: a ``causalspec.engines`` Source, a
+    DuckDB relation or a Spark DataFrame; see docs/scale.md) and return a :class:`Result`.
 
     Examples
     --------
@@ -72,7 +95,22 @@ def fit(plan: Plan, data: pd.DataFrame) -> Result:
     >>> round(result.effect.estimate)                               # doctest: +SKIP
     10
     """
+    if _engine_data(data):
+        return _fit_engine(plan, data)
     return _fit(plan, data)
+
+
+def _fit_engine(plan: Plan, data, *, spec: Spec | None = None) -> Result:
+    """The plan fitted by an engine: refused as at plan time (what the engine cannot compute), else the
+    in-memory result's numbers.  Nothing row-level runs after it (sensitivity and refutations are refused)."""
+    source = data if isinstance(data, _engines.Source) else _engines.open_source(
+        data, None, "spark" if type(data).__module__.startswith("pyspark") else "duckdb")
+    problems = _engines.refusals(spec, plan, source.backend.name)
+    if problems:
+        raise UnsupportedError(problems)
+    result = build_result(plan, _engines.fit_plan(plan, source), None, data_source=source.label)
+    return result.replace(dag_tests=NotComputed(f"the DAG's implications are tested on rows in memory; this fit "
+                                                f"ran on the {source.backend.name} engine"))
 
 
 def _fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
@@ -84,7 +122,7 @@ def _fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
 
 def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.PathLike[str] | None" = None,
         *, plan_: Plan | None = None, refute: bool = True, all_adjustment_sets: bool = False,
-        progress: bool = False) -> Result:
+        progress: bool = False, spark=None) -> Result:
     """Load (if given a path), plan, fit, then run the robustness steps the plan lists.
 
     ``data`` overrides the spec's ``data`` field: a DataFrame, or a CSV / Parquet path (read relative to the
@@ -93,13 +131,30 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
     After the fit: the refutation tests in ``plan.sensitivity.refutations`` (unless ``refute=False``) and,
     when ``all_adjustment_sets`` or the spec's ``sensitivity.all_adjustment_sets`` is set, the specification
     curve across every valid adjustment set.  ``progress=True`` draws progress bars on stderr.
+
+    With ``engine: duckdb | spark | auto`` the fit runs on the engine (docs/scale.md); ``data`` may then also be
+    a DuckDB relation or a Spark DataFrame, and ``spark`` the SparkSession to read files with (default: a local
+    ``local[2]`` session).
     """
     if not isinstance(spec, Spec):
         spec = _load(spec)
     the_plan = plan_ if plan_ is not None else plan(spec)
     with _located(spec):
+        given = data if data is not None else spec.data
+        base = spec.origin if data is None else None
+        engine = _engines.choose_engine(spec.engine, given, base)
+        if _engine_data(given) and engine == "memory":
+            engine = "spark" if type(given).__module__.startswith("pyspark") else "duckdb"
+        if engine != "memory":
+            source = _engines.open_source(given, base, engine, spark=spark)
+            return _fit_engine(the_plan, source, spec=spec).replace(spec=spec)
+        if isinstance(given, DataSpec) and (given.table or given.query):
+            source = _engines.open_source(given, base, "duckdb")
+            result = _fit(the_plan, _engines.to_frame(source), data_source=source.label).replace(spec=spec)
+            return robustness(result, result._data, refute=refute, all_adjustment_sets=all_adjustment_sets,
+                              progress=progress)
         if data is None:
-            frame, source = _read(spec.data, spec.origin)
+            frame, source = _read(spec.data if not isinstance(spec.data, DataSpec) else spec.data.path, spec.origin)
         else:
             frame, source = _read(data if isinstance(data, pd.DataFrame) else Path(data), None, loc="--data")
         result = _fit(the_plan, frame, data_source=source.label).replace(spec=spec)
@@ -164,6 +219,10 @@ def check_dag(spec: "Spec | str | os.PathLike[str]"):
         spec = _load(spec)
     the_plan = plan(spec)
     with _located(spec):
+        if spec.engine != "memory" or isinstance(spec.data, DataSpec):
+            raise UnsupportedError(Problem("engine", "testing the DAG against the data needs the rows in memory.",
+                                           fix="Run check-dag on a spec with engine: memory (on a sample of the "
+                                               "data).", code="engine_dag_tests"))
         frame, _ = _read(spec.data, spec.origin)
     return dag_checks(spec, the_plan, frame)
 
@@ -172,6 +231,13 @@ def _check_data(spec: Spec, the_plan: Plan, read_data: bool) -> None:
     if not the_plan.identified:
         raise the_plan.identification_error()
     if read_data and spec.data is not None:
+        engine = _engines.choose_engine(spec.engine, spec.data, spec.origin)
+        if engine != "memory" or isinstance(spec.data, DataSpec):
+            # the engine checks that the columns exist and are numbers (no rows are read into Python)
+            source = _engines.open_source(spec.data, spec.origin, engine)
+            columns = used_columns(the_plan)
+            source.check(columns, numeric=(the_plan.outcome, the_plan.treatment))
+            return
         frame, _ = _read(spec.data, spec.origin)
         columns = used_columns(the_plan)
         check_columns(frame, columns, outcome=the_plan.outcome, treatment=the_plan.treatment)

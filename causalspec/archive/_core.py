@@ -21,6 +21,7 @@ from typing import Any, Callable
 from causalspec import api
 from causalspec._data import read_data
 from causalspec.errors import CausalSpecError, Problem
+from causalspec.archive._engine_data import engine_data
 from causalspec.archive._read import MAX_BYTES, MAX_FILES, read_archive
 from causalspec.archive._write import check_target, discard, publish_dir, publish_zip, staging_dir, target_path
 from causalspec.spec import dumps
@@ -133,14 +134,16 @@ def archive(spec: Any, directory: "str | os.PathLike[str]", *, include_data: boo
         expected_source = getattr(spec, "data_source", "") or None
         spec = spec.spec
     the_spec = api.load(spec) if not hasattr(spec, "model_dump") else spec
-    frame, source, data_info = analysed_data(the_spec, data)
+    frame, source, data_info = engine_data(the_spec, data, include_data=include_data) or analysed_data(the_spec, data)
     if data is None and expected_source and source.label != expected_source:
         raise CausalSpecError(
             f"this result was fitted on {expected_source!r}, not on the spec's data {source.label!r}; archiving "
             "it would record a different sample.", loc="data",
             fix="Pass the data the result used: causalspec.archive(result, directory, data=...).")
     the_plan = api.plan(the_spec)
-    result = api.robustness(api.fit(the_plan, frame), frame)
+    result = api.fit(the_plan, frame)
+    if isinstance(frame, pd.DataFrame):  # on an engine nothing row-level runs after the fit (docs/scale.md)
+        result = api.robustness(result, frame)
     files = contents(the_spec, the_plan, result, data_info, include_data=include_data, frame=frame)
     zip_out = target_path(directory).name.lower().endswith(".zip")
     staged = Path(tempfile.mkdtemp(prefix="causalspec-archive-")) if zip_out else staging_dir(target_path(directory))

@@ -73,7 +73,8 @@ class SparkBackend(Backend):
 
 
 def source(data, *, spark=None) -> Source:
-    """The data as a Spark temp view: a Spark DataFrame, or a Parquet path / glob read by ``spark``."""
+    """The data as a Spark temp view: a Spark DataFrame, or a Parquet path / glob (or a list of paths) read by
+    ``spark``."""
     _require()
     if isinstance(data, Source):
         return data
@@ -91,14 +92,17 @@ def source(data, *, spark=None) -> Source:
     if isinstance(data, pd.DataFrame):
         backend.register(view, data)
         return Source(backend, view, "the DataFrame")
-    if not isinstance(data, (str, os.PathLike)):
+    paths = [os.fspath(p) for p in data] if isinstance(data, (list, tuple)) else data
+    if not isinstance(paths, (str, os.PathLike, list)):
         raise DataError(Problem("data", f"the spark engine cannot read a {type(data).__name__}.",
                                 fix="Give a Spark DataFrame or a Parquet path / glob.", code="engine_bad_source"))
+    paths = paths if isinstance(paths, list) else [os.fspath(paths)]
+    label = paths[0] if len(paths) == 1 else f"{len(paths)} Parquet files"
     try:
-        spark.read.parquet(os.fspath(data)).createOrReplaceTempView(view)
+        spark.read.parquet(*paths).createOrReplaceTempView(view)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(Problem("data", f"Spark cannot read {os.fspath(data)!r}: {first}",
+        raise DataError(Problem("data", f"Spark cannot read {label!r}: {first}",
                                 fix="Check the path or glob (Parquet files with the same columns).",
                                 code="engine_no_files")) from None
-    return Source(backend, view, os.fspath(data))
+    return Source(backend, view, label)

@@ -23,6 +23,7 @@ from causalspec.planner._records import (
 )
 from causalspec.planner._sensitivity import BENCHMARK_RULE
 from causalspec.planner._sensitivity import plan_sensitivity as _plan_sensitivity
+from causalspec.spec import data_label
 
 __all__ = ["assemble", "column_fields", "Plan", "NodeDecision", "VcovPlan", "SensitivityPlan", "Estimator",
            "Strategy", "ParallelTrendsPlan", "Identification", "ADJUSTMENT_RULE", "LINEAR_ESTIMATORS", "BENCHMARK_RULE"]
@@ -48,7 +49,7 @@ def assemble(spec, fields: dict, *, default_refutations: tuple[str, ...], sensit
         outcome=spec.outcome,
         estimand=fields.pop("estimand", spec.estimand),
         design=spec.design.type,
-        data=spec.data,
+        data=data_label(spec.data),
         seed=spec.seed,
         weights=spec.weights,
         spec_hash=hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),

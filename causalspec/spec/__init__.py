@@ -1,5 +1,6 @@
 """The analysis spec: typed models, safe loading of YAML / TOML / JSON files, and the JSON Schema."""
 
+from causalspec.spec._data_source import ENGINES, DataSpec, data_label
 from causalspec.spec._load import dump, dumps, from_dict, load, loads
 from causalspec.spec._models import (
     VCOV_KINDS,
@@ -30,6 +31,9 @@ __all__ = [
     "ModelSpec",
     "SensitivitySpec",
     "Inference",
+    "DataSpec",
+    "ENGINES",
+    "data_label",
     "VCOV_KINDS",
     "load",
     "loads",

@@ -48,6 +48,7 @@ DAG_OPTIONAL = frozenset({"experiment", "regression_discontinuity", "synthetic_c
 from causalspec.spec._base import _NAME, _Model
 from causalspec.spec._validation import spec_error_from_validation  # noqa: F401  (re-exported)
 from causalspec.spec._checks import check_names as _check_names, did_you_mean as _did_you_mean, role_column_problems
+from causalspec.spec._data_source import DataField, Engine
 from causalspec.spec._model_formula import ModelSpec
 from causalspec.spec._sensitivity import SensitivitySpec
 from causalspec.spec.did import DiDDesign
@@ -171,14 +172,23 @@ class Spec(_Model):
         ..., description="Short name of the analysis (letters, digits, space, _ . -)."
     )
     description: str = Field("", max_length=20_000, description="What question the analysis answers, in words.")
-    data: str | None = Field(
+    data: DataField | None = Field(
         None,
-        max_length=4096,
         description=(
-            "A CSV or Parquet path relative to the spec file, or the name of a bundled data set "
-            "(see causalspec.datasets.names()). May be left out of a spec that is only planned."
+            "A CSV or Parquet path relative to the spec file, a Parquet glob (events/*.parquet; engine duckdb, "
+            "spark or auto), or the name of a bundled data set (see causalspec.datasets.names()); or "
+            "{path, table} for a DuckDB database table, or {path, query} for one read-only SELECT. May be left "
+            "out of a spec that is only planned."
         ),
     )
+    engine: Engine = Field(
+        "memory", description="Where the model is fitted: memory (pandas, every estimator); duckdb (embedded, "
+                              "out of core: only aggregates reach Python); spark (local[2], or the session "
+                              "passed to causalspec.run); auto: duckdb when the data are a glob, a table or a "
+                              "query, or files larger than the memory budget CAUSALSPEC_MAX_DATA_BYTES (default "
+                              "512 MB, the in-memory reader's limit), else memory. The plan and the numbers are "
+                              "the same (docs/scale.md); what duckdb or spark cannot compute is refused when the "
+                              "spec is planned.")
     dag: DagSpec | Annotated[str, Field(max_length=200_000)] | None = Field(
         None,
         description=(

@@ -24,6 +24,7 @@ from causalspec.spec._models import (
     WildBootstrap,
 )
 
+from causalspec.spec._data_source import DataSpec  # noqa: E402
 from causalspec.spec._sensitivity import ParallelTrendsSpec  # noqa: E402
 from causalspec.spec.experiment import DecisionRule, Guardrail, MetricSpec  # noqa: E402
 from causalspec.spec.observational import OutcomeModel, PropensityModelOptions  # noqa: E402
@@ -37,6 +38,7 @@ END = "<!-- spec-reference:end -->"
 
 _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("", Spec),
+    ("data (a mapping)", DataSpec),
     ("dag", DagSpec),
     ("design (type: observational)", ObservationalDesign),
     ("design.matching", MatchingOptions),

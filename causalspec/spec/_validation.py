@@ -25,11 +25,15 @@ DESIGN_TAGS = frozenset({"observational", "experiment", "panel", "iv", "did", "e
                          "regression_discontinuity", "synthetic_control", "interrupted_time_series"})
 
 
+# data: is a path or a mapping (spec/_data_source.py); pydantic inserts the form's tag after "data"
+DATA_TAGS = frozenset({"path", "source"})
+
+
 def _loc_text(loc: tuple) -> str:
     text = ""
     previous = None
     for part in loc:
-        tag = previous == "design" and part in DESIGN_TAGS
+        tag = (previous == "design" and part in DESIGN_TAGS) or (previous == "data" and part in DATA_TAGS)
         previous = part
         if isinstance(part, int):
             text += f"[{part}]"
