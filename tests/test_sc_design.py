@@ -124,6 +124,10 @@ def test_synth_finds_the_effect_and_runs_the_placebo_inference():
     assert pl["leave_one_out"] and pl["in_time"]["computed"] and pl["in_time"]["placebo_time"] == 2004
     assert abs(pl["in_time"]["effect_before_treatment"]) < 1.0
     json.dumps(result.to_dict(), allow_nan=False)
+    # the p-value is the placebo rank, and the text says so (not "Pr(>|z|)"), with no interval promised
+    text = result.summary()
+    assert "p (permutation)" in text and "Pr(>|z|)" not in text
+    assert "no confidence interval" in cs.plan(spec(estimator="synth")).explain()
 
 
 def test_placebos_can_be_turned_off():

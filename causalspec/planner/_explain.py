@@ -51,7 +51,9 @@ def explain(plan: Plan) -> str:
                   f"Naive      {plan.naive_formula}",
                   f"Variance   {plan.vcov.kind}"
                   + (f" clustered by {', '.join(plan.vcov.cluster)}" if plan.vcov.cluster else "")
-                  + f", {plan.vcov.level:.0%} intervals; matches {plan.vcov.r_equivalent}"]
+                  + (f", {plan.vcov.level:.0%} intervals" if plan.vcov.kind not in ("permutation", "none") else
+                     ", no confidence interval")
+                  + f"; matches {plan.vcov.r_equivalent}"]
         for key, value in plan.settings.items():
             if isinstance(value, (str, int, float)):
                 lines.append(f"{key.replace('_', ' ').capitalize():<10} {value}")

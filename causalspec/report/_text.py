@@ -34,12 +34,14 @@ def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
 
 
-def coefficient_table(rows: Sequence["Estimate"], level: float) -> str:
-    """R-style table: Estimate, Std. Error, t value, Pr(>|t|), and the confidence interval."""
+def coefficient_table(rows: Sequence["Estimate"], level: float, p_label: str | None = None) -> str:
+    """R-style table: Estimate, Std. Error, t value, Pr(>|t|), and the confidence interval.  ``p_label`` names a
+    p-value that is not a t or z test's (Synth's permutation p: "p (permutation)")."""
 
     pct = f"{level:.0%}"
     z = bool(rows) and all(math.isinf(r.df) for r in rows)  # a normal reference (IPW, AIPW, did): R says z
     stat, prob = ("z value", "Pr(>|z|)") if z else ("t value", "Pr(>|t|)")
+    prob = p_label or prob
     header = ["", "Estimate", "Std. Error", stat, prob, "", f"{pct} CI low", f"{pct} CI high"]
     body = [[r.term, _fmt(r.estimate), _fmt(r.std_error), _fmt(r.statistic), _p(r.p_value), _stars(r.p_value),
              _fmt(r.conf_low), _fmt(r.conf_high)] for r in rows]
@@ -74,9 +76,10 @@ def summary(result: "Result") -> str:
         _relabel(result.naive, label_naive),
         _relabel(result.effect, label_adj),
     ]
-    out.append(textwrap.indent(coefficient_table(effect_rows, vc.level), "  "))
+    p_label = "p (permutation)" if vc.kind == "permutation" else None  # Synth: the placebo rank, not a z test
+    out.append(textwrap.indent(coefficient_table(effect_rows, vc.level, p_label), "  "))
     out += ["", "Coefficients:"]
-    out.append(textwrap.indent(coefficient_table(result.coefficients, vc.level), "  "))
+    out.append(textwrap.indent(coefficient_table(result.coefficients, vc.level, p_label), "  "))
     out.append("---")
     out.append("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
     stats = dict(result.fit_stats)
