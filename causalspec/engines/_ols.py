@@ -8,7 +8,9 @@ Three passes over the rows, each an aggregate query; only k x k matrices come ba
 3. with the coefficients as literals, the residual ``e`` per row and, by the variance asked for, ``sum e^2``,
    ``sum e^2 x x'`` (HC0 / HC1; HC2 / HC3 divide by ``1 - h`` with the leverage ``h = x'(X'X)^-1 x`` written
    as a quadratic form in the row's columns), or the per-cluster score sums ``S_g = sum_g e x`` with
-   ``GROUP BY`` and ``sum_g S_g S_g'`` (CR, one subquery per intersection of the cluster variables).
+   ``GROUP BY`` and ``sum_g S_g S_g'`` (CR, one subquery per intersection of the cluster variables; ``sum e^2``
+   then comes from the first of them, each cluster's sum of squares summed, so a one-way CR1 fit reads the rows
+   three times in all).
 
 CR2 needs each cluster's block of the hat matrix and is refused (``inference.vcov``).  Two conventions, as in
 memory: ``sandwich`` (``inference.vcov`` / ``sandwich::vcovHC`` and ``vcovCL``: each intersection of a
@@ -121,14 +123,16 @@ def solve(design: LinearDesign, kind: str = "iid", cluster: tuple[str, ...] = ()
     bread = linalg.cho_solve((R, False), np.eye(k))
     if design.intercept:
         bread = linalg.block_diag([[1.0 / n]], bread)
-    rss = float(b.sums(dv, [f"{e} * {e}"])[0])  # pass 3
+    # pass 3: sum e^2, and the variance's own sums; with clusters both come from the first GROUP BY pass
+    clustered = bool(cluster) and kind in ("CR0", "CR1", "stata", "CR0_estimatr")
+    rss = None if clustered else float(b.sums(dv, [f"{e} * {e}"])[0])
     K = rank + design.extra_params
     if convention == "fixest":
-        V, df, G = _fixest(b, dv, z, e, kind, cluster, bread, rss, n, K, design.nested_params)
+        V, df, G, rss = _fixest(b, dv, z, e, kind, cluster, bread, rss, n, K, design.nested_params)
         if kind == "CR1":
             K -= design.nested_params  # fixest's degrees_freedom(fit, "k") when clustered
     else:
-        V, df, G = _sandwich(b, dv, z, e, kind, cluster, bread, rss, n, rank, xs)
+        V, df, G, rss = _sandwich(b, dv, z, e, kind, cluster, bread, rss, n, rank, xs)
     coef = beta
     names = design.names
     if design.intercept:  # back from centred coordinates: b0 = ybar - m'b, V = T Vc T'
@@ -182,17 +186,22 @@ def _meat_hc(b, dv, z, weight: str) -> np.ndarray:
     return M
 
 
-def _meat_cluster(b, dv, z, e, cols: tuple[str, ...]) -> tuple[np.ndarray, int]:
+def _meat_cluster(b, dv, z, e, cols: tuple[str, ...], rss: float | None = None) -> tuple[np.ndarray, int, float]:
+    """``sum_g S_g S_g'`` over the clusters of ``cols`` and their count; when ``rss`` is None, ``sum e^2`` from
+    the same pass (each cluster's sum of squares, then their sum), so a clustered fit reads the rows once."""
     p = len(z)
     keys = ", ".join(b.quote(c) for c in cols)
     inner = ", ".join(f"{b.sum_fn}({e} * {zj}) AS cs_s{j}" for j, zj in enumerate(z))
     pairs = [(i, j) for i in range(p) for j in range(i, p)]
     outer = ", ".join(f"{b.sum_fn}(cs_s{i} * cs_s{j})" for i, j in pairs)
+    if rss is None:
+        inner += f", {b.sum_fn}({e} * {e}) AS cs_e2"
+        outer += f", {b.sum_fn}(cs_e2)"
     row = b.one(f"SELECT COUNT(*), {outer} FROM (SELECT {inner} FROM {dv} GROUP BY {keys}) cs_g")
     M = np.empty((p, p))
     for (i, j), v in zip(pairs, row[1:]):
         M[i, j] = M[j, i] = v
-    return M, int(row[0])
+    return M, int(row[0]), (float(row[-1]) if rss is None else rss)
 
 
 def _leverage(dv: str, z, xs, bread: np.ndarray, n: int) -> str:
@@ -210,7 +219,7 @@ def _sandwich(b, dv, z, e, kind, cluster, bread, rss, n, r, xs):
     """sandwich / estimatr conventions, as ``inference.vcov(flavour=...)``."""
     df = float(n - r)
     if kind == "iid":
-        return rss / (n - r) * bread, df, ()
+        return rss / (n - r) * bread, df, (), rss
     if kind in ("HC0", "HC1", "HC2", "HC3"):
         if cluster:
             raise UnsupportedError(Problem("inference.cluster", f"{kind} does not use clusters.",
@@ -225,7 +234,7 @@ def _sandwich(b, dv, z, e, kind, cluster, bread, rss, n, r, xs):
                                               fix="Use vcov HC1 or iid.", code="leverage_one"))
             weight = f"({weight} / (1.0 - {h}))" if kind == "HC2" else f"({weight} / ((1.0 - {h}) * (1.0 - {h})))"
         V = bread @ _meat_hc(b, dv, z, weight) @ bread
-        return (V * n / (n - r) if kind == "HC1" else V), df, ()
+        return (V * n / (n - r) if kind == "HC1" else V), df, (), rss
     if not cluster:
         raise UnsupportedError(Problem("inference.cluster", f"{kind} needs a cluster variable.",
                                        fix="Name the cluster column(s) in inference.cluster.", code="vcov_cluster"))
@@ -236,7 +245,7 @@ def _sandwich(b, dv, z, e, kind, cluster, bread, rss, n, r, xs):
     sizes = []
     for size in range(1, len(cluster) + 1):
         for subset in combinations(cluster, size):
-            M, G = _meat_cluster(b, dv, z, e, subset)
+            M, G, rss = _meat_cluster(b, dv, z, e, subset, rss)
             if G < 2:
                 raise EstimationError(Problem("inference.cluster", f"{' x '.join(subset)} has a single cluster.",
                                               fix="Cluster on a variable with two or more values.",
@@ -249,16 +258,16 @@ def _sandwich(b, dv, z, e, kind, cluster, bread, rss, n, r, xs):
         V = V * (n - 1) / (n - r)
     if kind in ("stata", "CR0_estimatr"):
         df = float(sizes[0] - 1)
-    return V, df, (min(sizes[:len(cluster)]),) if len(cluster) > 1 else (sizes[0],)
+    return V, df, (min(sizes[:len(cluster)]),) if len(cluster) > 1 else (sizes[0],), rss
 
 
 def _fixest(b, dv, z, e, kind, cluster, bread, rss, n, K, nested):
     """fixest conventions (``fixest::vcov`` with the default ``ssc()``), as ``inference.fixest_vcov``."""
     if kind == "iid":
-        return bread * (rss / (n - 1)) * ((n - 1) / (n - K)), float(max(n - K, 1)), ()
+        return bread * (rss / (n - 1)) * ((n - 1) / (n - K)), float(max(n - K, 1)), (), rss
     if kind == "HC1":
         V = bread @ _meat_hc(b, dv, z, f"({e} * {e})") @ bread
-        return V * n / (n - 1) * (n - 1) / (n - K), float(max(n - K, 1)), ()
+        return V * n / (n - 1) * (n - 1) / (n - K), float(max(n - K, 1)), (), rss
     if kind != "CR1" or not cluster:
         raise UnsupportedError(Problem("inference.vcov", f"{kind} is not one of fixest's variances (iid, HC1, CR1).",
                                        fix="Use iid, HC1 or CR1 with inference.cluster.", code="engine_vcov_unsupported"))
@@ -267,7 +276,7 @@ def _fixest(b, dv, z, e, kind, cluster, bread, rss, n, K, nested):
     Gs = []
     for size in range(1, len(cluster) + 1):
         for subset in combinations(cluster, size):
-            M, G = _meat_cluster(b, dv, z, e, subset)
+            M, G, rss = _meat_cluster(b, dv, z, e, subset, rss)
             if size == 1:
                 Gs.append(G)
             meat += (-1) ** (size + 1) * M
@@ -279,4 +288,4 @@ def _fixest(b, dv, z, e, kind, cluster, bread, rss, n, K, nested):
     if np.any(np.diag(V) < 0):
         vals, vecs = np.linalg.eigh((V + V.T) / 2)
         V = (vecs * np.clip(vals, 0, None)) @ vecs.T
-    return V, float(max(G_min - 1, 1)), tuple(Gs)
+    return V, float(max(G_min - 1, 1)), tuple(Gs), rss
