@@ -33,7 +33,8 @@ from causalspec.errors import DataError, EstimationError, Problem, UnsupportedEr
 from causalspec.planner import Estimator, Plan, assemble
 from causalspec.planner._heterogeneity import plan_heterogeneity
 
-__all__ = ["FAMILIES", "Family", "Fit", "family_for", "plan", "fit", "complete_cases", "used_columns"]
+__all__ = ["FAMILIES", "Family", "Fit", "family_for", "plan", "fit", "complete_cases", "used_columns", "FEW_CLUSTERS",
+           "few_clusters_warning"]
 
 FAMILIES: tuple[Family, ...] = (
     observational.FAMILY,
@@ -223,9 +224,16 @@ FEW_CLUSTERS = 30
 def _few_clusters(plan: Plan, frame: pd.DataFrame) -> tuple[str, ...]:
     """CR0 / CR1 / stata standard errors are too small with few clusters (Cameron, Gelbach & Miller 2008)."""
     vc = plan.vcov
-    if vc.kind not in ("CR0", "CR1", "stata") or not vc.cluster or not all(c in frame.columns for c in vc.cluster):
+    if not vc.cluster or not all(c in frame.columns for c in vc.cluster):
         return ()
-    counts = {c: int(frame[c].nunique()) for c in vc.cluster}
+    return few_clusters_warning(vc, {c: int(frame[c].nunique()) for c in vc.cluster})
+
+
+def few_clusters_warning(vc, counts: dict[str, int]) -> tuple[str, ...]:
+    """The few-clusters warning for a CR0 / CR1 / stata variance, given each cluster column's count (from the
+    frame in memory, from the engine's GROUP BY on an engine)."""
+    if vc.kind not in ("CR0", "CR1", "stata") or not counts:
+        return ()
     few = {c: g for c, g in counts.items() if g < FEW_CLUSTERS}
     if not few:
         return ()

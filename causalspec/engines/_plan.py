@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from causalspec.designs import Fit
+from causalspec.designs import FEW_CLUSTERS, Fit, few_clusters_warning
 from causalspec.designs._common import estimate_rows, find_row, treatment_terms
 from causalspec.engines._did import did_2x2
 from causalspec.engines._estimators import feols, ols
@@ -33,7 +33,6 @@ SUPPORTED: dict[tuple[str, Estimator], frozenset[str]] = {
     ("did", Estimator.DID_2X2): frozenset({"type", "estimator", "group", "post"}),
 }
 _FE_VCOV = ("iid", "HC1", "CR1")
-FEW_CLUSTERS = 30  # as designs.fit's warning (Cameron, Gelbach & Miller 2008)
 _MEMORY = "or engine: memory (on the data, or on a sample of it)"
 
 
@@ -127,15 +126,9 @@ def _rows(fit: EngineFit, booleans: frozenset[str]):
 
 def _few_clusters(plan: Plan, fit: EngineFit) -> tuple[str, ...]:
     vc = plan.vcov
-    if vc.kind not in ("CR0", "CR1", "stata") or not vc.cluster or len(fit.n_clusters) < len(vc.cluster):
+    if not vc.cluster or len(fit.n_clusters) < len(vc.cluster):
         return ()
-    few = {c: g for c, g in zip(vc.cluster, fit.n_clusters) if g < FEW_CLUSTERS}
-    if not few:
-        return ()
-    text = ", ".join(f"{g} clusters of {c!r}" for c, g in few.items())
-    return (f"few clusters: {text} (fewer than {FEW_CLUSTERS}); {vc.kind} standard errors understate the "
-            "uncertainty with so few. Use vcov: CR2 (Bell-McCaffrey, estimatr) or the wild cluster bootstrap "
-            "(inference.wild_bootstrap).",)
+    return few_clusters_warning(vc, dict(zip(vc.cluster, fit.n_clusters)))
 
 
 def fit_plan(plan: Plan, source: Source) -> Fit:
