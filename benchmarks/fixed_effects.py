@@ -153,7 +153,12 @@ def worker(tool: str, folder: Path, nfe: int) -> dict:
 
 
 def run_one(tool: str, folder: Path, nfe: int, timeout: float) -> dict:
-    cmd = [sys.executable, __file__, "--worker", tool, str(folder), str(nfe)]
+    return run_worker(__file__, [tool, str(folder), str(nfe)], timeout)
+
+
+def run_worker(script: str, args: list[str], timeout: float) -> dict:
+    """Run ``script --worker *args`` in its own Python process; its last JSON line, or {"error": ...}."""
+    cmd = [sys.executable, script, "--worker", *args]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

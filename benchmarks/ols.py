@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fixed_effects import _rss_mb, run_worker  # noqa: E402  (the same per-process runner and peak-RSS reading)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ("causalspec.fit", "statsmodels", "floor")
@@ -49,10 +50,6 @@ def simulate(n: int, folder: Path, seed: int = 20241203) -> int:
         np.save(folder / f"{name}.npy", arr)
         size += arr.nbytes
     return size
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _causalspec(folder: Path, vcov: str):
@@ -134,15 +131,7 @@ def worker(tool: str, folder: Path, vcov: str) -> dict:
 
 
 def run_one(tool: str, folder: Path, vcov: str, timeout: float) -> dict:
-    cmd = [sys.executable, __file__, "--worker", tool, str(folder), vcov]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout > {timeout:.0f} s"}
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-    if out.returncode != 0 or not lines:
-        return {"error": ((out.stderr.strip().splitlines() or ["failed"])[-1])[:120]}
-    return json.loads(lines[-1])
+    return run_worker(__file__, [tool, str(folder), vcov], timeout)
 
 
 def main(argv=None) -> int:
