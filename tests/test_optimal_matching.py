@@ -21,6 +21,8 @@ from causalspec.errors import CausalSpecError
 from causalspec.estimators._matching import match_nearest
 from causalspec.estimators._optimal import full_subclasses, match_full, match_optimal, optimal_pairs
 
+from test_matching_methods import _spec  # the lalonde matching spec the other MatchIt methods are tested with
+
 DATA = Path(__file__).parent / "parity" / "data" / "lalonde.csv"
 FORMULA = "treat ~ age + educ + race + married + nodegree + re74 + re75"
 
@@ -142,16 +144,6 @@ def test_a_ratio_the_controls_cannot_fill_is_refused_at_the_ratio(lalonde):
     with pytest.raises(CausalSpecError) as e:
         match_optimal(FORMULA, lalonde, ratio=3)
     assert e.value.problems[0].loc == "design.matching.ratio"
-
-
-CONF = ["age", "educ", "married", "nodegree", "race", "re74", "re75"]
-
-
-def _spec(estimand="ATT", **matching):
-    edges = ["treat -> re78"] + [f"{c} -> {v}" for c in CONF for v in ("treat", "re78")]
-    return cs.Spec(name="lalonde", treatment="treat", outcome="re78", estimand=estimand, dag={"edges": edges},
-                   adjustment=CONF, design={"type": "observational", "estimator": "matching", "matching": matching},
-                   sensitivity={"refutations": []})
 
 
 def test_the_spec_runs_optimal_and_full_matching_and_reports_the_matched_sample(lalonde):
