@@ -36,7 +36,7 @@ __all__ = ["WeightedBalance", "weighted_balance", "cobalt_covariates", "BALANCE_
 BALANCE_STATS = ("Type", "M.1.Un", "M.0.Un", "Diff.Un", "V.Ratio.Un", "KS.Un", "M.1.Adj", "M.0.Adj", "Diff.Adj",
                  "V.Ratio.Adj", "KS.Adj")
 _SQRT_EPS = math.sqrt(np.finfo(float).eps)
-_DENOM = {"ATT": "treated", "ATC": "control", "ATE": "pooled"}
+_DENOM = {"ATT": "treated", "ATC": "control", "ATE": "pooled", "ATO": "pooled"}  # cobalt's s.d.denom defaults
 
 
 def cobalt_covariates(formula: str, data: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +128,7 @@ class WeightedBalance:
 
 
 def weighted_balance(covariates: pd.DataFrame, treat: np.ndarray, weights: np.ndarray, *,
-                     estimand: Literal["ATT", "ATC", "ATE"] = "ATE",
+                     estimand: Literal["ATT", "ATC", "ATE", "ATO"] = "ATE",
                      score: np.ndarray | None = None) -> WeightedBalance:
     """Balance before and after weighting, as ``cobalt::bal.tab(covs, treat, weights, method = "weighting",
     estimand, stats = c("m", "v", "ks"), un = TRUE)``; Austin & Stuart (2015), Statistics in Medicine 34:3661.

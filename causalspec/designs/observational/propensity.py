@@ -90,11 +90,8 @@ def fit_weighting(plan, frame: pd.DataFrame) -> Fit:
     if tf.weights is not None:  # balance before and after weighting, as cobalt::bal.tab (the love plot reads it)
         bal = weighted_balance(cobalt_covariates(s.propensity.propensity_formula, used),
                                used[plan.treatment].to_numpy(float), tf.weights.unnormalized,
-                               estimand=tf.estimand if tf.estimand in ("ATE", "ATT", "ATC") else "ATE",
-                               score=tf.propensity.score)
+                               estimand=tf.estimand, score=tf.propensity.score)
         extras.update(bal.extras())
-        if tf.estimand not in ("ATE", "ATT", "ATC"):  # the ATO: pooled SDs, as cobalt's s.d.denom for it
-            extras["balance_method"] = extras["balance_method"].replace("(ATE;", f"({tf.estimand}: as cobalt, pooled;")
     coefs = model.coef_dict()
     if tf.propensity is not None and len(tf.propensity.coef) == len(coefs):  # the model the estimate uses
         coefs = dict(zip(coefs, map(float, tf.propensity.coef)))
