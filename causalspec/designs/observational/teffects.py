@@ -77,13 +77,12 @@ def fit_teffects(plan, frame: pd.DataFrame):
     if vc.kind in ("HC0", "HC1", "HC2", "HC3"):  # IPW with the weights held fixed (planned for IPW only)
         fixed = (ht_fixed_se(y, t, tf.propensity.score, tf.estimand, vc.kind) if ht
                  else weights_fixed_se(y, t, tf.weights.normalized, vc.kind))
-
-    # the effect, then both potential-outcome means: POmean:1 = effect + POmean:0
-    L = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    V = L @ np.asarray(tf.vcov[:2, :2], dtype=float) @ L.T
-    if vc.kind in ("HC0", "HC1", "HC2", "HC3"):  # all three rows under the weights-fixed rule, jointly
-        P = np.array([[-1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])  # (effect, POmean:0, POmean:1) from the two means
+        # all three rows under the weights-fixed rule, jointly: (effect, POmean:0, POmean:1) from the two means
+        P = np.array([[-1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
         V = P @ fixed.po_vcov @ P.T
+    else:  # the effect, then both potential-outcome means: POmean:1 = effect + POmean:0
+        L = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+        V = L @ np.asarray(tf.vcov[:2, :2], dtype=float) @ L.T
     values = (tf.estimate, tf.po_means[0], tf.po_means[1])
     labels = (plan.treatment, "POmean:0", "POmean:1")
     out = tuple(_estimate(lab, float(v), float(np.sqrt(V[i, i])) if np.isfinite(V[i, i]) else float("nan"),
