@@ -14,11 +14,9 @@ import pandas as pd
 
 from causalspec.errors import DataError, Problem
 from causalspec.heterogeneity import (ModelChoice, aipw_scores, blp, check_modifiers, clan, crossfit_nuisances,
-                                      fit_cate, gates, group_ates, make_folds, policy, qini_auc_score, rate,
-                                      require_sklearn, uplift_at_k, uplift_auc_score)
-from causalspec.heterogeneity._groups import is_constant_proxy
-from causalspec.heterogeneity._policy import value_curve
-from causalspec.heterogeneity._uplift import qini_curve
+                                      fit_cate, gates, group_ates, is_constant_proxy, make_folds, policy,
+                                      qini_auc_score, qini_curve, rate, require_sklearn, uplift_at_k,
+                                      uplift_auc_score, value_curve)
 from causalspec.sensitivity._from_data import design_matrix
 
 __all__ = ["fit_heterogeneity", "coded", "cate_for"]

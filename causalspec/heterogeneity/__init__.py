@@ -10,7 +10,8 @@ Arrays in, frozen dataclasses out; no Spec, Plan or Result is seen here.
 * figures taking ``ax=``; the ``renewal_discount`` simulator with a known, partly harmful effect.
 """
 
-from causalspec.heterogeneity._groups import BLP, RATE, GroupEffect, blp, clan, gates, group_ates, quantile_groups, rate
+from causalspec.heterogeneity._groups import (BLP, RATE, GroupEffect, blp, clan, gates, group_ates, is_constant_proxy,
+                                              quantile_groups, rate)
 from causalspec.heterogeneity._learners import (LEARNERS, CateFit, Nuisances, aipw_scores, check_binary,
                                                 check_modifiers, crossfit_nuisances, fit_cate, make_folds)
 from causalspec.heterogeneity._models import INSTALL, MODEL_PARAMS, ModelChoice, check_model, require_sklearn
@@ -24,7 +25,7 @@ from causalspec.heterogeneity._uplift import (get_qini, perfect_qini_curve, perf
 __all__ = [
     "LEARNERS", "CateFit", "Nuisances", "aipw_scores", "check_binary", "check_modifiers", "crossfit_nuisances", "fit_cate", "make_folds",
     "INSTALL", "MODEL_PARAMS", "ModelChoice", "check_model", "require_sklearn",
-    "BLP", "RATE", "GroupEffect", "blp", "clan", "gates", "group_ates", "quantile_groups", "rate",
+    "BLP", "RATE", "GroupEffect", "blp", "clan", "gates", "group_ates", "is_constant_proxy", "quantile_groups", "rate",
     "Policy", "PolicyValue", "check_budget", "policy", "value_curve",
     "get_qini", "perfect_qini_curve", "perfect_uplift_curve", "qini_auc_score", "qini_curve", "uplift_at_k",
     "uplift_auc_score", "uplift_curve",
