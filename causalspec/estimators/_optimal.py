@@ -146,8 +146,13 @@ def _distance_matrix(formula: str, data: pd.DataFrame, ps, distance: str, focal:
         keep, sd, F = mahalanobis_transform(X, focal)
         Z = (np.asarray(X, float)[:, keep] / sd) @ F.T
         return cdist(Z[f], Z[o])
-    d = ps.score if distance == "glm" else ps.linear_predictor
+    d = _scalar(ps, distance)
     return np.abs(d[f][:, None] - d[o][None, :])
+
+
+def _scalar(ps, distance: str) -> np.ndarray | None:
+    """The scalar matching distance (the score, or its linear predictor); None for the Mahalanobis distance."""
+    return None if distance == "mahalanobis" else (ps.score if distance == "glm" else ps.linear_predictor)
 
 
 def _strata(data: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
@@ -165,7 +170,6 @@ def match_optimal(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     reproduced; the effect, its variance and the balance do not depend on them).
     """
     labels = unit_labels(data, id_column)
-    mahal = distance == "mahalanobis"
     ps = fit_score(formula, data, link)
     treat = ps.treat
     focal = 1 - treat if estimand == "ATC" else treat
@@ -173,7 +177,7 @@ def match_optimal(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     strata = _strata(data, exact)
     f_rows, o_rows = np.flatnonzero(focal == 1), np.flatnonzero(focal == 0)
     mm = np.full((len(f_rows), ratio), -1, dtype=int)
-    notes = list(ps.notes) if not mahal else []
+    notes = list(ps.notes) if distance != "mahalanobis" else []
     for s in np.unique(strata):
         fi, oi = np.flatnonzero(strata[f_rows] == s), np.flatnonzero(strata[o_rows] == s)
         if len(fi) == 0 or len(oi) == 0:
@@ -189,7 +193,7 @@ def match_optimal(formula: str, data: pd.DataFrame, *, id_column: str | None = N
     if unmatched:
         notes.append(f"{unmatched} {arms[0]} had no {arms[1][:-1]} left in their "
                      f"{'exact stratum' if exact else 'sample'} and were dropped (MatchIt drops them too).")
-    return Matching(labels, treat, None if mahal else (ps.score if distance == "glm" else ps.linear_predictor),
+    return Matching(labels, treat, _scalar(ps, distance),
                     mm, w, mm_subclass(mm, focal), int(ratio), False, None, None, np.zeros(len(treat), dtype=bool),
                     ps, _covariate_matrix(formula, data), tuple(notes), "optimal", estimand, distance, tuple(exact))
 
@@ -203,7 +207,6 @@ def match_full(formula: str, data: pd.DataFrame, *, id_column: str | None = None
     subclass (:func:`full_subclasses`), weighted by MatchIt's ``weights.subclass`` for the estimand.  Subclasses
     are numbered stratum by stratum in order of their first unit in the data."""
     labels = unit_labels(data, id_column)
-    mahal = distance == "mahalanobis"
     ps = fit_score(formula, data, link)
     treat = ps.treat
     cost = _distance_matrix(formula, data, ps, distance, treat)
@@ -224,10 +227,10 @@ def match_full(formula: str, data: pd.DataFrame, *, id_column: str | None = None
             first.setdefault(int(r), len(first) + 1)
     sub = np.array([first.get(int(r), 0) for r in raw], dtype=int)
     w = subclass_weights(sub, treat, estimand)
-    notes = list(ps.notes) if not mahal else []
+    notes = list(ps.notes) if distance != "mahalanobis" else []
     left = int((sub == 0).sum())
     if left:
         notes.append(f"{left} units are in exact strata without both arms and were left out (weight 0).")
-    return Matching(labels, treat, None if mahal else (ps.score if distance == "glm" else ps.linear_predictor),
+    return Matching(labels, treat, _scalar(ps, distance),
                     None, w, sub, 1, False, None, None, np.zeros(len(treat), dtype=bool), ps,
                     _covariate_matrix(formula, data), tuple(notes), "full", estimand, distance, tuple(exact))
