@@ -7,6 +7,8 @@ import textwrap
 from typing import TYPE_CHECKING, Sequence
 from dataclasses import replace
 
+from causalspec.result._sensitivity import bound_verdict
+
 if TYPE_CHECKING:  # pragma: no cover
     from causalspec.result import Estimate, Result
 
@@ -215,6 +217,48 @@ def _synthetic_control_lines(extras: dict) -> list[str]:
         top = sorted(sd["unit_weights"], key=lambda d: -d["sdid"])[:5]
         return ["", "Synthetic DiD unit weights (largest): " + ", ".join(f"{d['unit']} {d['sdid']:.3f}" for d in top)]
     return []
+
+
+def answer_lines(result: "Result") -> list[str]:
+    """The answer first, before the plan: the effect with its interval and the naive contrast (the headline),
+    a one-line verdict on how fragile it is, and every warning.  The CLI prints these first and report.html
+    shows them at the top; the rest of the summary follows."""
+    lines = [headline(result), verdict(result)]
+    lines += [f"WARNING: {w}" for w in result.warnings]
+    return [line for line in lines if line]
+
+
+def verdict(result: "Result") -> str:
+    """One sentence on whether the conclusion survives what was checked: the strongest sensitivity bound, the
+    refutation tests and the specification curve ("" when nothing was checked)."""
+    said = []
+    sens = result.sensitivity
+    ovb = getattr(sens, "ovb", None)
+    if hasattr(ovb, "rv_q"):
+        bounds = [b for b in ovb.bounds]
+        fragile = [b.label for b in bounds if bound_verdict(ovb, b).startswith("this WOULD")]
+        said.append(f"robustness value {ovb.rv_q:.1%}" + (
+            f"; a confounder {fragile[0]} would change the conclusion" if fragile else
+            (f"; no benchmark bound ({', '.join(b.label for b in bounds[-1:])}) changes it" if bounds else "")))
+    ev = getattr(sens, "evalue", None)
+    if hasattr(ev, "evalue_point") and not hasattr(ovb, "rv_q"):
+        said.append(f"E-value {ev.evalue_point:.3g}")
+    ref = result.refutations
+    if hasattr(ref, "tests"):
+        warned = [t.name.replace("_", " ") for t in ref.tests if t.verdict == "warn"]
+        ran = [t for t in ref.tests if t.verdict != "not run"]
+        if ran:
+            said.append(f"refutations: {len(ran) - len(warned)} of {len(ran)} pass"
+                        + (f" ({', '.join(warned)} warns)" if warned else ""))
+    curve = result.specification_curve
+    if hasattr(curve, "verdict"):
+        said.append("specification curve: " + ("the valid adjustment sets disagree" if curve.verdict == "warn"
+                                               else "every valid adjustment set agrees"))
+    if not said:
+        return ""
+    worry = (any("WOULD change" in s for s in said) or "warns)" in " ".join(said) or
+             getattr(curve, "verdict", "") == "warn")
+    return ("Verdict: " + ("FRAGILE: " if worry else "holds up: ") + "; ".join(said) + ".")
 
 
 def headline(result: "Result") -> str:

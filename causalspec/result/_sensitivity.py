@@ -61,7 +61,7 @@ class SensitivityReport:
             for b in ovb.bounds:
                 lines.append(f"A confounder {b.label} (R²_D = {b.r2dz_x:.1%}, R²_Y = {b.r2yz_dx:.1%}) would move "
                              f"the estimate {'' if reduce else 'away from zero '}to {b.adjusted_estimate:.4g} (CI "
-                             f"{b.adjusted_lower_ci:.4g} to {b.adjusted_upper_ci:.4g}): {_verdict(ovb, b)}.")
+                             f"{b.adjusted_lower_ci:.4g} to {b.adjusted_upper_ci:.4g}): {bound_verdict(ovb, b)}.")
             lines.append(f"Benchmark: {self.benchmark}.")
             lines += [f"Note: {n}" for n in ovb.notes]
         elif getattr(ovb, "reason", ""):
@@ -113,7 +113,7 @@ def direction_text(reduce: bool) -> str:
             "reduce = FALSE)")
 
 
-def _verdict(ovb, b) -> str:
+def bound_verdict(ovb, b) -> str:
     """Whether a bound's confounder changes the conclusion: with reduce, the interval covers zero or the sign
     flips; without, the adjusted estimate or its interval reaches h0 = (1 + q) times the estimate."""
     if getattr(ovb, "reduce", True):
