@@ -25,7 +25,9 @@ from causalspec.errors import DataError  # noqa: E402
 from causalspec.estimators._experiment import difference_in_means as m_dim  # noqa: E402
 from causalspec.estimators.callaway_santanna import att_gt as m_att_gt  # noqa: E402
 from causalspec.power._abtest import cuped as m_cuped, prop_test as m_prop  # noqa: E402
+from test_engines_callaway_santanna import NAME, _design, assert_same_cs  # noqa: E402
 from test_engines_duckdb import SPECS, TOL, rel, toy  # noqa: E402
+from test_engines_spec import write_spec  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,12 @@ def test_callaway_santanna_equals_memory(spark):
     eng = E.att_gt(E.spark.source(spark.createDataFrame(df)), "lemp", "year", "countyreal", "first.treat")
     assert np.nanmax(np.abs(eng.att - mem.att)) < TOL * np.nanmax(np.abs(mem.att))
     assert rel(eng.se, mem.se) < TOL
+
+
+def test_callaway_santanna_from_a_spec_equals_memory(spark, tmp_path):
+    df = pd.read_csv(SPECS / "data" / "mpdta.csv")
+    plan = cs.plan(cs.load(write_spec(tmp_path, NAME, _design(aggregation="dynamic"))))
+    assert_same_cs(cs.fit(plan, E.spark.source(spark.createDataFrame(df))), cs.fit(plan, df))
 
 
 def test_parquet_on_spark_and_a_missing_path_is_a_located_error(spark, tmp_path):

@@ -52,6 +52,13 @@ class EngineAttGt:
     vcov: np.ndarray
     n_units: int
     notes: tuple[str, ...]
+    periods: np.ndarray = None  # the panel's periods, ascending
+    cohorts: dict = None  # raw first-treatment value -> did's cohort (+inf: never treated within the window)
+    counts: dict = None  # kept raw value -> units
+    means: dict = None  # kept raw value -> mean outcome vector over periods
+    cross: dict = None  # kept raw value -> centred cross-product matrix of the outcome vectors
+    roles: tuple = ()  # per cell: {raw value: (coefficient, centring constant)} or None (NA cell)
+    contrasts: tuple = ()  # per cell: the period contrast vector a (psi_i = coefficient * (a'Y_i - constant))
 
 
 def att_gt(source: Source, outcome: str, time: str, unit: str, first_treated: str, *,
@@ -169,5 +176,8 @@ def _cells(periods, counts, mu, C, control_group, anticipation, base_period) -> 
             V[i, j] = total / n
     se = np.sqrt(np.diag(V) / n)
     se[~(se > _SE_ZERO)] = np.nan
+    kept = {g: cohort[g] for g in keep}
     return EngineAttGt(np.array([c[0] for c in cells], float), np.array([c[1] for c in cells], float),
-                       np.array([c[2] for c in cells], float), se, V / n, n, tuple(notes))
+                       np.array([c[2] for c in cells], float), se, V / n, n, tuple(notes), periods, kept,
+                       {g: counts[g] for g in keep}, {g: mu[g] for g in keep}, {g: C[g] for g in keep},
+                       tuple(c[3] for c in cells), tuple(c[4] for c in cells))

@@ -14,6 +14,7 @@ import numpy as np
 
 from causalspec.designs import FEW_CLUSTERS, Fit, few_clusters_warning
 from causalspec.designs._common import estimate_rows, find_row, treatment_terms
+from causalspec.engines._cs import fit_callaway_santanna_engine
 from causalspec.engines._did import did_2x2
 from causalspec.engines._estimators import feols, ols
 from causalspec.engines._ols import ENGINE_VCOV, EngineFit
@@ -31,6 +32,10 @@ SUPPORTED: dict[tuple[str, Estimator], frozenset[str]] = {
     ("observational", Estimator.OLS): frozenset({"type", "estimator"}),
     ("panel", Estimator.FEOLS): frozenset({"type", "estimator", "unit", "time", "fixed_effects", "singletons"}),
     ("did", Estimator.DID_2X2): frozenset({"type", "estimator", "group", "post"}),
+    # without covariates and with analytical (pointwise) intervals: did's cells from cohort moments (_cs.py)
+    ("event_study", Estimator.CALLAWAY_SANTANNA): frozenset({
+        "type", "estimator", "unit", "time", "first_treated", "control_group", "est_method", "anticipation",
+        "base_period", "aggregation", "min_e", "max_e", "balance_e"}),
 }
 _FE_VCOV = ("iid", "HC1", "CR1")
 _MEMORY = "or engine: memory (on the data, or on a sample of it)"
@@ -63,8 +68,14 @@ def refusals(spec, plan: Plan, engine: str) -> list[Problem]:
     if getattr(settings, "fixef_rm", "none") != "none":
         out.append(Problem("design.singletons", "dropping fixed-effect singletons is not done by the engine.",
                            fix=f"Use singletons: keep (fixest's default), {_MEMORY}.", code="engine_singletons"))
+    if plan.estimator is Estimator.CALLAWAY_SANTANNA:
+        if plan.covariates:
+            out.append(Problem("covariates", f"Callaway & Sant'Anna with covariates fits a propensity score and an "
+                               f"outcome regression per cell, which the {engine} engine does not.",
+                               fix=f"Remove covariates (unconditional parallel trends), {_MEMORY}.",
+                               code="engine_field_unsupported"))
     kinds = _FE_VCOV if plan.estimator is Estimator.FEOLS else ENGINE_VCOV
-    if plan.vcov.kind not in kinds:
+    if plan.estimator is not Estimator.CALLAWAY_SANTANNA and plan.vcov.kind not in kinds:
         why = ("it needs each cluster's block of the hat matrix, not a sum over rows" if plan.vcov.kind == "CR2"
                else "the engine computes fixest's iid, HC1 and CR1 with fixed effects")
         default = spec is not None and spec.inference.vcov is None
@@ -137,6 +148,8 @@ def fit_plan(plan: Plan, source: Source) -> Fit:
         raise plan.identification_error()
     vc, fields = plan.vcov, dict(plan.column_fields)
     booleans = frozenset(c for c in plan.columns if c in source.columns and source.type_of(c) == "boolean")
+    if plan.estimator is Estimator.CALLAWAY_SANTANNA:
+        return fit_callaway_santanna_engine(plan, source)
     if plan.estimator is Estimator.FEOLS:
         s = plan.settings
         main = feols(source, plan.outcome, (plan.treatment, *s.regressors), s.fixed_effects, vcov=vc.kind,

@@ -31,6 +31,16 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
                  xformla=xformla, control_group=s.control_group, est_method=s.est_method,
                  anticipation=s.anticipation, base_period=s.base_period, alp=1 - vc.level,
                  **boot, rng=np.random.default_rng(plan.seed) if uniform else None)
+    naive = naive_event(plan, frame, treated_now(plan, frame), VcovPlan("CR1", (s.unit,), vc.level, ""))
+    return callaway_santanna_fit(plan, res, naive, len(frame),
+                                 float(np.std(frame[plan.outcome].to_numpy(float), ddof=1)))
+
+
+def callaway_santanna_fit(plan, res, naive: Estimate, nobs: int, outcome_sd: float, notes: tuple[str, ...] = ()) -> Fit:
+    """The Fit from did::att_gt's cells: the four aggte aggregations, the event study, the pre-test.  Shared by
+    the in-memory fit and the engines (whose cells come from cohort moments)."""
+    vc, s = plan.vcov, plan.settings
+    uniform = s.bands == "uniform"
     z = stats.norm.ppf(0.5 + vc.level / 2)
 
     def est(term, value, se, crit=z):
@@ -58,20 +68,19 @@ def fit_callaway_santanna(plan, frame: pd.DataFrame) -> Fit:
           for g, t, a, se in zip(res.group, res.time, res.att, res.se)]
     event = [{"relative_time": int(e), "term": r.term, "estimate": r.estimate, "std_error": r.std_error,
               "conf_low": r.conf_low, "conf_high": r.conf_high} for e, r in zip(dynamic.egt, rows)]
-    naive = naive_event(plan, frame, treated_now(plan, frame), VcovPlan("CR1", (s.unit,), vc.level, ""))
     coefs = _event_coefficients(dynamic) if s.base_period == "universal" else None
-    notes = (f"Callaway & Sant'Anna: {len(gt)} group-time ATTs on {res.n_units} units; "
+    extra_notes = (f"Callaway & Sant'Anna: {len(gt)} group-time ATTs on {res.n_units} units; "
              f"pre-test of parallel trends W = {res.pretest_W}, p = {res.pretest_Wpval}"
              if res.pretest_W is not None else res.pretest_note,)
     if uniform:
-        notes += (f"uniform bands: multiplier bootstrap, {s.bootstrap_iterations} draws, seed {plan.seed}; "
+        extra_notes += (f"uniform bands: multiplier bootstrap, {s.bootstrap_iterations} draws, seed {plan.seed}; "
                   f"critical value {res.crit_val:.4g} for the ATT(g,t)",)
     extras = {"event_study": event, "att_gt": gt, "att_gt_crit_val": float(res.crit_val), "pretest": pretest,
               "reference": -1, "aggregations": {k: _aggregation(a, est) for k, a in aggs.items()},
               "dynamic_overall": {"att": float(dynamic.overall_att), "se": float(dynamic.overall_se)}}
-    return Fit(effect, naive, (effect, *rows), (effect.term,), [[effect.std_error ** 2]], len(frame), (),
-               tuple(n for n in notes if n), (), extras=extras,
-               outcome_sd=float(np.std(frame[plan.outcome].to_numpy(float), ddof=1)), event_vcov=coefs)
+    return Fit(effect, naive, (effect, *rows), (effect.term,), [[effect.std_error ** 2]], nobs, (),
+               tuple(n for n in (*notes, *extra_notes) if n), (), extras=extras, outcome_sd=outcome_sd,
+               event_vcov=coefs)
 
 
 _COMPONENT = {"dynamic": "event_time", "group": "group", "calendar": "time"}
@@ -97,8 +106,9 @@ def _event_coefficients(dynamic) -> EventCoefficients:
     """The dynamic aggregation without its reference period (-1, zero by construction with a universal base) and
     the covariance of the unit influence functions, as HonestDiD's honest_did() forms it."""
     psi = np.asarray(dynamic.influence_egt, dtype=float)
-    n = psi.shape[0]
-    V = psi.T @ psi / n / n
+    w = dynamic.unit_weights
+    n = psi.shape[0] if w is None else float(w.sum())
+    V = (psi.T @ psi if w is None else psi.T @ (psi * w[:, None])) / n / n
     egt = np.asarray(dynamic.egt, dtype=float)
     keep = egt != -1
     return EventCoefficients(tuple(int(e) for e in egt[keep]), np.asarray(dynamic.att_egt, dtype=float)[keep],

@@ -58,6 +58,7 @@ class AggteResult:
     min_e: float
     max_e: float
     balance_e: int | None
+    unit_weights: np.ndarray | None = None  # units each influence row stands for (None: one each)
 
     @property
     def overall_conf_int(self) -> tuple[float, float]:
@@ -72,11 +73,16 @@ class AggteResult:
                              "conf_low": self.att_egt - half, "conf_high": self.att_egt + half})
 
 
-def _se(psi: np.ndarray) -> float:
-    # did's getSE: sqrt(mean(psi^2) / n); tiny values are reported as NA.
+def _se(psi: np.ndarray, w: np.ndarray | None = None) -> float:
+    # did's getSE: sqrt(mean(psi^2) / n); tiny values are reported as NA.  With row weights (rows standing for
+    # w units each, identical influence within a row's units in their first two moments), the same sums.
     if not np.all(np.isfinite(psi)):
         return math.nan
-    se = math.sqrt(float(np.mean(psi ** 2)) / psi.shape[0])
+    if w is None:
+        se = math.sqrt(float(np.mean(psi ** 2)) / psi.shape[0])
+    else:
+        n = float(w.sum())
+        se = math.sqrt(float(w @ psi ** 2) / n / n)
     return se if se > _SE_ZERO else math.nan
 
 
@@ -108,6 +114,7 @@ class _Cells:
     unit_in_cohort: np.ndarray  # units x cohorts
     pg: np.ndarray         # cohort share of each cell's cohort
     pgg: np.ndarray        # share of each cohort in glist
+    w: np.ndarray | None = None  # units per row of inf (None: one each)
 
     def summary(self, which: np.ndarray, estimated_weights: bool = True) -> tuple[float, np.ndarray]:
         """Cohort-share weighted average of the cells ``which`` and its influence function."""
@@ -147,12 +154,14 @@ def _cells(result: AttGtResult, agg_type: str, na_rm: bool) -> _Cells:
     unit_r = np.array([code.get(v, math.nan) for v in unit_g])  # never treated: no code
     group_r = np.array([code[v] for v in group], dtype=float)
     glist_r = np.array([code[v] for v in glist], dtype=float)
-    pgg = np.array([np.mean(unit_g == g) for g in glist])
+    w = result.unit_weights
+    pgg = (np.array([np.mean(unit_g == g) for g in glist]) if w is None else
+           np.array([float(w[unit_g == g].sum()) / float(w.sum()) for g in glist]))
     return _Cells(group=group, t=t, att=att, inf=inf, glist=glist, gtlist=gtlist, group_r=group_r,
                   t_r=np.array([code[v] for v in t], dtype=float),
                   unit_in_cell=(unit_r[:, None] == group_r[None, :]).astype(float),
                   unit_in_cohort=(unit_r[:, None] == glist_r[None, :]).astype(float),
-                  pg=pgg[np.searchsorted(glist, group)], pgg=pgg)
+                  pg=pgg[np.searchsorted(glist, group)], pgg=pgg, w=w)
 
 
 # Each aggregation returns (overall, its influence function, egt, component effects, their IFs).
@@ -233,6 +242,10 @@ def _check(result, agg_type, min_e, max_e, balance_e, bstrap, cband, rng) -> Non
     if cband and not bstrap:
         problems.append(Problem("cband", "a uniform band needs the multiplier bootstrap.",
                                 fix="Set bstrap=True with a seeded rng, or cband=False."))
+    if bstrap and getattr(result, "unit_weights", None) is not None:
+        problems.append(Problem("bstrap", "the multiplier bootstrap draws one weight per unit; these influence rows "
+                                "stand for cohorts of units (an engine's moments).",
+                                fix="Use analytical standard errors (bstrap=False), or fit in memory."))
     if bstrap and not isinstance(rng, np.random.Generator):
         problems.append(Problem("rng", "the multiplier bootstrap needs a seeded numpy.random.Generator.",
                                 fix="Pass rng=numpy.random.default_rng(seed)."))
@@ -286,8 +299,8 @@ def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, ma
     else:
         overall, psi, egt, comp_att, comp_if = _calendar(c)
 
-    comp_se = np.array([_se(comp_if[:, j]) for j in range(comp_if.shape[1])])
-    overall_se = _se(psi)
+    comp_se = np.array([_se(comp_if[:, j], c.w) for j in range(comp_if.shape[1])])
+    overall_se = _se(psi, c.w)
     z = float(stats.norm.ppf(1 - result.alp / 2))
     crit = z
     if bstrap:
@@ -303,4 +316,5 @@ def aggte(result: AttGtResult, type: str = "group", min_e: float = -math.inf, ma
     return AggteResult(type=agg_type, overall_att=overall, overall_se=overall_se, egt=_frozen(egt),
                        att_egt=_frozen(comp_att), se_egt=_frozen(comp_se), crit_val_egt=crit,
                        influence_overall=_frozen(psi), influence_egt=_frozen(comp_if), alp=result.alp,
-                       n_units=c.inf.shape[0], min_e=float(min_e), max_e=float(max_e), balance_e=balance_e)
+                       n_units=c.inf.shape[0] if c.w is None else int(round(float(c.w.sum()))), min_e=float(min_e),
+                       max_e=float(max_e), balance_e=balance_e, unit_weights=c.w)

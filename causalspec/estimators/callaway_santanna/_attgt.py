@@ -90,6 +90,9 @@ class AttGtResult:
     bootstrap: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     pretest_df: int | None = None  # the pre-test's chi-square degrees of freedom
+    # Rows of ``influence`` that stand for several units (an engine's cohort moments: see
+    # causalspec.engines._cs): each row's unit count; None when every row is one unit.
+    unit_weights: np.ndarray | None = None
 
     @property
     def post(self) -> np.ndarray:
