@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from causalspec.engines._fe import fe_design
 from causalspec.engines._ols import EngineFit, LinearDesign, solve
-from causalspec.engines._sql import Source
+from causalspec.engines._sql import Source, lit
 from causalspec.errors import Problem, UnsupportedError
 
 __all__ = ["ols", "feols"]
@@ -75,4 +77,22 @@ def feols(source: Source, outcome: str, regressors: Sequence[str], fixed_effects
         return solve(design, kind, cluster, convention="fixest", level=level)
     design, info = fe_design(sample, outcome, regressors, regressors, fes, cluster, tol=tol, maxiter=maxiter)
     fit = solve(design, kind, cluster, convention="fixest", level=level)
-    return type(fit)(**{**fit.__dict__, "extras": {**fit.extras, **info}})
+    return type(fit)(**{**fit.__dict__, "stats": _fe_stats(sample, outcome, fit, design, len(regressors)),
+                        "extras": {**fit.extras, **info}})
+
+
+def _fe_stats(sample, outcome: str, fit, design, k: int) -> tuple[tuple[str, float], ...]:
+    """fixest's r2, ar2, wr2, war2, rmse, sigma and ssr (``estimators.fixest.fit_stats``): the total R2 needs the
+    outcome's sum of squares around its mean, two more passes (the mean, then the centred sum); the fixed effects
+    count as the intercept (df 1 in ar2), as in fixest."""
+    b, q = sample.backend, sample.q
+    s = dict(fit.stats)
+    n, ssr = fit.nobs, s["ssr"]
+    K = k + design.extra_params
+    mean = float(b.sums(sample.view, [q(outcome)])[0]) / n
+    ssr_null = float(b.sums(sample.view, [f"({q(outcome)} - {lit(mean)}) * ({q(outcome)} - {lit(mean)})"])[0])
+    ssr_fe_only = ssr + s["mss"]  # the demeaned outcome's sum of squares
+    nb_fe = K - k
+    return (("r2", 1 - ssr / ssr_null), ("ar2", 1 - ssr / ssr_null * (n - 1) / (n - K)),
+            ("wr2", 1 - ssr / ssr_fe_only), ("war2", 1 - ssr / ssr_fe_only * (n - nb_fe) / (n - K)),
+            ("rmse", float(np.sqrt(ssr / n))), ("sigma", float(np.sqrt(ssr / (n - K)))), ("ssr", ssr))

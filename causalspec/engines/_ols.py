@@ -144,8 +144,14 @@ def solve(design: LinearDesign, kind: str = "iid", cluster: tuple[str, ...] = ()
     mss = float(beta @ xtx @ beta)
     df_int = 1 if design.intercept else 0
     r2 = mss / (mss + rss) if mss + rss > 0 else 0.0
-    stats_ = (("r2", r2), ("adj_r2", 1 - (1 - r2) * (n - df_int) / (n - rank)), ("sigma", float(np.sqrt(rss / (n - rank - design.extra_params)))),
-              ("ssr", rss), ("df_residual", float(n - rank - design.extra_params)), ("rank", float(rank)))
+    df_resid = n - rank - design.extra_params
+    stats_ = (("r2", r2), ("adj_r2", 1 - (1 - r2) * (n - df_int) / (n - rank)),
+              ("sigma", float(np.sqrt(rss / df_resid))), ("ssr", rss), ("mss", mss), ("df_residual", float(df_resid)),
+              ("rank", float(rank)))
+    numdf = rank - df_int
+    if design.intercept and numdf > 0 and df_resid > 0 and rss > 0:  # lm's F test that every slope is zero
+        fval = (mss / numdf) / (rss / df_resid)
+        stats_ += (("fstat", float(fval)), ("fstat_p_value", float(stats.f.sf(fval, numdf, df_resid))))
     return EngineFit(tuple(names), coef, (V + V.T) / 2, float(df), n, s.n_input, s.dropped, kind, tuple(G),
                      stats_, level=level, extras={"fixest_K": K} if convention == "fixest" else {})
 

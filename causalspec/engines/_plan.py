@@ -185,13 +185,16 @@ def fit_plan(plan: Plan, source: Source) -> Fit:
 
 
 def _stats(plan: Plan, fit: EngineFit) -> tuple[tuple[str, float], ...]:
-    """The fit statistics the in-memory fit reports under the same names (fixest's wr2, rmse, sigma, ssr with
-    fixed effects; lm's r2, adj_r2, sigma, df_residual, rank without)."""
+    """The fit statistics the in-memory fit reports, under the same names: fixest's r2, ar2, wr2, war2, rmse,
+    sigma, ssr with fixed effects; lm's r2, adj_r2, sigma, df_residual, rank and the F test without."""
     s = dict(fit.stats)
     if plan.estimator is Estimator.FEOLS and plan.settings.fixed_effects:
-        return (("wr2", s["r2"]), ("rmse", float(np.sqrt(s["ssr"] / fit.nobs))), ("sigma", s["sigma"]),
-                ("ssr", s["ssr"]))
-    return tuple((k, float(s[k])) for k in ("r2", "adj_r2", "sigma", "df_residual", "rank") if k in s)
+        keys = ("r2", "ar2", "wr2", "war2", "rmse", "sigma", "ssr")
+    elif plan.estimator is Estimator.DID_2X2:
+        keys = ("r2", "adj_r2", "sigma", "df_residual")
+    else:
+        keys = ("r2", "adj_r2", "sigma", "df_residual", "rank", "fstat", "fstat_p_value")
+    return tuple((k, float(s[k])) for k in keys if k in s)
 
 
 def _did_naive(plan: Plan, source: Source, booleans):
