@@ -1,4 +1,6 @@
-"""The ``causalspec`` command: validate | plan | run | verify | diff | schema.  Thin: it only calls the public API.
+"""The ``causalspec`` command: validate | plan | run | verify | diff | parity | power | schema.  Thin: it only calls
+the public API.  ``run`` prints the answer first (``report._text.answer_lines``), then the plan, then the rest of
+the summary; ``--quiet`` keeps only the answer, ``--verbose`` adds every check's detail (``RUN_HELP``).
 
 Exit codes: 0 success; 1 a causalspec error (invalid spec, data problem, not identified, an archive target
 that exists, a path that does not), printed without a traceback (``--debug`` shows it); 2 a usage error; 3 an
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -31,6 +34,8 @@ from causalspec.archive import diff
 from causalspec.archive import verify
 from causalspec.archive._write import check_target
 from causalspec.parity import run_parity
+from causalspec.power._command import add_power_parser, power_command
+from causalspec.report._text import answer_lines, headline
 from causalspec.spec import json_schema
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -52,13 +57,20 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=("text", "github", "json"), default="text",
                    help="text for people; github for GitHub Actions annotations; json for tools")
     v.add_argument("--no-data", action="store_true", help="do not read the data to check its columns")
+    v.add_argument("-q", "--quiet", action="store_true", help="text: print only the problems (no 'ok' lines)")
 
     pl = sub.add_parser("plan", help="print the plan: adjustment set, estimator, and why")
     pl.add_argument("spec", metavar="SPEC")
     pl.add_argument("--json", action="store_true", help="print the plan as JSON")
 
-    r = sub.add_parser("run", help="plan and estimate; print naive and adjusted estimates")
+    r = sub.add_parser("run", help="plan and estimate; print the answer, then the plan and the summary",
+                       description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("spec", metavar="SPEC")
+    loud = r.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="print only the answer (no plan, no summary, "
+                                                                  "no progress on stderr)")
+    loud.add_argument("-v", "--verbose", action="store_true",
+                      help="also print the full summary and the detail of every check (see above)")
     r.add_argument("--data", metavar="PATH", help="data file to use instead of the spec's data")
     r.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
 
@@ -75,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                                        "or malformed, 6 data changed)")
     ve.add_argument("archive", metavar="ARCHIVE")
     ve.add_argument("--data", metavar="PATH", help="data file to use instead of the archived one")
+    ve.add_argument("-q", "--quiet", action="store_true", help="print only what differs (the exit code says the rest)")
 
     pa = sub.add_parser("parity", help="run the R reference cases shipped with the package on this machine "
                                        "(exit 0 when all pass)")
@@ -83,8 +96,25 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("a", metavar="A")
     df.add_argument("b", metavar="B")
 
+    add_power_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of spec files")
     return p
+
+
+RUN_HELP = """Plan the spec, fit it, run its robustness checks, and print:
+
+  default    the answer (the effect with its confidence interval and the naive contrast, a one-line verdict
+             on the sensitivity bounds, refutations and specification curve, and every warning), then the
+             plan (adjustment set and why, estimator, variance, assumptions), then the rest of the summary
+             (coefficient tables, sensitivity, DAG check, refutation and specification-curve tables)
+  --quiet    the answer only
+  --verbose  the answer, the plan, the whole summary as result.summary() prints it, then the detail the
+             tables leave out: each refutation test's description and its pass rule, every specification-
+             curve row with its kind and standard error and the curve's rule, and every independence the
+             DAG check tested with its partial correlation and p-values
+  --json     the result as JSON (docs/json.md), nothing else
+
+While fitting, a one-line status and progress bars go to stderr when it is a terminal (not with --quiet)."""
 
 
 class _PipeSafe(io.TextIOBase):
@@ -159,6 +189,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command == "run" and args.json and args.verbose:
+        parser.error("argument --verbose: not allowed with argument --json")
     try:
         return _COMMANDS[args.command](args)
     except CausalSpecError as exc:
@@ -204,7 +236,6 @@ def _gh_property(text: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-
     failed = 0
     records = []
     dag_notes: dict[str, list[str]] = {}
@@ -238,15 +269,15 @@ def _cmd_validate(args) -> int:
                 print(_safe(f"{path}: INVALID ({len(probs)} problem{'s' if len(probs) != 1 else ''})"))
                 for p in probs:
                     print(_safe(f"  error[{p.code}]: {p}"))
-            else:
+            elif not args.quiet:
                 print(_safe(f"{path}: ok"))
             for line in dag_notes.get(path, ()):  # the DAG against the data: advice, not a failure
                 if args.format == "github" and ("rejected by the data" in line or line.startswith("WARNING")):
                     print(f"::warning file={_gh_property(path)},title={_gh_property('causalspec dag check')}::"
                           f"{_gh_data(line)}")
-                elif args.format == "text":
+                elif args.format == "text" and not args.quiet:
                     print(_safe(f"  {line.strip()}"))
-        if args.format == "text" and len(records) > 1:
+        if args.format == "text" and len(records) > 1 and not args.quiet:
             print(f"{len(records) - failed} valid, {failed} invalid")
     return EXIT_ERROR if failed else EXIT_OK
 
@@ -256,69 +287,96 @@ def _with_file(p: Problem, path: str) -> Problem:
 
 
 def _cmd_plan(args) -> int:
-
     plan = api.plan(api.load(args.spec))
     sys.stdout.write(plan.to_json() if args.json else plan.explain())
     return EXIT_OK
 
 
 def _cmd_run(args) -> int:
-
     if args.archive:  # refuse an existing target before spending the time to run
-
         check_target(args.archive, force=args.force)
     spec = api.load(args.spec)
     plan = api.plan(spec)
-    if not args.json:
-        sys.stdout.write(plan.explain())
-        sys.stdout.write("\n")
+    watched = not args.json and not args.quiet and sys.stderr.isatty()
+    if watched:  # the plan is printed after the answer; say what is being fitted while the user waits
+        sys.stderr.write(_safe(f"fitting {plan.name}: {plan.estimator.value}, {plan.formula} ...") + "\n")
     data = Path(args.data) if args.data else None
     result = api.run(spec, data=data, plan_=plan, refute=not args.no_refute,
-                     all_adjustment_sets=args.all_adjustment_sets, progress=not args.json and sys.stderr.isatty())
-    sys.stdout.write(result.to_json() if args.json else result.summary())
+                     all_adjustment_sets=args.all_adjustment_sets, progress=watched)
+    sys.stdout.write(result.to_json() if args.json else _run_text(result, plan, args))
     if args.archive:
-
         # the data analysed (--data when given), so the archive records the sample the summary printed
         written = archive(spec, args.archive, include_data=args.include_data, data=data, force=args.force)
         sys.stderr.write(_safe(f"archive written to {written}") + "\n")
     return EXIT_OK
 
 
-def _cmd_verify(args) -> int:
+def _run_text(result, plan, args) -> str:
+    """The answer, then (unless --quiet) the plan and the summary, and with --verbose every check's detail."""
+    answer = answer_lines(result)
+    if args.quiet:
+        return "\n".join(answer) + "\n"
+    summary = result.summary()
+    if not args.verbose:  # leave out the summary's own copy of the headline and warnings: the answer said them
+        said = {" ".join(line.split()) for line in (*answer, headline(result))}
+        summary = "\n\n".join(p for p in summary.rstrip("\n").split("\n\n") if " ".join(p.split()) not in said)
+    detail = "\n\n" + "\n".join(_detail_lines(result)) if args.verbose else ""
+    return "\n".join(answer) + "\n\n" + plan.explain().rstrip("\n") + "\n\n" + summary.rstrip("\n") + detail + "\n"
 
+
+def _detail_lines(result) -> list[str]:
+    """--verbose: what the summary's tables leave out (each check's rule, every curve row and DAG test)."""
+    out = []
+    ref = result.refutations
+    if hasattr(ref, "tests"):
+        out.append("Refutation tests in detail:")
+        out += [textwrap.fill(f"{t.name.replace('_', ' ')} ({t.verdict}): {(t.description or t.reason).rstrip('.')}. "
+                              f"Rule: {t.rule}.", 100, initial_indent="  ", subsequent_indent="    ") for t in ref.tests]
+    curve = result.specification_curve
+    if hasattr(curve, "rows"):
+        out.append(textwrap.fill(f"Specification curve in detail (rule: {curve.rule}; largest gap "
+                                 f"{curve.max_gap_in_se:.3g} SEs):", 100, subsequent_indent="    "))
+        out += [f"  {{{', '.join(r.adjustment_set)}}} ({r.kind}): estimate {r.estimate:.6g}, std. error "
+                f"{r.std_error:.4g}, CI {r.conf_low:.6g} to {r.conf_high:.6g}, n = {r.nobs:,}" for r in curve.rows]
+    checks = result.dag_tests
+    if getattr(checks, "tests", None):
+        out.append(f"DAG check in detail (partial correlations; Holm-adjusted p, alpha = {checks.alpha:g}):")
+        out += [f"  {t.text}: r = {t.estimate:.4f} (CI {t.conf_low:.4f} to {t.conf_high:.4f}), p = {t.p_value:.3g}, "
+                f"adjusted p = {t.p_adjusted:.3g}, n = {t.nobs:,}" for t in checks.tests]
+    return out or ["(no refutation, specification-curve or DAG-check detail: none of them ran)"]
+
+
+def _cmd_verify(args) -> int:
     report = verify(args.archive, data=args.data)
     for name in report.tampered:
         print(_safe(f"TAMPERED: {name} {report.reasons.get(name, 'does not match manifest.json')}"))
-    if report.data_source:
+    if report.data_source and not args.quiet:
         print(_safe(f"data: {report.data_source}"))
     if report.data_changed:
         print("DATA CHANGED: the data's sha256 differs from the archived fingerprint")
-    for line in report.environment_changed:
+    for line in () if args.quiet else report.environment_changed:
         print(_safe(f"warning: environment differs: {line}"))
     for line in report.differences[:_MAX_LINES]:
         print(_safe(f"DIFFERS: {line}"))
     if len(report.differences) > _MAX_LINES:
         print(f"DIFFERS: ... and {len(report.differences) - _MAX_LINES} more differences")
-    if report.exit_code == 0:
+    if report.exit_code == 0 and not args.quiet:
         print("identical: every result field, table and the report text match the archive "
               "(figures by name and hash)")
     return report.exit_code
 
 
 def _cmd_diff(args) -> int:
-
     sys.stdout.write(diff(args.a, args.b))
     return EXIT_OK
 
 
 def _cmd_schema(args) -> int:
-
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 def _cmd_parity(args) -> int:
-
     report = run_parity(progress=not args.json and sys.stderr.isatty())
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -327,8 +385,13 @@ def _cmd_parity(args) -> int:
     return EXIT_OK if report.passed else EXIT_ERROR
 
 
+def _cmd_power(args) -> int:
+    sys.stdout.write(power_command(args))
+    return EXIT_OK
+
+
 _COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run, "verify": _cmd_verify, "diff": _cmd_diff,
-             "schema": _cmd_schema, "parity": _cmd_parity}
+             "schema": _cmd_schema, "parity": _cmd_parity, "power": _cmd_power}
 
 
 if __name__ == "__main__":  # pragma: no cover

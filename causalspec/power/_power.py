@@ -9,13 +9,14 @@ answers are R's own; pass ``tol=1e-12`` for the (nearly) exact root.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable, Literal
 
 import numpy as np
 from scipy import stats
 
 from causalspec.errors import EstimationError, SpecError
+from causalspec.power._text import power_summary
 
 __all__ = [
     "R_TOL",
@@ -175,6 +176,14 @@ class PowerResult:
     p2: float | None = None
     note: str | None = None
     iterations: int = 0
+    type: str | None = None  # power.t.test's type (two.sample, one.sample, paired); None for proportions
+
+    def summary(self) -> str:
+        """The answer in one sentence, then the block R's ``print.power.htest`` shows."""
+        return power_summary(self)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def _check_prob(value: float | None, name: str) -> None:
@@ -252,7 +261,7 @@ def power_t_test(n: float | None = None, delta: float | None = None, sd: float |
             "two.sample": "n is number in *each* group"}.get(type)
     method = {"one.sample": "One-sample", "two.sample": "Two-sample", "paired": "Paired"}[type] + " t test power calculation"
     return PowerResult(method, solved, vals["n"], vals["sig_level"], float(power), alternative,
-                       delta=vals["delta"], sd=vals["sd"], note=note, iterations=iters)
+                       delta=vals["delta"], sd=vals["sd"], note=note, iterations=iters, type=type)
 
 
 def power_prop_test(n: float | None = None, p1: float | None = None, p2: float | None = None,
