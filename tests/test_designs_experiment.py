@@ -329,9 +329,13 @@ def test_every_row_of_the_effect_table_carries_its_method():
     result = _run(_ab_spec(cuped="pre_spend", guardrails=[{"column": "pre_spend", "direction": "increase",
                                                              "threshold": 2}]), cs.datasets.ab_test())
     rows = {r["role"]: r for r in result.to_dict()["design"]["effects"]}
-    assert list(rows) == ["effect", "unadjusted", "welch_t_test", "cuped", "guardrail"]
-    assert rows["effect"]["method"] == "Lin (2013) (HC2 SE, n - k df)"
-    assert rows["effect"]["estimate"] == result.effect.estimate
+    # design.cuped makes CUPED the effect; Lin's estimate (the covariates) is reported beside it
+    assert list(rows) == ["effect", "unadjusted", "lin", "welch_t_test", "cuped", "guardrail"]
+    assert rows["effect"]["method"].startswith("CUPED on 'pre_spend'")
+    assert rows["effect"]["estimate"] == result.effect.estimate == rows["cuped"]["estimate"]
+    assert rows["lin"]["method"] == "Lin (2013) (HC2 SE, n - k df)"
+    lin = next(e for e in result.coefficients if e.term == "variant")
+    assert rows["lin"]["estimate"] == lin.estimate != result.effect.estimate
     assert rows["unadjusted"]["estimate"] == result.naive.estimate
     assert rows["unadjusted"]["method"] == "difference in means (Neyman SE, Welch df)"
     assert rows["welch_t_test"]["method"] == "Welch t-test"
@@ -349,10 +353,10 @@ def test_clustered_rows_say_so_and_drop_the_unit_level_welch_test():
                   _classrooms())
     rows = {r["role"]: r for r in result.extras["effects"]}
     assert "welch_t_test" not in rows
-    assert rows["effect"]["method"] == "Lin (2013) (CR2 SE, Bell-McCaffrey df)"
+    assert rows["lin"]["method"] == "Lin (2013) (CR2 SE, Bell-McCaffrey df)"
     cr2 = "difference in means (cluster-robust CR2 SE, Bell-McCaffrey df)"
     assert rows["unadjusted"]["method"] == cr2 and rows["guardrail"]["method"] == cr2
-    assert cr2 in rows["cuped"]["method"]
+    assert cr2 in rows["cuped"]["method"] and cr2 in rows["effect"]["method"]
 
 
 def test_blocks_are_not_accepted_anywhere():

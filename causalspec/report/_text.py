@@ -7,10 +7,11 @@ import textwrap
 from typing import TYPE_CHECKING, Sequence
 from dataclasses import replace
 
+from causalspec._values import Estimate
 from causalspec.result._sensitivity import bound_verdict
 
 if TYPE_CHECKING:  # pragma: no cover
-    from causalspec.result import Estimate, Result
+    from causalspec.result import Result
 
 
 def _fmt(value: float, digits: int = 5) -> str:
@@ -65,7 +66,9 @@ def summary(result: "Result") -> str:
         out.append(f"Adjusted for: {adj}")
     if plan.covariates:
         out.append(f"Covariates:   {', '.join(plan.covariates)}")
-    out.append(f"Estimator:    {plan.estimator.value}   Model: {plan.formula}")
+    cuped = result.extras.get("cuped") if plan.design == "experiment" and hasattr(result, "extras") else None
+    how = f", CUPED on {cuped['covariate']} (the effect)" if cuped else ""
+    out.append(f"Estimator:    {plan.estimator.value}{how}   Model: {plan.formula}")
     vc = plan.vcov
     out.append(f"Std. errors:  {vc.kind}" + (f" clustered by {', '.join(vc.cluster)}" if vc.cluster else "")
                + f" (matches {vc.r_equivalent})")
@@ -74,12 +77,16 @@ def summary(result: "Result") -> str:
     out += ["", headline(result), "", "Naive vs adjusted:"]
     label_naive = "naive (unadjusted)"
     label_adj = "adjusted" if plan.strategy.value == "backdoor adjustment" else plan.estimator.value
-    effect_rows = [
-        _relabel(result.naive, label_naive),
-        _relabel(result.effect, label_adj),
-    ]
+    extras = result.extras if hasattr(result, "extras") else {}
+    effect_rows = [_relabel(result.naive, label_naive)]
+    if cuped:  # CUPED is the effect; Lin's estimate, when it was fitted too, stands between
+        label_adj = f"CUPED ({cuped['covariate']})"
+        effect_rows += [_relabel(_row_estimate(r), "lin") for r in extras.get("effects") or () if r["role"] == "lin"]
+    effect_rows.append(_relabel(result.effect, label_adj))
     p_label = "p (permutation)" if vc.kind == "permutation" else None  # Synth: the placebo rank, not a z test
     out.append(textwrap.indent(coefficient_table(effect_rows, vc.level, p_label), "  "))
+    if plan.design == "experiment":
+        out += _experiment_lines(extras, vc.level)
     out += ["", "Coefficients:"]
     out.append(textwrap.indent(coefficient_table(result.coefficients, vc.level, p_label), "  "))
     out.append("---")
@@ -131,14 +138,74 @@ def summary(result: "Result") -> str:
                        for s in checks.summary_lines()]
     ref = result.refutations
     if hasattr(ref, "table"):
-        out += ["", f"Refutation tests (seed {ref.seed}, {ref.simulations} replications each, "
-                    f"{ref.seconds:.1f} s):", ref.table()]
+        # no run time: the summary is rendered into report.html, which verify compares line by line
+        out += ["", f"Refutation tests (seed {ref.seed}, {ref.simulations} replications each):", ref.table()]
     curve = result.specification_curve
     if hasattr(curve, "table"):
         out += ["", "Specification curve (every valid adjustment set):", curve.table(),
                 textwrap.fill(("WARNING: " if curve.verdict == "warn" else "") + curve.message, 100,
                               initial_indent="  ", subsequent_indent="  ")]
     return "\n".join(out) + "\n"
+
+
+def _row_estimate(row: dict) -> "Estimate":
+    """An experiment's effect-table row (``extras["effects"]``) as an Estimate."""
+    nan = float("nan")
+    return Estimate(row["term"], *(nan if row[k] is None else row[k] for k in
+                                   ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")),
+                    math.inf if row["df"] is None else row["df"])
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.2%}"
+
+
+def _experiment_lines(extras: dict, level: float) -> list[str]:
+    """An experiment's arms (n, mean or rate, SE), relative lift, CUPED, proportion test and sample-ratio check."""
+    out = []
+    arms = extras.get("arms")
+    if arms:
+        clustered = "clusters" in arms["control"]
+        what = "rate" if arms["binary"] else "mean"
+        head = [f"Arms ({arms['outcome']})", "n"] + (["clusters"] if clustered else []) + [what, "std. error"]
+        body = [[f"  {name}", f"{a['n']:,}"] + ([f"{a['clusters']:,}"] if clustered else [])
+                + [_fmt(a["mean"]), _fmt(a["std_error"])] for name, a in
+                ((k, arms[k]) for k in ("control", "treatment"))]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        out += [""] + ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])])
+                       for r in [head, *body]]
+        out.append(textwrap.fill(f"  std. error: {arms['std_error_method']}", 100, subsequent_indent="    "))
+    lift = extras.get("relative_lift")
+    if lift and lift.get("computed", True):
+        out.append(textwrap.fill(
+            f"Relative lift: {_pct(lift['estimate'])} ({level:.0%} CI {_pct(lift['conf_low'])} to "
+            f"{_pct(lift['conf_high'])}): the effect {lift['effect']:+.4g} / {lift['control_mean']:.4g} "
+            f"({lift['denominator']}); {lift['method']}.", 100, subsequent_indent="  "))
+    elif lift:
+        out.append(f"Relative lift: not computed ({lift['reason']})")
+    c = extras.get("cuped")
+    if c:
+        out.append(f"CUPED on {c['covariate']!r}: theta = {c['theta']:.4g}, variance reduction "
+                   f"{c['variance_reduction']:.1%} (SE {c['std_error']:.4g} against {c['unadjusted_std_error']:.4g} "
+                   "unadjusted)")
+    p = extras.get("proportion_test")
+    if p and p.get("computed", True):
+        correct = "TRUE" if "correct = TRUE" in p["r_equivalent"] else "FALSE"
+        out.append(f"Proportion test (stats::prop.test, correct = {correct}): X-squared = {p['chi_square']:.4g} on "
+                   f"{p.get('df', 1):g} df, p = {_p(p['p_value'])}; rates "
+                   f"{p['proportion_treatment']:.4g} (treatment) and {p['proportion_control']:.4g} (control)")
+    elif p:
+        out.append(textwrap.fill(f"Proportion test: not computed ({p['reason']})", 100, subsequent_indent="  "))
+    srm = extras.get("sample_ratio")
+    if srm:
+        units = "clusters" if srm["counted"] == "clusters" else "units"
+        flag = "MISMATCH" if srm["p_value"] < srm["alpha"] else "as planned"
+        out.append(textwrap.fill(
+            f"Sample ratio: {srm['treatment']:,} treated and {srm['control']:,} control {units} "
+            f"({srm['observed_split']:.1%} treated, {srm['planned_split']:.0%} planned): chi-square "
+            f"{srm['chi_square']:.4g} on {srm['df']:g} df, p = {srm['p_value']:.3g}; {flag} (alpha {srm['alpha']:g})",
+            100, subsequent_indent="  "))
+    return out
 
 
 def _cate_lines(cate, level: float) -> list[str]:
@@ -254,11 +321,30 @@ def verdict(result: "Result") -> str:
     if hasattr(curve, "verdict"):
         said.append("specification curve: " + ("the valid adjustment sets disagree" if curve.verdict == "warn"
                                                else "every valid adjustment set agrees"))
+    tag = _experiment_verdict(result.extras if hasattr(result, "extras") else {}, said)
     if not said:
         return ""
     worry = (any("WOULD change" in s for s in said) or "warns)" in " ".join(said) or
              getattr(curve, "verdict", "") == "warn")
-    return ("Verdict: " + ("FRAGILE: " if worry else "holds up: ") + "; ".join(said) + ".")
+    return ("Verdict: " + (tag or ("FRAGILE: " if worry else "holds up: ")) + "; ".join(said) + ".")
+
+
+def _experiment_verdict(extras: dict, said: list[str]) -> str:
+    """An experiment's own checks for the verdict (sample ratio, guardrails, decision), appended to ``said``;
+    returns "BROKEN TEST: " on a sample-ratio mismatch, "FRAGILE: " on a failed guardrail, else ""."""
+    srm, guards, decision = extras.get("sample_ratio"), extras.get("guardrails"), extras.get("decision")
+    tag = ""
+    if isinstance(srm, dict) and "p_value" in srm:
+        tag = "BROKEN TEST: " if srm["p_value"] < srm["alpha"] else ""
+        said.append(("sample ratio MISMATCH" if tag else "sample ratio as planned") + f" (p = {srm['p_value']:.2g})")
+    if guards:
+        failed = [g["column"] for g in guards if g["verdict"] == "fail"]
+        said.append(f"guardrails: {sum(g['verdict'] == 'pass' for g in guards)} of {len(guards)} pass"
+                    + (f" ({', '.join(failed)} failed)" if failed else ""))
+        tag = tag or ("FRAGILE: " if failed else "")
+    if isinstance(decision, dict):
+        said.append(f"decision: {decision['verdict'].upper()}")
+    return tag
 
 
 def headline(result: "Result") -> str:
@@ -273,12 +359,30 @@ def headline(result: "Result") -> str:
     else:  # Synth: no sampling standard error; its inference is the permutation p-value, when one was run
         interval = ("no confidence interval; " + (f"permutation p = {e.p_value:.3g}" if e.p_value == e.p_value else
                                                   "no p-value either"))
-    text = f"Estimated effect of {result.plan.treatment} on {result.plan.outcome}: {e.estimate:+.4g} ({interval})."
+    plan = result.plan
+    what, naive, mover = "", "Naive contrast", ("adjustment" if plan.strategy.value == "backdoor adjustment"
+                                                else "the estimator")
+    if plan.design == "experiment":  # say which estimator the number is (docs/experiments.md, the headline rule)
+        what, naive, mover = _experiment_estimator(result)
+    text = f"Estimated effect of {plan.treatment} on {plan.outcome}{what}: {e.estimate:+.4g} ({interval})."
     if e is not n and n.estimate != e.estimate:
         moved = e.estimate - n.estimate
         rel = f", {moved / n.estimate:+.0%}" if n.estimate else ""
-        text += f" Naive contrast: {n.estimate:+.4g}; {'adjustment' if result.plan.strategy.value == 'backdoor adjustment' else 'the estimator'} moved it by {moved:+.4g}{rel}."
+        text += f" {naive}: {n.estimate:+.4g}; {mover} moved it by {moved:+.4g}{rel}."
     return text
+
+
+def _experiment_estimator(result: "Result") -> tuple[str, str, str]:
+    """What an experiment's headline number is: CUPED, Lin's covariate adjustment or the difference in means."""
+    plan = result.plan
+    cuped = (result.extras if hasattr(result, "extras") else {}).get("cuped")
+    naive = "Unadjusted difference in means"
+    if cuped:
+        return f" (CUPED on {cuped['covariate']})", naive, "CUPED"
+    if plan.estimator.value == "lin":
+        return (f" (Lin (2013) covariate adjustment for {', '.join(plan.covariates)})", naive,
+                "covariate adjustment")
+    return " (difference in means)", naive, "the estimator"
 
 
 def _relabel(est: "Estimate", term: str) -> "Estimate":

@@ -93,7 +93,8 @@ class ExperimentDesign(_DesignModel):
     metric: MetricSpec = Field(default_factory=MetricSpec, description="The primary metric's type.")
     cuped: _NAME | None = Field(
         None, description="A pre-period covariate for CUPED (Deng et al. 2013): the outcome minus theta times the "
-                          "centred covariate, then the difference in means; reported beside the effect.")
+                          "centred covariate, then the difference in means; this is the effect (the headline), with the "
+                          "unadjusted difference in means as the naive contrast.")
     guardrails: tuple[Guardrail, ...] = Field((), description="Metrics the change must not harm.")
     decision: DecisionRule | None = Field(
         None, description="The decision rule: the verdict (ship / do not ship / inconclusive) is reported with the "

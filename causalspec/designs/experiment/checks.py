@@ -32,12 +32,14 @@ import numpy as np
 import pandas as pd
 
 from causalspec._values import num
-from causalspec.designs.experiment.fit import dim_on, effect_method, naive_method
+from causalspec.designs._common import find_row, treatment_terms
+from causalspec.designs.experiment.arms import is_binary
+from causalspec.designs.experiment.fit import dim_on, effect_method, lin_method, naive_method, numeric_column
 from causalspec.errors import DataError, Problem
 from causalspec.estimators._experiment import arms_nested_in_clusters, welch_t_test
 from causalspec.inference import make_clusters
 from causalspec.planner import Estimator
-from causalspec.power._abtest import cuped, prop_test, ratio_metric, srm_check
+from causalspec.power._abtest import prop_test, ratio_metric, srm_check
 
 __all__ = ["sample_ratio_check", "balance_check", "metric_check", "guardrail_check", "effects_check",
            "decision_check"]
@@ -122,23 +124,13 @@ def balance_check(plan, frame: pd.DataFrame, out):
     return replace(out, extras={**out.extras, "balance": rows}, notes=tuple(notes))
 
 
-def _numeric(frame: pd.DataFrame, column: str, loc: str) -> np.ndarray:
-    if column not in frame.columns:
-        raise DataError(Problem(loc, f"column {column!r} is not in the data.",
-                                fix="Fix the column name in the spec, or add the column to the data.",
-                                code="missing_column"))
-    if not pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
-        raise DataError(Problem(loc, f"column {column!r} is not numeric (dtype {frame[column].dtype}).",
-                                fix="Use a numeric metric column.", code="metric_not_numeric"))
-    return frame[column].to_numpy(float)
-
-
 def _arms(plan, frame: pd.DataFrame) -> np.ndarray:
     return frame[plan.treatment].astype(float).to_numpy()
 
 
 def metric_check(plan, frame: pd.DataFrame, out):
-    """The primary metric as typed in the spec: prop.test for a proportion, the delta method for a ratio, CUPED."""
+    """The primary metric as typed in the spec: prop.test for a proportion (and for a 0/1 outcome of a mean
+    metric, without the continuity correction), the delta method for a ratio.  (CUPED is fitted: fit.py.)"""
 
     s = plan.settings
     metric = s.metric.model_dump(mode="json")
@@ -146,33 +138,36 @@ def metric_check(plan, frame: pd.DataFrame, out):
     t = _arms(plan, frame)
     extras = dict(out.extras)
     clusters = _clusters(plan, frame)
-    if metric["type"] == "proportion" and clusters is not None:
-        y = _numeric(frame, plan.outcome, "outcome")
+    y = numeric_column(frame, plan.outcome, "outcome")
+    binary = metric["type"] == "mean" and is_binary(y)  # a 0/1 outcome: its rates are compared by prop.test too
+    if (metric["type"] == "proportion" or binary) and clusters is not None:
         extras["proportion_test"] = {
             "computed": False,
             "reason": f"stats::prop.test treats the {len(y):,} units as independent draws, which they are not when "
                       f"the variance is clustered by {', '.join(plan.vcov.cluster)}; the effect (a difference in "
                       "proportions with a cluster-robust standard error) is the test."}
-    elif metric["type"] == "proportion":
-        y = _numeric(frame, plan.outcome, "outcome")
-        if not np.isin(y, (0.0, 1.0)).all():
+    elif metric["type"] == "proportion" or binary:
+        if not is_binary(y):
             raise DataError(Problem("design.metric.type", f"a proportion metric needs a 0/1 outcome; "
                                     f"{plan.outcome!r} takes other values (e.g. {sorted(set(y[~np.isin(y, (0, 1))]))[0]:g}).",
                                     fix="Recode the outcome as 0/1, or set design.metric.type to mean.",
                                     code="metric_not_binary"))
         x, n = [y[t == 1].sum(), y[t == 0].sum()], [int((t == 1).sum()), int((t == 0).sum())]
-        correct = bool(metric.get("continuity_correction", True))
+        # metric.type proportion: the spec's choice (R's default, correct = TRUE); a 0/1 outcome of a mean metric:
+        # the plain Pearson chi-square (correct = FALSE), the square of the pooled two-proportion z test
+        correct = bool(metric.get("continuity_correction", True)) and not binary
         test = prop_test(x, n, correct=correct, conf_level=level)  # treatment first: the interval is for p1 - p0
         extras["proportion_test"] = {
             "successes": {"treatment": x[0], "control": x[1]}, "n": {"treatment": n[0], "control": n[1]},
             "proportion_treatment": test.estimate[0], "proportion_control": test.estimate[1],
-            "difference": test.estimate[0] - test.estimate[1], "chi_square": test.statistic, "p_value": test.p_value,
-            "conf_int": list(test.conf_int), "method": test.method,
+            "difference": test.estimate[0] - test.estimate[1], "chi_square": test.statistic, "df": test.df,
+            "p_value": test.p_value, "conf_int": list(test.conf_int), "method": test.method,
+            "correct": correct, "why": "design.metric.type: proportion" if not binary else "the outcome is 0/1",
             "r_equivalent": f"stats::prop.test(c(x_treatment, x_control), c(n_treatment, n_control), "
                             f"correct = {str(correct).upper()})"}
     elif metric["type"] == "ratio":
-        numer = _numeric(frame, metric["numerator"], "design.metric.numerator")
-        den = _numeric(frame, metric["denominator"], "design.metric.denominator")
+        numer = numeric_column(frame, metric["numerator"], "design.metric.numerator")
+        den = numeric_column(frame, metric["denominator"], "design.metric.denominator")
         variance = "first-order delta method per arm (Deng, Knoblich & Lu 2018), normal reference"
         if clusters is not None and clusters[1]:
             # Deng et al.'s delta method is over the randomization units: here the clusters, by their totals
@@ -190,24 +185,6 @@ def metric_check(plan, frame: pd.DataFrame, out):
             "std_error": r.std_error, "statistic": r.statistic, "p_value": r.p_value,
             "conf_int": [float(r.conf_low), float(r.conf_high)], "relative_lift": r.relative_lift,
             "variance": variance}
-    if s.cuped:
-        y = _numeric(frame, plan.outcome, "outcome")
-        x = _numeric(frame, s.cuped, "design.cuped")
-        c = cuped(y, x, _arms(plan, frame), level=level)
-        extras["cuped"] = {
-            "covariate": s.cuped, "theta": c.theta, "estimate": c.estimate, "std_error": c.std_error, "df": c.df,
-            "p_value": c.p_value, "conf_int": [float(c.conf_low), float(c.conf_high)],
-            "unadjusted_std_error": c.unadjusted_std_error, "variance_reduction": c.variance_reduction,
-            "method": "y - theta (x - mean x), theta = cov(y, x) / var(x) pooled; Welch SE (Deng et al. 2013)"}
-        if clusters is not None:
-            # the same adjusted outcome, compared with the effect's cluster-robust variance
-            adj = dim_on(plan, frame, y - c.theta * (x - x.mean()), term=plan.treatment, nested=False)
-            raw = dim_on(plan, frame, y, term=plan.treatment, nested=False)
-            extras["cuped"].update(
-                estimate=adj.estimate, std_error=adj.std_error, df=adj.df, p_value=adj.p_value,
-                conf_int=[adj.conf_low, adj.conf_high], unadjusted_std_error=raw.std_error,
-                variance_reduction=1.0 - (adj.std_error / raw.std_error) ** 2,
-                method=f"y - theta (x - mean x), theta = cov(y, x) / var(x) pooled; {adj.method} (Deng et al. 2013)")
     return replace(out, extras=extras)
 
 
@@ -230,7 +207,7 @@ def guardrail_check(plan, frame: pd.DataFrame, out):
     rows, warnings, notes = [], list(out.warnings), list(out.notes)
     pct = f"{plan.vcov.level:.0%}"
     for i, g in enumerate(guardrails):
-        y = _numeric(frame, g["column"], f"design.guardrails[{i}].column")
+        y = numeric_column(frame, g["column"], f"design.guardrails[{i}].column")
         res = dim_on(plan, frame, y, term=g["column"], nested=False)
         r = res.table.iloc[0]
         lo, hi = float(r["conf_low"]), float(r["conf_high"])
@@ -273,11 +250,16 @@ def _row(role: str, metric: str, term: str, method: str, r_call: str, estimate, 
 def effects_check(plan, frame: pd.DataFrame, out):
     """The experiment's effect table: each estimate it reports as one row with its method label and R call."""
     e, x = out.effect, plan.treatment
-    rows = [_row("effect", plan.outcome, e.term, effect_method(plan), plan.vcov.r_equivalent, e.estimate,
+    r_call = (_dim_r_call(plan) + " on y - theta (x - mean(x))") if plan.settings.cuped else plan.vcov.r_equivalent
+    rows = [_row("effect", plan.outcome, e.term, effect_method(plan), r_call, e.estimate,
                  e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high, e.df)]
-    if plan.estimator is Estimator.LIN:
+    if plan.estimator is Estimator.LIN or plan.settings.cuped:  # the effect is adjusted: the unadjusted beside it
         n = out.naive
         rows.append(_row("unadjusted", plan.outcome, n.term, naive_method(plan), _dim_r_call(plan), n.estimate,
+                         n.std_error, n.statistic, n.p_value, n.conf_low, n.conf_high, n.df))
+    if plan.estimator is Estimator.LIN and plan.settings.cuped:  # CUPED is the effect: Lin's estimate beside it
+        n = find_row(out.rows, *treatment_terms(x))
+        rows.append(_row("lin", plan.outcome, n.term, lin_method(plan), plan.vcov.r_equivalent, n.estimate,
                          n.std_error, n.statistic, n.p_value, n.conf_low, n.conf_high, n.df))
     if not plan.vcov.cluster:  # with clusters t.test's independent units do not hold: the rows above replace it
         y, t = frame[plan.outcome].to_numpy(float), _arms(plan, frame)
@@ -306,15 +288,14 @@ def effects_check(plan, frame: pd.DataFrame, out):
 
 
 def _primary(plan, out) -> tuple[str, float, float, float]:
-    """The primary metric's estimate and interval the decision uses: the ratio metric, CUPED, or the effect."""
+    """The primary metric's estimate and interval the decision uses: the ratio metric, else the effect (which is
+    CUPED when design.cuped is given)."""
     if "ratio_metric" in out.extras:
         r = out.extras["ratio_metric"]
         return "ratio metric (delta method)", r["estimate"], *r["conf_int"]
-    if "cuped" in out.extras:
-        c = out.extras["cuped"]
-        return f"CUPED on {c['covariate']!r}", c["estimate"], *c["conf_int"]
     e = out.effect
-    return f"the {plan.estimator.value} estimate", e.estimate, e.conf_low, e.conf_high
+    basis = f"CUPED on {plan.settings.cuped!r}" if plan.settings.cuped else f"the {plan.estimator.value} estimate"
+    return basis, e.estimate, e.conf_low, e.conf_high
 
 
 def decision_check(plan, frame: pd.DataFrame, out):

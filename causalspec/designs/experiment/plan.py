@@ -13,7 +13,8 @@ from causalspec.designs.experiment.settings import ExperimentSettings
 
 __all__ = ["ESTIMATOR_RULE", "plan_experiment", "experiment_vcov"]
 
-ESTIMATOR_RULE = ("experiment, estimator auto: Lin (2013) when covariates are given, else the difference in means")
+ESTIMATOR_RULE = ("experiment, estimator auto: Lin (2013) when covariates are given, else the difference in means; "
+                  "design.cuped makes the effect CUPED")
 
 
 def plan_experiment(spec, dag: DAG) -> dict:
@@ -26,6 +27,10 @@ def plan_experiment(spec, dag: DAG) -> dict:
     formula = naive
     if estimator is Estimator.LIN:
         formula = f"{y} ~ {x}, covariates = ~ {' + '.join(quote_name(c) for c in spec.covariates)}"
+    why += _cuped_reason(spec.design.cuped, estimator)
+    if spec.design.cuped and estimator is Estimator.DIFFERENCE_IN_MEANS:
+        c = quote_name(spec.design.cuped)
+        formula = f"{y} - theta * ({c} - mean({c})) ~ {x}"
     if spec.inference.wild_bootstrap is not None:
         raise UnsupportedError(Problem(
             "inference.wild_bootstrap", f"the wild cluster bootstrap is available for OLS regression adjustment and "
@@ -42,6 +47,9 @@ def plan_experiment(spec, dag: DAG) -> dict:
     if estimator is Estimator.LIN:
         assumptions += ("Covariates were measured before randomization (Lin 2013: consistent for the ATE "
                         "whatever the true outcome model).",)
+    if d.cuped:
+        assumptions += (f"The CUPED covariate {d.cuped} was measured before randomization (Deng et al. 2013: the "
+                        "adjusted difference in means is then unbiased for the ATE).",)
     if spec.inference.cluster:
         g = ", ".join(spec.inference.cluster)
         assumptions += (f"Whole clusters ({g}) are the independent units: the variance is cluster-robust, and the "
@@ -50,6 +58,17 @@ def plan_experiment(spec, dag: DAG) -> dict:
                          _vcov(spec.inference, estimator), assumptions, settings)
     fields["covariates"] = tuple(spec.covariates)
     return fields
+
+
+def _cuped_reason(cuped: str | None, estimator: Estimator) -> str:
+    """Why the effect is CUPED when design.cuped is given (the rule of docs/experiments.md)."""
+    if not cuped:
+        return ""
+    text = (f"; design.cuped: the effect is CUPED on {cuped!r} (the difference in means of the outcome minus theta "
+            "times the centred covariate), the unadjusted difference in means the naive contrast")
+    if estimator is Estimator.LIN:
+        text += "; Lin's covariate-adjusted estimate is reported beside it"
+    return text
 
 
 def _identify(spec, dag: DAG) -> Identification:
