@@ -1,8 +1,10 @@
-"""statsmodels / pyfixest-style access to a Result: params, bse, tvalues, pvalues, conf_int, wald, repr.
+"""statsmodels / pyfixest-style access to a Result: params, bse, tvalues, pvalues, conf_int, cov_params, wald,
+predict, fixef, repr.
 
-The names are statsmodels' (``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int``) so code written for
-``sm.OLS(...).fit()`` or ``pf.feols`` reads a Result unchanged.  Every value comes from the coefficient table
-and the variance matrix the Result already holds; nothing is refitted.
+The names are statsmodels' (``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int``, ``cov_params``) so code
+written for ``sm.OLS(...).fit()`` or ``pf.feols`` reads a Result unchanged.  Every value comes from the
+coefficient table and the variance matrix the Result already holds; nothing is refitted.  ``predict`` and
+``fixef`` (``causalspec.result._predict``) rebuild the design from the plan and the data the Result refers to.
 
 ``wald`` tests linear hypotheses on the coefficients, written as text (``"x1 = x2"``, ``"2*x1 + x2 = 1"``) and
 parsed here by a small tokenizer (never evaluated): names are the coefficient names (backticks around names
@@ -22,6 +24,7 @@ from scipy import linalg, stats
 
 from causalspec.designs._heterogeneity import cate_for
 from causalspec.errors import Problem, SpecError
+from causalspec.result import _predict
 
 __all__ = ["ResultAccessors", "parse_hypothesis"]
 
@@ -184,6 +187,38 @@ class ResultAccessors:
         return {"hypotheses": hyps, "statistic": stat, "p_value": p, "df1": q,
                 "df2": float(df2), "test": "F" if math.isfinite(df2) else "chi2 / q",
                 "vcov": self.plan.vcov.r_equivalent}
+
+    def cov_params(self) -> pd.DataFrame:
+        """The variance-covariance matrix of the coefficients (statsmodels' name; the same as ``vcov()``)."""
+        return self.vcov()
+
+    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
+        """Fitted values of the estimation rows (``newdata=None``) or predictions for the rows of ``newdata``.
+
+        Offered for regression models from the formula (``ols``, ``did_2x2``: R's ``predict.lm``) and fixed-effects
+        models (``feols``, ``twfe``: ``fixest::predict``, ``X b`` plus each row's fixed effects).  New rows are
+        coded with the fit's terms and factor levels; a factor level the fit did not see is refused (located
+        error naming the column and level), a fixed-effect level it did not estimate gives NaN with a warning, a
+        row with a missing value gives NaN.  Other designs are refused with the reason (a synthetic control or
+        a regression discontinuity has no model of the outcome to predict from).  The result is a Series
+        indexed by the estimation rows' or ``newdata``'s index.
+
+        >>> result.predict()                        # doctest: +SKIP
+        >>> result.predict(new_rows)                # doctest: +SKIP
+        """
+        return _predict.predict(self, newdata)
+
+    def fixef(self) -> dict[str, pd.Series]:
+        """The fixed-effect values of a fixed-effects fit: fixed-effect name -> Series indexed by level.
+
+        Matches ``fixest::fixef(fit)``: the least-squares coefficients of ``y - X b`` on the fixed effects, with
+        fixest's references (per connected component, the second fixed effect's level of the first row is 0;
+        see ``causalspec.estimators.fixest._fixef``).  Recomputed from the data the result holds (nothing extra
+        is stored with the result); a result read back from JSON has no data and says so.
+
+        >>> result.fixef()["year"]                  # doctest: +SKIP
+        """
+        return _predict.fixef(self)
 
     def cate(self, frame: pd.DataFrame | None = None) -> np.ndarray:
         """Per-unit CATE predictions of the plan's CATE learner (``heterogeneity.learner`` dr, t, s, x or r), for

@@ -8,21 +8,28 @@ design family's own rule and returns a new Result.  A Result pickles (it holds d
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass, field, replace
+import math
+import re
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from causalspec._values import TIDY_COLUMNS, Estimate, NotComputed, jsonable, num
-from causalspec.designs import Fit, family_for
+from causalspec.designs import FAMILIES, Fit, family_for
 from causalspec.designs import fit as fit_plan
-from causalspec.errors import Problem, UnsupportedError
+from causalspec.errors import DataError, Problem, UnsupportedError
 from causalspec._version import __version__
-from causalspec.planner import Plan
+from causalspec.planner import Estimator, Plan, Strategy, VcovPlan
 from causalspec.result._accessors import ResultAccessors
 from causalspec.result._sensitivity import SensitivityReport, assess, rosenbaum
+from causalspec.result._parallel_trends import ParallelTrendsReport
+from causalspec.sensitivity import Benchmark, BoundRow, HonestRow, ParallelTrendsSensitivity, SensitivityResult
+from causalspec.sensitivity._evalue import EValueResult, RDEValueResult
+from causalspec.sensitivity._plausibly_exogenous import ExclusionSensitivity
 from causalspec.spec import Inference
 
 __all__ = ["Result", "build_result", "SensitivityReport"]
@@ -158,6 +165,33 @@ class Result(ResultAccessors):
     def replace(self, **changes: Any) -> "Result":
         return replace(self, **changes)
 
+    # ---------------------------------------------------------------- input
+    @classmethod
+    def from_json(cls, text: "str | bytes") -> "Result":
+        """The Result that :meth:`to_json` wrote (a ``results.json`` of an archive too); never unpickles anything.
+
+        The rebuilt Result gives the same ``to_json()``, coefficients, variance, intervals, Wald tests and
+        ``summary()`` (the summary's refutation, specification-curve and DAG-test sections excepted: those objects
+        belong to the robustness stage and are kept as the JSON they wrote).  It holds no data and no fit
+        internals, so ``with_vcov``, ``predict``, ``fixef`` and ``cate`` refuse with that reason.  A JSON written
+        by a newer causalspec, or without a version, is refused.
+
+        >>> again = Result.from_json(result.to_json())   # doctest: +SKIP
+        >>> again.to_json() == result.to_json()          # doctest: +SKIP
+        True
+        """
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+            raise DataError(Problem("", f"the text is not a result's JSON ({exc}).", fix="Pass the text that "
+                                    "Result.to_json() or causalspec run --json wrote.", code="result_json_invalid"))
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        """The Result whose :meth:`to_dict` is ``data`` (see :meth:`from_json`)."""
+        return _read_result(cls, data)
+
 
 
 def build_result(plan: Plan, fit: Fit, data: pd.DataFrame | None = None, *, data_source: str = "",
@@ -187,3 +221,168 @@ def build_result(plan: Plan, fit: Fit, data: pd.DataFrame | None = None, *, data
         _data=data,
         spec=spec,
     )
+
+
+# ---------------------------------------------------------------------------------------------- from JSON
+def _bad(message: str) -> DataError:
+    return DataError(Problem("", f"this is not a result's JSON: {message}.", fix="Pass the text that "
+                             "Result.to_json() or causalspec run --json wrote.", code="result_json_invalid"))
+
+
+def _release(text: Any) -> tuple[int, ...] | None:
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", text) if isinstance(text, str) else None
+    return None if m is None else tuple(int(g or 0) for g in m.groups())
+
+
+def _check_version(data: dict) -> None:
+    written, mine = _release(data.get("version")), _release(__version__)
+    if written is None:
+        raise DataError(Problem("version", f"the JSON's version {data.get('version')!r} is not a causalspec "
+                                "version, so its shape is unknown.", fix="Read only JSON that causalspec wrote "
+                                "(it has a version such as \"0.1.0\").", code="result_version_unknown"))
+    if written > mine:
+        raise UnsupportedError(Problem("version", f"the result was written by causalspec {data['version']}, newer "
+                                       f"than this one ({__version__}); its JSON may hold what this version cannot "
+                                       "read.", fix=f"Upgrade causalspec to {data['version']} or later to read it.",
+                                       code="result_version_newer"))
+
+
+def _float(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _estimate(d: dict) -> Estimate:
+    return Estimate(d["term"], *(_float(d[k]) for k in TIDY_COLUMNS[1:]),
+                    math.inf if d.get("df") is None else float(d["df"]))  # to_dict writes an infinite df as null
+
+
+class _Stored:
+    """A section of a Result's JSON kept as it was written (its object lives in a later stage, or its shape is
+    not one this stage rebuilds): ``to_dict()`` gives it back unchanged."""
+
+    def __init__(self, data: Any):
+        self._stored = data
+
+    def to_dict(self) -> Any:
+        return copy.deepcopy(self._stored)
+
+    def summary_lines(self) -> list[str]:
+        return ["(read back from JSON: this section is in to_dict() but is not rendered again)"]
+
+
+def _typed(cls, d: dict, nested: dict | None = None):
+    """A frozen dataclass from the dict its ``asdict`` wrote (lists back to tuples, null floats back to NaN)."""
+    nested = nested or {}
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in d:
+            continue
+        v = d[f.name]
+        if f.name in nested and isinstance(v, list):
+            v = tuple(_typed(nested[f.name], x) for x in v)
+        elif isinstance(v, list) and "tuple" in str(f.type):
+            v = tuple(tuple(x) if isinstance(x, list) else x for x in v)
+        elif v is None and str(f.type) == "float":
+            v = math.nan
+        kwargs[f.name] = v
+    return cls(**kwargs)
+
+
+def _not_computed(d: Any) -> bool:
+    return isinstance(d, dict) and d.get("computed") is False and set(d) == {"computed", "reason"}
+
+
+def _part(d: Any, cls, key: str, nested: dict | None = None):
+    if _not_computed(d):
+        return NotComputed(d["reason"])
+    if isinstance(d, dict) and key in d:
+        try:
+            return _typed(cls, d, nested)
+        except (TypeError, ValueError, KeyError):
+            pass
+    return _Stored(d)
+
+
+@dataclass(frozen=True)
+class _ReadSensitivity(SensitivityReport):
+    """The sensitivity step read back: its parts rebuilt for ``summary()``, its JSON kept as written."""
+
+    stored: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return copy.deepcopy(self.stored)
+
+
+def _sensitivity(d: Any):
+    if d is None or _not_computed(d):
+        return d if d is None else NotComputed(d["reason"])
+    if not (isinstance(d, dict) and d.get("computed") and "ovb" in d and "evalue" in d):
+        return _Stored(d)
+    ev = d["evalue"]
+    evalue = _part(ev, RDEValueResult, "est_evalue") if isinstance(ev, dict) and "est_evalue" in ev else \
+        _part(ev, EValueResult, "evalue_point")
+    ex = d.get("exclusion")
+    if isinstance(ex, dict) and "uci" in ex:
+        ex = {**ex, "uci_low": (ex["uci"] or [None, None])[0], "uci_high": (ex["uci"] or [None, None])[1]}
+    exclusion = _part(ex, ExclusionSensitivity, "instrument")
+    if isinstance(exclusion, _Stored):
+        exclusion = _Stored(d.get("exclusion"))
+    pt = d.get("parallel_trends")
+    trends = None if pt == {"computed": False, "reason": "not a parallel-trends design"} else _trends(pt)
+    ovb = _part(d["ovb"], SensitivityResult, "rv_q", {"bounds": BoundRow, "benchmarks": Benchmark})
+    return _ReadSensitivity(reason=d.get("reason", ""), ovb=ovb, evalue=evalue, benchmark=d.get("benchmark", ""),
+                            benchmark_rule=d.get("benchmark_rule", ""), exclusion=exclusion, parallel_trends=trends,
+                            reduce=bool(d.get("reduce", True)), stored=copy.deepcopy(d))
+
+
+def _trends(d: Any):
+    """The parallel-trends report read back (HonestDiD's robust sets per restriction)."""
+    if _not_computed(d):
+        return NotComputed(d["reason"])
+    try:
+        analyses = tuple(NotComputed(a["reason"]) if _not_computed(a) else ParallelTrendsSensitivity(
+            a["restriction"], a["method"], a["target"],
+            tuple(HonestRow(_float(r["bound"]), _float(r["conf_low"]), _float(r["conf_high"])) for r in a["rows"]),
+            tuple(_float(v) for v in a["original_ci"]), float(a["level"]), tuple(a["notes"])) for a in d["analyses"])
+        return ParallelTrendsReport(analyses, tuple(d["pre_periods"]), tuple(d["post_periods"]))
+    except (KeyError, TypeError, ValueError):
+        return _Stored(d)
+
+
+def _section(d: Any):
+    return None if d is None else NotComputed(d["reason"]) if _not_computed(d) else _Stored(d)
+
+
+def _read_plan(data: dict) -> Plan:
+    p, vc = data["plan"], data["plan"]["vcov"]
+    estimator = Estimator(p["estimator"])
+    design = next((f.type for f in FAMILIES if estimator in f.fitters), "")
+    return Plan(name=data["name"], treatment=data["treatment"], outcome=data["outcome"], estimand=data["estimand"],
+                design=design, identified=bool(p["identified"]), strategy=Strategy(p["strategy"]),
+                adjustment_set=tuple(p["adjustment_set"]), adjustment_source="", adjustment_rule="",
+                minimal_adjustment_sets=tuple(tuple(m) for m in p["minimal_adjustment_sets"]),
+                optimal_adjustment_set=None, covariates=tuple(p["covariates"]), decisions=(), estimator=estimator,
+                estimator_reason="", formula=p["formula"], naive_formula="",
+                vcov=VcovPlan(vc["kind"], tuple(vc["cluster"]), float(vc["level"]), vc["r_equivalent"]),
+                assumptions=())
+
+
+def _read_result(cls, data: Any) -> Result:
+    if not isinstance(data, dict):
+        raise _bad(f"it is a JSON {type(data).__name__}, not an object")
+    _check_version(data)
+    try:
+        V = data["vcov"]
+        return cls(
+            plan=_read_plan(data), effect=_estimate(data["effect"]), naive=_estimate(data["naive"]),
+            coefficients=tuple(_estimate(e) for e in data["estimates"]), vcov_terms=tuple(V["terms"]),
+            vcov_matrix=tuple(tuple(_float(v) for v in row) for row in V["matrix"]), nobs=int(data["nobs"]),
+            n_input=int(data["n_input"]), dropped=tuple((r["reason"], int(r["rows"])) for r in data["dropped"]),
+            notes=tuple(data["notes"]), fit_stats=tuple((k, _float(v)) for k, v in data["diagnostics"].items()),
+            sensitivity=_sensitivity(data["sensitivity"]), refutations=_section(data["refutations"]),
+            specification_curve=_section(data["specification_curve"]), dag_tests=_section(data["dag_tests"]),
+            extras=copy.deepcopy(data["design"]), warnings=tuple(data["warnings"]), data_source=data["data"])
+    except KeyError as exc:
+        raise _bad(f"the key {exc.args[0]!r} is missing") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _bad(f"a value has the wrong type ({exc})") from None
