@@ -1,14 +1,12 @@
 """Reading the data a spec names, and checking it against the plan before any numbers are computed.
 
-A data file is as untrusted as the spec that names it, so reading refuses what would silently
-change the numbers or exhaust the machine: a CSV row with more or fewer fields than the header
-(pandas would shift every column or fill the gap), two columns with one name (pandas would rename
-the second ``x.1``), a path that is not a regular file (a FIFO or device blocks or never ends), a
-file larger than :data:`MAX_DATA_BYTES` (raise it with the environment variable
-``CAUSALSPEC_MAX_DATA_BYTES`` or ``read_data(max_bytes=...)``), and more than
-:data:`MAX_DATA_COLUMNS` columns.  :func:`check_levels` bounds the levels of a text column once its
-role is known.
-"""
+A data file is as untrusted as the spec that names it, so reading refuses what would silently change the numbers
+or exhaust the machine: a CSV row with more or fewer fields than the header (pandas would shift every column or fill
+the gap), two columns with one name (pandas would rename the second ``x.1``), a path that is not a regular file (a
+FIFO or device blocks or never ends), a file larger than :data:`MAX_DATA_BYTES` (raise it with the environment
+variable ``CAUSALSPEC_MAX_DATA_BYTES`` or ``read_data(max_bytes=...)``), and more than :data:`MAX_DATA_COLUMNS`
+columns.  :func:`check_levels` bounds the levels of a text column once its role is known.  :func:`as_pandas` takes
+Polars and Arrow tables."""
 
 from __future__ import annotations
 
@@ -28,8 +26,8 @@ from causalspec import datasets
 from causalspec._files import Refusal, read_regular
 from causalspec.errors import DataError, Problem
 
-__all__ = ["DataSource", "dense_codes", "read_data", "check_columns", "check_levels", "MAX_DATA_BYTES", "MAX_DATA_COLUMNS",
-           "MAX_LEVELS"]
+__all__ = ["DataSource", "dense_codes", "read_data", "as_pandas", "check_columns", "check_levels", "FRAMES",
+           "MAX_DATA_BYTES", "MAX_DATA_COLUMNS", "MAX_LEVELS"]
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -59,9 +57,7 @@ def _is_bundled_name(text: str) -> bool:
 
 def resolve_path(data: str, base_dir: Path | None) -> Path:
     path = Path(data).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    return path
+    return base_dir / path if not path.is_absolute() and base_dir is not None else path
 
 
 def max_data_bytes() -> int:
@@ -77,8 +73,6 @@ def max_data_bytes() -> int:
         raise DataError(Problem(MAX_BYTES_ENV, f"{raw!r} is not a positive whole number of bytes.",
                                 fix=f"Set {MAX_BYTES_ENV} to a number such as 2000000000, or unset it."))
     return value
-
-
 
 
 def _too_large(loc: str, where: str, what: str, limit: int) -> DataError:
@@ -132,13 +126,16 @@ def _duplicate_problem(names: list[str], loc: str, where: str | None, line: int 
     return None
 
 
+def _refuse_duplicates(frame: pd.DataFrame, loc: str, where: str | None) -> None:
+    if (dup := _duplicate_problem([str(c) for c in frame.columns], loc, where, None)) is not None:
+        raise DataError(dup)
+
+
 def _check_csv(raw: bytes, sep: str, where: str, loc: str) -> None:
     """Refuse ragged rows, duplicate or too many header names, bad UTF-8 and bad quoting, naming file:line.
 
-    pandas shifts every column when a row has one field too many (it becomes the index) and fills
-    missing fields with NaN, so row shapes are checked on the raw records first (csv module, which
-    follows the same quoting rules and streams the bytes).
-    """
+    pandas shifts every column when a row has one field too many (it becomes the index) and fills missing fields
+    with NaN, so row shapes are checked on the raw records first (csv module: pandas' quoting, streamed)."""
     nul = raw.find(b"\x00")
     if nul >= 0:
         raise DataError(Problem(loc, f"the file contains a NUL byte (byte {nul:,}), so it is not CSV text.",
@@ -184,14 +181,54 @@ def _check_csv(raw: bytes, sep: str, where: str, loc: str) -> None:
                                 line=reader.line_num or None)) from None
 
 
+#: What ``data=`` may be besides a path; how to install pyarrow (Parquet files, Arrow tables: pyproject's extra).
+FRAMES = ("a pandas DataFrame, a Polars DataFrame or LazyFrame, a pyarrow Table or RecordBatch, or any table with "
+          "__arrow_c_stream__ (the Arrow PyCapsule interface)")
+PYARROW_HINT = ('pip install "causalspec[parquet]" — or pip install pyarrow '
+                "(causalspec's parquet extra: pip install '.[parquet]' in a causalspec checkout)")
+
+
+def as_pandas(data, loc: str = "data") -> pd.DataFrame:
+    """``data`` (:data:`FRAMES`) as a pandas DataFrame, converted once with the dtypes ``read_csv`` gives the same
+    values, so missing values are dropped and counted as for a CSV (docs/data-and-graphs.md).  Polars goes column
+    by column through numpy, without pyarrow (a LazyFrame is collected first; a Categorical gets sorted levels, as
+    R's ``factor()``; an Enum keeps its order); Arrow tables go through ``pyarrow.Table.to_pandas``."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    kind = f"{type(data).__module__.split('.')[0]}.{type(data).__name__}"
+    if kind in ("polars.LazyFrame", "polars.DataFrame"):
+        data = data.collect() if kind == "polars.LazyFrame" else data  # a lazy query runs once, in Polars
+        return pd.DataFrame({name: _from_polars(data.get_column(name)) for name in data.columns})
+    if not (hasattr(data, "__arrow_c_stream__") or kind.startswith("pyarrow.")):
+        raise DataError(Problem(loc, f"data of type {type(data).__module__}.{type(data).__qualname__} is not a "
+                                     "table causalspec reads.", fix=f"Pass {FRAMES}, or a CSV / Parquet path.",
+                                code="data_type"))
+    try:
+        import pyarrow as pa
+
+        return (data if isinstance(data, pa.Table) else pa.table(data)).to_pandas()
+    except ImportError:
+        raise DataError(Problem(loc, f"reading a {type(data).__name__} needs pyarrow, which is not installed.",
+                                fix=f"{PYARROW_HINT}; or pass a pandas or Polars DataFrame.",
+                                code="pyarrow_unavailable")) from None
+    except Exception as exc:  # a stream that is not a table (an array): pyarrow's TypeError / ArrowInvalid
+        raise DataError(Problem(loc, f"cannot read the {type(data).__name__} as a table: {exc}.",
+                                fix=f"Pass {FRAMES}.", code="data_type")) from None
+
+
+def _from_polars(col):
+    kind, values = type(col.dtype).__name__, col.to_numpy()  # numbers keep their dtype; nulls become NaN / None
+    if kind == "Enum":  # its declared order; a Categorical's levels are sorted
+        return pd.Categorical(values, categories=list(col.dtype.categories), ordered=True)
+    return pd.Categorical(values) if kind == "Categorical" else values
+
+
 def _read_parquet(raw: bytes, where: str, loc: str, limit: int) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(Problem(loc, "reading Parquet needs pyarrow, which is not installed.",
-                                fix="pip install pyarrow (causalspec's parquet extra: pip install '.[parquet]' in a causalspec "
-                                    "checkout), or use a CSV.",
-                                code="parquet_unavailable")) from None
+                                fix=f"{PYARROW_HINT}, or use a CSV.", code="parquet_unavailable", file=where)) from None
     try:
         parquet = pq.ParquetFile(io.BytesIO(raw))
         meta = parquet.metadata
@@ -214,29 +251,20 @@ def _read_parquet(raw: bytes, where: str, loc: str, limit: int) -> pd.DataFrame:
                                 fix="Check that the file is Parquet.", code="bad_parquet", file=where)) from None
 
 
-def read_data(data: "str | Path | pd.DataFrame | None", base_dir: Path | None = None,
+def read_data(data: "str | os.PathLike[str] | pd.DataFrame | None", base_dir: Path | None = None,
               loc: str = "data", *, max_bytes: int | None = None) -> tuple[pd.DataFrame, DataSource]:
-    """Read a CSV / Parquet file, a bundled data set, or take a DataFrame as it is.
+    """Read a CSV / Parquet file or a bundled data set, or take an in-memory table (:func:`as_pandas`).
 
-    Parameters
-    ----------
-    max_bytes : int, optional
-        The largest file read (default :func:`max_data_bytes`: ``CAUSALSPEC_MAX_DATA_BYTES`` or
-        :data:`MAX_DATA_BYTES`).
-
-    Raises
-    ------
-    DataError
-        No data, an unknown kind of path, a missing or non-regular file, a file over the size limit,
-        a ragged CSV row or duplicate column names (with ``file:line``), or an unparseable file.
+    ``max_bytes`` is the largest file read (default :func:`max_data_bytes`).  Raises a DataError for no data, an
+    unknown kind of path, a missing or non-regular file, a file over the size limit, a ragged CSV row or duplicate
+    column names (with ``file:line``), an unparseable file, or a table of a type :func:`as_pandas` does not read.
     """
     if data is None:
         raise DataError(Problem(loc, "the spec names no data.",
                                 fix="Add 'data: <path.csv>' to the spec, or pass --data PATH / data=DataFrame."))
-    if isinstance(data, pd.DataFrame):
-        dup = _duplicate_problem([str(c) for c in data.columns], loc, None, None)
-        if dup is not None:
-            raise DataError(dup)
+    if not isinstance(data, (str, os.PathLike)):
+        data = as_pandas(data, loc)
+        _refuse_duplicates(data, loc, None)
         digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=True).values.tobytes()).hexdigest()
         return data, DataSource("DataFrame", digest, len(data), tuple(map(str, data.columns)))
     text = str(data)
@@ -268,9 +296,7 @@ def read_data(data: "str | Path | pd.DataFrame | None", base_dir: Path | None = 
             raise DataError(Problem(loc, f"{where!r} does not fit in memory once parsed.",
                                     fix=f"Keep only the columns the spec uses, or lower {MAX_BYTES_ENV}.",
                                     code="data_too_large", file=where)) from None
-    dup = _duplicate_problem([str(c) for c in frame.columns], loc, where, None)
-    if dup is not None:
-        raise DataError(dup)
+    _refuse_duplicates(frame, loc, where)
     return frame, DataSource(str(data), digest, len(frame), tuple(map(str, frame.columns)))
 
 
@@ -279,29 +305,10 @@ def check_levels(frame: pd.DataFrame, column: str, field: str, limit: int = MAX_
 
     A text (object, string or categorical) column used as a regressor becomes one indicator column per
     level, so 10^6 distinct ids would ask for a 10^6-column design matrix.  Call this once the column's
-    role is known (a confounder, covariate or other regressor); reading cannot know it.
-
-    Parameters
-    ----------
-    frame : DataFrame
-    column : str
-        The column to check.
-    field : str
-        The spec field that names it, for the error's location (``"adjustment[2]"``).
-    limit : int
-        The most levels allowed (default :data:`MAX_LEVELS`).
-
-    Returns
-    -------
-    int or None
-        The number of levels of a text column (categories of a categorical one); None for a numeric
-        or boolean column, which enters a model as one column.
-
-    Raises
-    ------
-    DataError
-        ``column_missing`` when the column is not in the frame; ``too_many_levels`` when it has more
-        than ``limit`` levels.
+    role is known (a confounder, covariate or other regressor); reading cannot know it.  ``field`` (the spec field
+    naming the column, ``"adjustment[2]"``) locates the error.  Returns the levels of a text column (categories of a
+    categorical one), None for a numeric or boolean one.  Raises a DataError: ``column_missing``, or
+    ``too_many_levels`` above ``limit`` (default :data:`MAX_LEVELS`).
 
     Examples
     --------
@@ -344,10 +351,8 @@ def is_constant(values: pd.Series) -> bool:
 
 def check_columns(frame: pd.DataFrame, columns: dict[str, str], outcome: str | None = None,
                   treatment: str | None = None) -> None:
-    """Check that every column the plan uses exists and that the outcome and treatment are numeric.
-
-    ``columns`` maps a column name to the spec field that names it (for the error's location).
-    """
+    """Check that every column the plan uses exists and that the outcome and treatment are numeric; ``columns``
+    maps a column name to the spec field that names it (for the error's location)."""
     present = [str(c) for c in frame.columns]
     problems = []
     for name, where in columns.items():
@@ -379,12 +384,9 @@ def check_columns(frame: pd.DataFrame, columns: dict[str, str], outcome: str | N
 
 
 def dense_codes(values) -> "tuple[np.ndarray, np.ndarray] | None":
-    """Sorted codes and levels of non-negative integer ids without hashing, or None when the ids are not
-    dense enough (then factorize as usual).
-
-    Equal to ``pandas.factorize(values, sort=True)`` for such ids, in O(n + max id): a presence table, its
-    running count as the recoding, one gather.  Ids such as worker, firm or year numbers are usually dense.
-    """
+    """Sorted codes and levels of non-negative integer ids without hashing, or None when the ids are not dense
+    enough (then factorize as usual).  Equal to ``pandas.factorize(values, sort=True)`` for such ids, in O(n + max
+    id): a presence table, its running count as the recoding, one gather.  Worker, firm or year ids are dense."""
     values = np.asarray(values)
     if values.dtype.kind not in "iu" or values.ndim != 1 or values.size == 0:
         return None

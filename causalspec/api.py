@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from causalspec import engines as _engines
-from causalspec._data import check_columns
+from causalspec._data import as_pandas, check_columns
 from causalspec._data import read_data as _read
 from causalspec._values import NotComputed
 from causalspec.errors import CausalSpecError, Problem, SpecError, UnsupportedError
@@ -87,6 +87,9 @@ def fit(plan: Plan, data) -> Result:
     """Estimate a :class:`Plan` on a DataFrame (or on an engine's data: a ``causalspec.engines`` Source, a
     DuckDB relation or a Spark DataFrame; see docs/scale.md) and return a :class:`Result`.
 
+    ``data`` may be a pandas, Polars (a LazyFrame is collected) or Arrow table, converted once to pandas
+    (docs/data-and-graphs.md).
+
     Examples
     --------
     >>> import causalspec as cs
@@ -97,7 +100,7 @@ def fit(plan: Plan, data) -> Result:
     """
     if _engine_data(data):
         return _fit_engine(plan, data)
-    return _fit(plan, data)
+    return _fit(plan, as_pandas(data))
 
 
 def _fit_engine(plan: Plan, data, *, spec: Spec | None = None) -> Result:
@@ -115,8 +118,6 @@ def _fit_engine(plan: Plan, data, *, spec: Spec | None = None) -> Result:
 
 def _fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
     """fit, then the sensitivity step (inside build_result): the pipeline's first two steps after planning."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"fit() needs a pandas DataFrame, got {type(data).__name__}; use causalspec.run for files.")
     return build_result(plan, _fit_plan(plan, data), data, data_source=data_source)
 
 
@@ -125,8 +126,9 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
         progress: bool = False, spark=None) -> Result:
     """Load (if given a path), plan, fit, then run the robustness steps the plan lists.
 
-    ``data`` overrides the spec's ``data`` field: a DataFrame, or a CSV / Parquet path (read relative to the
-    current folder).  The spec's own ``data`` path is read relative to the spec file.
+    ``data`` overrides the spec's ``data`` field: a pandas, Polars or Arrow table (converted once to pandas:
+    docs/data-and-graphs.md), or a CSV / Parquet path (read relative to the current folder).  The spec's own
+    ``data`` path is read relative to the spec file.
 
     After the fit: the refutation tests in ``plan.sensitivity.refutations`` (unless ``refute=False``) and,
     when ``all_adjustment_sets`` or the spec's ``sensitivity.all_adjustment_sets`` is set, the specification
@@ -138,6 +140,8 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
     """
     if not isinstance(spec, Spec):
         spec = _load(spec)
+    if data is not None and not isinstance(data, (str, os.PathLike)) and not _engine_data(data):
+        data = as_pandas(data)  # a Polars or Arrow table: one pandas frame, whatever the engine
     the_plan = plan_ if plan_ is not None else plan(spec)
     with _located(spec):
         given = data if data is not None else spec.data

@@ -13,7 +13,7 @@ from causalspec.graph._dagitty import read_dagitty, relocate
 from causalspec.graph._names import name_problem
 from causalspec.graph._edges import _HIDDEN, _hidden_name, parse_edge
 
-__all__ = ["DAG"]
+__all__ = ["DAG", "from_parsed"]
 
 
 def _find_cycle(nodes: Iterable[str], children: dict[str, list[str]]) -> list[str] | None:
@@ -182,15 +182,13 @@ class DAG:
 
     @classmethod
     def from_dagitty(cls, text: str) -> "DAG":
-        """Parse dagitty syntax (``dag { x [exposure] ; x -> {a b} ; a <-> b }``); never evaluates anything."""
-        parsed = read_dagitty(text)
-        edges = [f"{_q(a)} {op} {_q(b)}" for (a, op, b) in parsed.edges]
-        try:
-            dag = cls.from_edges(edges, latent=parsed.latent, nodes=parsed.nodes, loc="dag.edges",
-                                 exposures=parsed.exposures, outcomes=parsed.outcomes, adjusted=parsed.adjusted)
-        except GraphError as err:
-            raise relocate(err, parsed.lines) from None
-        return cls(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes, parsed.positions, dag.adjusted)
+        """Parse dagitty syntax (``dag { x [exposure] ; x -> {a b} ; a <-> b }``); never evaluates anything.
+
+        Graphviz DOT and GML text have their own parsers: :func:`causalspec.graph.from_dot` and
+        :func:`causalspec.graph.from_gml`."""
+        p = read_dagitty(text)
+        return from_parsed(p.edges, p.lines, where="dag", nodes=p.nodes, latent=p.latent, exposures=p.exposures,
+                           outcomes=p.outcomes, adjusted=p.adjusted, positions=p.positions)
 
     # ---- queries ------------------------------------------------------
     @cached_property
@@ -275,6 +273,21 @@ class DAG:
     @cached_property
     def _expanded(self) -> "_Expanded":
         return _Expanded.of(self)
+
+
+def from_parsed(edges: Sequence[tuple[str, str, str]], lines: Sequence[int], *, where: str,
+                nodes: Iterable[str] = (), node_lines: "Sequence[int | None]" = (), latent: Iterable[str] = (),
+                exposures: Iterable[str] = (), outcomes: Iterable[str] = (), adjusted: Iterable[str] = (),
+                positions: tuple[tuple[str, str], ...] = ()) -> DAG:
+    """The DAG of edges a text parser read (dagitty, DOT, GML), each with its line in the text: built and checked
+    by :meth:`DAG.from_edges`, whose problems are then located at ``{where} line N`` instead of an edge index."""
+    nodes = tuple(nodes)
+    try:
+        dag = DAG.from_edges([f"{_q(a)} {op} {_q(b)}" for (a, op, b) in edges], latent=latent, nodes=nodes,
+                             loc="dag.edges", exposures=exposures, outcomes=outcomes, adjusted=adjusted)
+    except GraphError as err:
+        raise relocate(err, tuple(lines), where, tuple(node_lines)) from None
+    return DAG(dag.nodes, dag.edges, dag.latent, dag.exposures, dag.outcomes, positions, dag.adjusted)
 
 
 _PLAIN = re.compile(r"^[^\s\"<>\-{}\[\];=,]+$")

@@ -40,6 +40,17 @@ _FLAGS = {"exposure", "outcome", "latent", "adjusted", "selected", "source", "ta
 # [s] selected
 _SHORT = {"e": "exposure", "o": "outcome", "a": "adjusted", "u": "latent", "l": "latent", "s": "selected"}
 _GRAPH_TYPES = {"dag", "pdag", "mag", "pag", "graph", "digraph"}
+# text in another format is named, never guessed: the spec says which format it holds (docs/data-and-graphs.md)
+_OTHER_FORMAT = {"dot": 'This is Graphviz DOT: write it as dag: {dot: "digraph { ... }"} in a spec, or read it '
+                        "with causalspec.graph.from_dot.",
+                 "gml": 'This is GML: write it as dag: {gml: "graph [ ... ]"} in a spec, or read it with '
+                        "causalspec.graph.from_gml."}
+
+
+def _other_format(keyword: str, following: str) -> str:
+    if keyword == "digraph":
+        return _OTHER_FORMAT["dot"]
+    return _OTHER_FORMAT["gml"] if keyword == "graph" and following == "[" else "Write the graph as dag { ... }."
 
 
 class _Syntax(Exception):
@@ -148,7 +159,10 @@ class _Parser:
             self.take()
             if t[1].lower() != "dag":
                 raise _Syntax(t[2], f"graph type {t[1]!r} is not supported; only 'dag' graphs are.",
-                              "Write the graph as dag { ... }.")
+                              _other_format(t[1].lower(), self.peek()[1]))
+        elif t[:2] == ("name", "strict") and self.peek(1)[0] == "name" and \
+                self.peek(1)[1].lower() in _GRAPH_TYPES:
+            raise _Syntax(t[2], "'strict' starts a Graphviz DOT graph, not dagitty text.", _OTHER_FORMAT["dot"])
         elif t[0] == "name" and self.peek(1)[:2] == ("punct", "{"):
             raise _Syntax(t[2], f"unknown graph type {t[1]!r}.", "Write the graph as dag { ... }.")
         if keyword and self.peek()[1] == "{" and self.peek()[0] == "punct":
@@ -300,11 +314,16 @@ def read_dagitty(text: str) -> DagittyText:
                        positions=tuple(sorted(p.positions.items())), adjusted=frozenset(p.flags["adjusted"]))
 
 
-def relocate(err: GraphError, lines: tuple[int, ...]) -> GraphError:
-    """Name the line of the dagitty text, not the index of an edge list the user never wrote."""
+def relocate(err: GraphError, lines: tuple[int, ...], where: str = "dag",
+             node_lines: "tuple[int | None, ...]" = ()) -> GraphError:
+    """Name the line of the graph text (``{where} line N``), not the index of an edge (or node) list the user
+    never wrote."""
     def one(prob: Problem) -> Problem:
-        m = re.fullmatch(r"dag\.edges\[(\d+)\]", prob.loc)
+        m = re.fullmatch(r"dag\.(edges|nodes)\[(\d+)\]", prob.loc)
+        at = lines if m and m.group(1) == "edges" else node_lines
+        if not m or int(m.group(2)) >= len(at) or at[int(m.group(2))] is None:
+            return prob  # a node the spec lists (dag.nodes), not the text: its field path is right
         msg = re.sub(r" \(?(?:already )?at dag\.edges\[\d+\]\)?", "", prob.message)
-        return replace(prob, loc=f"dag line {lines[int(m.group(1))]}", message=msg) if m else prob
+        return replace(prob, loc=f"{where} line {at[int(m.group(2))]}", message=msg)
 
     return GraphError([one(q) for q in err.problems])

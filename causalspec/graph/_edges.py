@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-
+from functools import lru_cache
 
 from causalspec.graph._names import arrow_problem, arrow_run, unicode_arrow
 
@@ -124,3 +124,36 @@ def parse_edge(text: str) -> list[tuple[str, str, str]] | str:
         else:
             out.append((min(a, b), "<->", max(a, b)))
     return out
+
+
+def _char_class(codes: list[int], negate: bool = False) -> str:
+    """A regex character class of code points, written with \\uXXXX escapes (the same in Python and ECMA-262)."""
+    parts, start = [], None
+    for k, c in enumerate(codes):
+        if start is None:
+            start = c
+        if k + 1 == len(codes) or codes[k + 1] != c + 1:
+            parts.append(f"\\u{start:04x}" if c == start else f"\\u{start:04x}-\\u{c:04x}")
+            start = None
+    return "[" + "^" * negate + "".join(parts) + "]"
+
+
+@lru_cache(maxsize=1)
+def edge_pattern() -> str:
+    """A regular expression that matches exactly the strings :func:`parse_edge` accepts (``a -> b``, ``a <- b``,
+    ``a <-> b``, chains, double-quoted names), for the JSON Schema, so that an editor flags a malformed edge while
+    it is typed.
+
+    Exact for text in Unicode's Basic Multilingual Plane; an arrow character beyond it (U+1F800...) is refused by
+    the parser only.  Written in the common subset of Python's and ECMA-262's syntax (``\\uXXXX`` escapes, no
+    lookaround).  The node-name checks (invisible characters, mixed scripts) run when the spec is validated.
+    """
+    space = [c for c in range(0x10000) if chr(c).isspace()]  # what str.strip() removes around a name
+    arrows = [c for c in range(0x80, 0x10000) if unicode_arrow(chr(c))]
+    w = _char_class(space)
+    solid = _char_class(sorted({0, ord("<"), ord(">"), ord("-"), ord("=")} | set(space) | set(arrows)), negate=True)
+    first = solid[:-1] + "\\u0022]"  # a name that starts with a double quote is a quoted name
+    bare = f"{first}(?:{w}*(?:[-=]{w}+)*[-=]?{solid})*"  # a lone - or = inside a name: age-group
+    quoted = '"(?:[^"\\\\\\u0000]|\\\\[^\\u0000])*"'
+    name = f"(?:{quoted}|{bare})"
+    return f"^{w}*{name}{w}*(?:(?:<->|->|<-){w}*{name}{w}*)+$"

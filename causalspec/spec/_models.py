@@ -14,10 +14,10 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
 
 from causalspec.errors import GraphError, Problem, SpecError
-from causalspec.graph import DAG
+from causalspec.graph import DAG, edge_pattern, from_dot, from_gml
 
 __all__ = [
     "Spec",
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 SPEC_VERSION = 1
+_GRAPH_FORMS = ("edges", "dot", "gml")
 
 VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR0_estimatr", "CR1", "CR2", "stata")
 VcovKind = Literal["iid", "HC0", "HC1", "HC2", "HC3", "CR0", "CR0_estimatr", "CR1", "CR2", "stata"]
@@ -63,23 +64,51 @@ from causalspec.spec.heterogeneity_ml import HeterogeneityML
 from causalspec.spec.synthetic_control import SyntheticControlDesign
 
 
+def _edge_pattern(schema: dict) -> None:
+    schema["pattern"] = edge_pattern()  # computed when a schema is asked for, not at import
+
+
 class DagSpec(_Model):
-    """The causal graph as a list of edges.
+    """The causal graph: a list of edges, or the same graph as Graphviz DOT or GML text.
 
     ``"a -> b"`` is a direct cause; ``"a <-> b"`` an unobserved common cause of
     ``a`` and ``b``.  Names of nodes that are not columns of the data (never
-    measured) go in ``latent``; ``nodes`` lists isolated nodes.
+    measured) go in ``latent``; ``nodes`` lists isolated nodes.  Exactly one of
+    ``edges``, ``dot`` and ``gml`` gives the graph (docs/data-and-graphs.md).
     """
 
-    edges: tuple[Annotated[str, Field(min_length=1, max_length=1000)], ...] = Field(
-        ..., description='Edges such as "account_age -> spend" or "u <-> y" (an unobserved common cause).'
-    )
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": [k]} for k in _GRAPH_FORMS]})
+
+    edges: tuple[Annotated[str, Field(min_length=1, max_length=1000, json_schema_extra=_edge_pattern)], ...] | None = \
+        Field(None, description='Edges such as "account_age -> spend" or "u <-> y" (an unobserved common cause).')
+    dot: Annotated[str, Field(min_length=1, max_length=200_000)] | None = Field(
+        None, description='The graph as Graphviz DOT text, "digraph { z -> {x y}; x -> y; u [latent=true] }": '
+                          "-> edges, { } groups and subgraphs; a -> b [dir=both] is an unobserved common cause; "
+                          "other attributes are ignored.")
+    gml: Annotated[str, Field(min_length=1, max_length=200_000)] | None = Field(
+        None, description='The graph as GML text (graph [ directed 1 node [ id 0 label "z" ] edge [ source 0 target 1 '
+                          "] ... ]): a node's label is its name; latent 1 marks an unmeasured node.")
     latent: tuple[_NAME, ...] = Field((), description="Nodes that are not measured (never adjusted for).")
     nodes: tuple[_NAME, ...] = Field((), description="Isolated nodes with no edges.")
     adjusted: tuple[_NAME, ...] = Field(
         (), description="Nodes every adjustment set must contain (dagitty's [adjusted]): with adjustment: auto the "
                         "planner completes them into the minimal valid sets that contain them (dagitty::"
                         "adjustmentSets with adjusted nodes).")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "DagSpec":
+        given = [k for k in _GRAPH_FORMS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise SpecError(Problem(
+                given[1] if given else "edges", f"the graph is given twice, as {' and '.join(given)}." if given
+                else "this field is required (or dot, or gml).", fix='Give one of edges: ["a -> b"], dot: '
+                '"digraph { a -> b }" or gml: "graph [ ... ]".', code="dag_form" if given else "missing"))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _only_the_form_given(self, handler) -> dict:
+        # a dumped spec shows the form the author wrote, and old edge-list specs dump as they always did
+        return {k: v for k, v in handler(self).items() if not (k in _GRAPH_FORMS and v is None)}
 
 
 class WildBootstrap(_Model):
@@ -192,8 +221,9 @@ class Spec(_Model):
     dag: DagSpec | Annotated[str, Field(max_length=200_000)] | None = Field(
         None,
         description=(
-            'The causal graph: {edges: ["a -> b", ...], latent: [...]} or dagitty text "dag { a -> b }". '
-            "Required for observational designs; for experiments it defaults to treatment -> outcome."
+            'The causal graph: {edges: ["a -> b", ...], latent: [...]}, Graphviz DOT {dot: "digraph { a -> b }"}, '
+            'GML {gml: "graph [ ... ]"}, or dagitty text "dag { a -> b }". Required for observational designs; '
+            "for experiments it defaults to treatment -> outcome."
         ),
     )
     treatment: _NAME = Field(..., description="The treatment (exposure) column.")
@@ -241,6 +271,14 @@ class Spec(_Model):
     def origin(self):
         """The folder of the spec file this spec was loaded from, or None."""
         return self._origin
+
+    @field_validator("dag", mode="before")
+    @classmethod
+    def _dag_mapping(cls, value: Any) -> Any:
+        # a mapping is a DagSpec: its errors are located at dag.edges, not at each member of the union
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return DagSpec(**value)
+        return value
 
     @field_validator("adjustment", mode="before")
     @classmethod
@@ -312,11 +350,17 @@ class Spec(_Model):
 
 
 def _build_graph(spec: Spec) -> DAG:
-    if spec.dag is None:
+    dag = spec.dag
+    if dag is None:
         return DAG.from_edges([_edge(spec.treatment, spec.outcome)])
-    if isinstance(spec.dag, str):
-        return DAG.from_dagitty(spec.dag)
-    return DAG.from_edges(spec.dag.edges, latent=spec.dag.latent, nodes=spec.dag.nodes, adjusted=spec.dag.adjusted)
+    if isinstance(dag, str):
+        return DAG.from_dagitty(dag)
+    extra = {"latent": dag.latent, "nodes": dag.nodes, "adjusted": dag.adjusted}
+    if dag.dot is not None:
+        return from_dot(dag.dot, loc="dag.dot", **extra)
+    if dag.gml is not None:
+        return from_gml(dag.gml, loc="dag.gml", **extra)
+    return DAG.from_edges(dag.edges, **extra)
 
 
 def _edge(a: str, b: str) -> str:
