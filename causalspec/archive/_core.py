@@ -31,7 +31,7 @@ from causalspec.report._design_figures import DESIGN_FIGURES, design_figures
 from causalspec.report import love_plot, overlap_plot
 from causalspec.report._event_study import event_study_plot
 from causalspec.report._figures import dag_figure, estimate_figure
-from causalspec.report._figures import to_bytes
+from causalspec.report._figures import figure_of, to_bytes
 from causalspec.report._html import report_html
 from causalspec.report._tables import etable
 from causalspec.sensitivity import contour_plot, parallel_trends_plot
@@ -237,7 +237,7 @@ def contents(spec, plan, result, data_info: dict, *, include_data: bool = False,
         fig = make()
         files[f"{name}.png"] = to_bytes(fig, "png")
         files[f"{name}.svg"] = to_bytes(fig, "svg")
-        plt.close(fig)
+        plt.close(figure_of(fig))
         if name == "dag":
             dag_png = files["dag.png"]
     files.update(rendered_text(spec, plan, result, dag_png))
