@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from causalspec import api
-from causalspec._data import read_data
+from causalspec._data import as_pandas, read_data
 from causalspec.errors import CausalSpecError, Problem
 from causalspec.archive._engine_data import engine_data
 from causalspec.archive._read import MAX_BYTES, MAX_FILES, read_archive
@@ -134,6 +134,9 @@ def archive(spec: Any, directory: "str | os.PathLike[str]", *, include_data: boo
         expected_source = getattr(spec, "data_source", "") or None
         spec = spec.spec
     the_spec = api.load(spec) if not hasattr(spec, "model_dump") else spec
+    if data is not None and not isinstance(data, (str, os.PathLike)) and \
+            type(data).__module__.split(".")[0] not in ("duckdb", "_duckdb", "pyspark"):
+        data = as_pandas(data)  # a Polars or Arrow table: analysed as the pandas frame it converts to
     frame, source, data_info = engine_data(the_spec, data, include_data=include_data) or analysed_data(the_spec, data)
     if data is None and expected_source and source.label != expected_source:
         raise CausalSpecError(
@@ -166,7 +169,7 @@ def analysed_data(the_spec, data: Any = None):
         path = None
         if not source.label.startswith("bundled:") and source.label != "DataFrame":
             path = str(Path(the_spec.origin or ".").resolve() / source.label)
-    elif isinstance(data, pd.DataFrame):
+    elif not isinstance(data, (str, os.PathLike)):
         frame, source = read_data(data, None, loc="data")
         path = None
     else:

@@ -28,6 +28,7 @@ from causalspec.inference._fixest import coeftable, fixest_vcov
 from causalspec.planner import Estimator, SensitivityPlan
 from causalspec.formula import quote_name
 from causalspec._progress import Progress
+from causalspec._data import as_pandas
 
 __all__ = ["Refutation", "RefutationReport", "refute", "RULES"]
 
@@ -313,6 +314,7 @@ def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[s
     ``data`` is the data the result was fitted on (rows with missing values are removed as ``fit`` does).
     Deterministic given ``plan.seed``.  ``progress=True`` draws a progress bar on stderr.
     """
+    data = as_pandas(data)
     sp = result.plan.sensitivity
     names = tuple(tests) if tests is not None else tuple(sp.refutations)
     B = int(sp.simulations)
