@@ -18,7 +18,7 @@ from causalspec.estimators.fixest._demean import encode_fixed_effects
 from causalspec.estimators.fixest._fixef import fixef_values
 from causalspec.result import Result
 from causalspec.result._predict import _new_matrix
-from tests.parity._cases import assert_close, case_data, load_case
+from parity._cases import assert_close, case_data, load_case
 
 # ------------------------------------------------------------------------------------------ pyfixest parity
 FE_EDGES = {
