@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     df = sub.add_parser("diff", help="Markdown diff of two specs or two archives (spec, plan, results)")
     df.add_argument("a", metavar="A")
     df.add_argument("b", metavar="B")
+    df.add_argument("--run", action="store_true", help="fit both specs (without refutations) and compare results")
 
     add_power_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of spec files")
@@ -262,7 +263,7 @@ def _cmd_validate(args) -> int:
             if args.format == "github":
                 for p in probs:
                     line = f",line={int(p.line)}" if p.line else ""
-                    text = f"{p.loc}: {p.message} {p.fix}".strip()
+                    text = f"{p.loc + ': ' if p.loc else ''}{p.message} {p.fix}".strip()
                     print(f"::error file={_gh_property(p.file or path)}{line},"
                           f"title={_gh_property(f'causalspec {p.code}')}::{_gh_data(text)}")
             elif probs:
@@ -367,7 +368,7 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_diff(args) -> int:
-    sys.stdout.write(diff(args.a, args.b))
+    sys.stdout.write(diff(args.a, args.b, run=args.run))
     return EXIT_OK
 
 
