@@ -37,8 +37,18 @@ def test_each_picture_is_drawn_and_listed_after_the_design_s(result):
     names = [name for name, _, _ in design_figures(result)]
     assert names == NAMES
     for _, _, draw in design_figures(result):
-        fig = draw()
+        fig = draw()  # the report and the archive get the whole Figure
         assert fig.axes and fig.axes[0].has_data()
+
+
+def test_each_picture_draws_on_a_given_axes(result):
+    from causalspec.report import _cate_plots
+    from causalspec.sensitivity._plots import new_figure
+
+    axes = new_figure((12, 8)).subplots(2, 2).ravel()
+    drawn = [f(result, ax=a) for f, a in zip((_cate_plots.cate_distribution_plot, _cate_plots.cate_groups_plot,
+                                              _cate_plots.qini_plot, _cate_plots.policy_value_plot), axes)]
+    assert drawn == list(axes) and all(a.has_data() for a in drawn)
 
 
 def test_a_picture_without_its_data_is_left_out(result):

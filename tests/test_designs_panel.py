@@ -160,8 +160,8 @@ def test_unsupported_parts_say_so_at_the_field():
 def test_event_study_plot_renders(tmp_path):
     from causalspec.report import event_study_plot
 
-    fig = event_study_plot(_run("mpdta_event_study.yaml"))
-    ax = fig.axes[0]
+    ax = event_study_plot(_run("mpdta_event_study.yaml"))
+    fig = ax.figure
     assert ax.get_xlabel() == "periods relative to treatment"
     assert list(ax.lines[-1].get_xdata()) == [-1] and list(ax.lines[-1].get_ydata()) == [0.0]  # the reference
     fig.savefig(tmp_path / "es.png")

@@ -25,5 +25,7 @@ def test_each_figure_draws_on_the_axes_it_is_given():
              plot_uplift(y, cate, t, ax=axes[1, 0]), plot_value_curve(cate, cate, 10, 1, ax=axes[1, 1], budget=0.3)]
     assert drawn == list(axes.ravel())
     assert all(ax.has_data() for ax in drawn)
-    assert plot_uplift(y, cate, t, kind="uplift").get_title() == "Uplift curve"
     plt.close("all")
+    before = plt.get_fignums()
+    assert plot_uplift(y, cate, t, kind="uplift").get_title() == "Uplift curve"
+    assert plt.get_fignums() == before  # a new figure is not registered with pyplot, so none leaks

@@ -1,4 +1,4 @@
-"""Sensitivity plots return figures built on an Agg canvas; the grid numbers behind them are R's."""
+"""Sensitivity plots draw on Axes of figures built on an Agg canvas; the grid numbers behind them are R's."""
 
 from __future__ import annotations
 
@@ -20,28 +20,36 @@ RES = sensemakr(0.09731582, 0.02325654, 783, benchmarks=[Benchmark("female", 0.0
 
 
 @pytest.mark.parametrize("of", ["estimate", "t-value", "lwr", "upr"])
-def test_contour_plot_returns_a_labelled_figure_without_pyplot(of):
+def test_contour_plot_returns_labelled_axes_without_pyplot(of):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    fig = contour_plot(RES, of)
-    ax = fig.axes[0]
+    ax = contour_plot(RES, of)
     assert "treatment" in ax.get_xlabel() and "outcome" in ax.get_ylabel()
     assert plt.get_fignums() == before  # nothing registered with pyplot, so nothing is shown
     assert [t.get_text() for t in ax.texts if t.get_text().startswith("1x female")]
 
 
 def test_extreme_plot_draws_one_curve_per_outcome_scenario():
-    fig = extreme_plot(RES)
-    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    ax = extreme_plot(RES)
+    labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:3] == ["R²(Y~Z|D,X) = 100%", "R²(Y~Z|D,X) = 75%", "R²(Y~Z|D,X) = 50%"]
 
 
 def test_figures_render_to_png(tmp_path):
     path = tmp_path / "c.png"
-    contour_plot(RES).savefig(path)
+    contour_plot(RES).figure.savefig(path)
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert matplotlib.get_backend()  # no backend switch needed
+
+
+def test_the_plots_draw_on_the_axes_they_are_given():
+    from causalspec.sensitivity._plots import new_figure
+
+    fig = new_figure((10, 5))
+    left, right = fig.subplots(1, 2)
+    assert contour_plot(RES, ax=left) is left and extreme_plot(RES, ax=right) is right
+    assert left.has_data() and right.has_data() and len(fig.axes) == 2
 
 
 def test_extreme_grid_uses_sensemakr_default_limit():

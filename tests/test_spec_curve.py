@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import causalspec as cs
+from causalspec.report._figures import figure_of
 from causalspec.errors import UnsupportedError
 from causalspec.graph import is_adjustment_set
 from causalspec.robustness import specification_curve_plot
@@ -56,8 +57,8 @@ def test_curve_is_in_json_and_plots(tmp_path):
     result = cs.run(_spec(), data=_data(0.0))
     rows = result.to_dict()["specification_curve"]["rows"]
     assert [r["adjustment_set"] for r in rows] == [list(r.adjustment_set) for r in result.specification_curve.rows]
-    fig = specification_curve_plot(result.specification_curve)
-    fig.savefig(tmp_path / "curve.png")
+    drawn = specification_curve_plot(result.specification_curve)
+    figure_of(drawn).savefig(tmp_path / "curve.png")
     assert (tmp_path / "curve.png").stat().st_size > 1000
 
 

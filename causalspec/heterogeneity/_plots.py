@@ -1,7 +1,5 @@
-"""Figures for heterogeneous effects: each takes ``ax=`` (a new figure when None) and returns the Axes.
-
-matplotlib is imported when a figure is drawn, so the package imports without it.
-"""
+"""Figures for heterogeneous effects: each takes ``ax=`` (a new figure on its own Agg canvas when None, never
+registered with pyplot) and returns the Axes."""
 
 from __future__ import annotations
 
@@ -9,16 +7,13 @@ import numpy as np
 
 from causalspec.heterogeneity._uplift import qini_curve, uplift_curve
 from causalspec.heterogeneity._policy import value_curve
+from causalspec.sensitivity._plots import new_axes
 
 __all__ = ["plot_cate_distribution", "plot_group_effects", "plot_uplift", "plot_value_curve"]
 
 
 def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 4))
-    return ax
+    return new_axes(ax, (6.0, 4.0))
 
 
 def plot_cate_distribution(cate, ax=None, bins: int = 40, ate: float | None = None):

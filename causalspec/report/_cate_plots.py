@@ -1,23 +1,17 @@
 """The pictures of a CATE model (``heterogeneity.learner``), drawn from ``Result.extras["cate"]`` (no re-fitting):
 the distribution of predicted effects, the group effects with their intervals, the Qini curve against random
-targeting (randomized evaluation rows only) and the net value of treating the top share by predicted benefit."""
+targeting (randomized evaluation rows only) and the net value of treating the top share by predicted benefit.
+Each draws on ``ax=`` (a new figure when None) and returns the Axes."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from causalspec.sensitivity._plots import new_axes
+
 __all__ = ["cate_distribution_plot", "cate_groups_plot", "qini_plot", "policy_value_plot", "has"]
 
 _BLUE, _RED = "#4C72B0", "#C44E52"
-
-
-def new_figure(height: float = 4.2):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(7.0, height))
 
 
 def has(result, *keys: str) -> bool:
@@ -31,11 +25,11 @@ def has(result, *keys: str) -> bool:
     return True
 
 
-def cate_distribution_plot(result):
+def cate_distribution_plot(result, *, ax=None):
     c = result.extras["cate"]
     h = c["cate"]["histogram"]
     edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"])
-    fig, ax = new_figure()
+    ax = new_axes(ax, (7.0, 4.2))
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=_BLUE, alpha=0.8)
     ax.axvline(0.0, color="black", lw=1)
     ate = c["ate_dr"]["estimate"]
@@ -44,17 +38,16 @@ def cate_distribution_plot(result):
     ax.set_ylabel("units")
     ax.set_title(f"Distribution of predicted effects ({c['evaluated_on'].split(' (')[0]})")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def cate_groups_plot(result):
+def cate_groups_plot(result, *, ax=None):
     c = result.extras["cate"]
     rows = []
     for seg in c["segments"]:
         for g in seg.get("effects") or seg.get("gates") or ():
             rows.append((f"{seg['name']}: {g['group']}", g["estimate"], g["conf_low"], g["conf_high"]))
-    fig, ax = new_figure(height=max(2.5, 0.35 * len(rows) + 1.2))
+    ax = new_axes(ax, (7.0, max(2.5, 0.35 * len(rows) + 1.2)))
     y = np.arange(len(rows))[::-1]
     est = np.array([r[1] for r in rows])
     lo, hi = np.array([r[2] for r in rows]), np.array([r[3] for r in rows])
@@ -65,29 +58,27 @@ def cate_groups_plot(result):
     ax.set_xlabel(f"effect of {result.plan.treatment} (doubly robust, {result.plan.vcov.level:.0%} CI)")
     ax.set_title("Effects by segment and by predicted-effect group (GATES)")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def qini_plot(result):
+def qini_plot(result, *, ax=None):
     q = result.extras["cate"]["uplift"]["qini_curve"]
     x, v = np.asarray(q["targeted"]), np.asarray(q["incremental"])
-    fig, ax = new_figure()
+    ax = new_axes(ax, (7.0, 4.2))
     ax.plot(x, v, color=_BLUE, label=f"CATE ranking (Qini AUC {result.extras['cate']['uplift']['qini_auc_score']:.3g})")
     ax.plot([0, x[-1]], [0, v[-1]], color="gray", ls="--", label="random targeting")
     ax.set_xlabel("units targeted, by descending predicted effect")
     ax.set_ylabel("incremental outcomes")
     ax.set_title("Qini curve on the randomized evaluation rows")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def policy_value_plot(result):
+def policy_value_plot(result, *, ax=None):
     p = result.extras["cate"]["policy"]
     vc = p["value_curve"]
     share, v, se = (np.asarray(vc[k]) for k in ("share", "value", "std_error"))
-    fig, ax = new_figure()
+    ax = new_axes(ax, (7.0, 4.2))
     ax.plot(share, v, color=_BLUE, label="treat the top share by predicted benefit")
     ax.fill_between(share, v - 1.96 * se, v + 1.96 * se, color=_BLUE, alpha=0.2, lw=0)
     ax.plot([0, 1], [0, v[-1]], color="gray", ls="--", label="treat a random share")
@@ -97,5 +88,4 @@ def policy_value_plot(result):
     ax.set_ylabel(f"net value per unit (value {p['value']:g}, cost {p['cost']:g})")
     ax.set_title("Value of targeting, net of cost (95% band)")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
+    return ax

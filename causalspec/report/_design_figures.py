@@ -1,5 +1,6 @@
 """The main pictures of the quasi-experimental designs, by design type, and of a CATE model: drawn first in
-report.html and written to archives (each a function of a Result returning a matplotlib Figure, no re-fitting)."""
+report.html and written to archives (each a function of a Result drawing on ``ax=`` and returning the Axes, no
+re-fitting; :func:`design_figures` hands the report and the archive whole Figures)."""
 
 from __future__ import annotations
 
@@ -51,18 +52,20 @@ _CATE_NEEDS = {"cate_distribution": ("cate", "histogram"), "cate_groups": ("segm
 
 
 def design_figures(result) -> list[tuple[str, str, Callable[[], Any]]]:
-    """(name, alt text, draw) for the result's design, in report order; empty for the other designs."""
+    """(name, alt text, draw) for the result's design, in report order; empty for the other designs.
+
+    ``draw()`` returns the matplotlib Figure the picture is drawn on (what the report embeds and the archive saves)."""
     out = []
     plan = result.plan
     by_estimator = f"{plan.design}/{plan.estimator.value}"
     for name, alt, target in DESIGN_FIGURES.get(by_estimator, DESIGN_FIGURES.get(plan.design, ())):
         module, function = target.split(":")
         draw = getattr(import_module(module), function)
-        out.append((name, alt, (lambda d=draw: d(result))))
+        out.append((name, alt, (lambda d=draw: d(result).figure)))
     if "cate" in result.extras:
         from_cate = import_module("causalspec.report._cate_plots")
         for name, alt, target in DESIGN_FIGURES["heterogeneity"]:
             if from_cate.has(result, *_CATE_NEEDS[name]):
                 draw = getattr(from_cate, target.split(":")[1])
-                out.append((name, alt, (lambda d=draw: d(result))))
+                out.append((name, alt, (lambda d=draw: d(result).figure)))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from causalspec.errors import UnsupportedError
+from causalspec.sensitivity._plots import new_axes
 
 __all__ = ["its_plot"]
 
@@ -18,30 +19,27 @@ def _ticks(ax, rows) -> None:
     ax.set_xticklabels([label[t] for t in shown], rotation=30, ha="right", fontsize=8)
 
 
-def its_plot(result, *, title: str | None = None):
+def its_plot(result, *, title: str | None = None, ax=None):
     """The observed series (points), the fitted segmented line (one line per segment), and after the first
     interruption the counterfactual (the pre-interruption line and seasonality continued, dashed) with its
-    pointwise confidence band; comparison series in grey.  Returns a matplotlib Figure.
+    pointwise confidence band; comparison series in grey.  Draws on ``ax`` (a new figure when None) and returns
+    the Axes.
 
     ``result`` is a Result of an ``interrupted_time_series`` design (its ``extras["interrupted_time_series"]``).
 
     Examples
     --------
     >>> import causalspec as cs  # doctest: +SKIP
-    >>> fig = its_plot(cs.run("specs/its_seatbelts.yaml", refute=False))  # doctest: +SKIP
+    >>> ax = its_plot(cs.run("specs/its_seatbelts.yaml", refute=False))  # doctest: +SKIP
+    >>> ax.figure.savefig("its.png")                                    # doctest: +SKIP
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     its = result.extras.get("interrupted_time_series") if hasattr(result, "extras") else None
     if not its or not its.get("series"):
         raise UnsupportedError("this result has no interrupted time series.", loc="design.type",
                                fix="Plot the result of a design.type interrupted_time_series spec.")
     rows = its["series"]
     level = result.plan.vcov.level
-    fig, ax = plt.subplots(figsize=(8.0, 4.4))
+    ax = new_axes(ax, (8.0, 4.4), what="its_plot")
     for name in dict.fromkeys(r["series"] for r in rows):
         mine = sorted((r for r in rows if r["series"] == name), key=lambda r: r["time"])
         interrupted = mine[0]["interrupted"]
@@ -71,5 +69,4 @@ def its_plot(result, *, title: str | None = None):
     ax.set_ylabel(result.plan.outcome)
     ax.set_title(title or f"Interrupted time series: {result.plan.name}")
     ax.legend(fontsize=8, frameon=False, loc="best")
-    fig.tight_layout()
-    return fig
+    return ax

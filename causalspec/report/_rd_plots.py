@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from causalspec.errors import Problem, UnsupportedError
+from causalspec.sensitivity._plots import new_axes
 
 __all__ = ["rd_plot", "rd_bandwidth_plot"]
 
@@ -26,24 +27,22 @@ def _poly(coef, x, c):
     return sum(b * (x - c) ** j for j, b in enumerate(coef))
 
 
-def rd_plot(result, *, title: str | None = None):
+def rd_plot(result, *, title: str | None = None, ax=None):
     """Binned means of the outcome (bins as rdrobust::rdplot chooses them: evenly spaced, mimicking variance) with
     rdplot's global polynomial of order 4 on each side (solid) and rdrobust's local polynomial within the
     bandwidth (dashed; the outcome's fit without the covariates' adjustment); the cutoff as a vertical line.
+    Draws on ``ax`` (a new figure when None) and returns the Axes.
 
     Examples
     --------
     >>> import causalspec as cs
     >>> r = cs.run("specs/rd_senate.yaml", refute=False)        # doctest: +SKIP
-    >>> rd_plot(r).savefig("rd_plot.png")                       # doctest: +SKIP
+    >>> rd_plot(r).figure.savefig("rd_plot.png")                # doctest: +SKIP
     """
-    from matplotlib.figure import Figure
-
     bins = _extras(result, "rdplot", "RD plot")
     fit = _extras(result, "rdrobust", "RD plot")
     c = fit["c"]
-    fig = Figure(figsize=(7.0, 4.5))
-    ax = fig.add_subplot(1, 1, 1)
+    ax = new_axes(ax, (7.0, 4.5), what="rd_plot")
     ax.scatter(bins["mid"], bins["mean_y"], s=14, color="#1f3b73", zorder=3, label="binned means")
     for lo, hi, coef in ((bins["x_min"], c, bins["poly_left"]), (c, bins["x_max"], bins["poly_right"])):
         grid = np.linspace(lo, hi, 200)
@@ -61,14 +60,13 @@ def rd_plot(result, *, title: str | None = None):
     ax.set_title(title or f"RD plot: effect {e.estimate:.3g} (robust {result.plan.vcov.level:.0%} CI "
                           f"{e.conf_low:.3g} to {e.conf_high:.3g}); bins {bins['J'][0]} | {bins['J'][1]}", fontsize=9)
     ax.legend(loc="best", frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def rd_bandwidth_plot(result):
+def rd_bandwidth_plot(result, *, ax=None):
     """The conventional estimate with its robust bias-corrected confidence interval at each bandwidth of the
-    falsification tests (multiples of the bandwidth used), the fitted bandwidth highlighted."""
-    from matplotlib.figure import Figure
+    falsification tests (multiples of the bandwidth used), the fitted bandwidth highlighted.  Draws on ``ax`` (a new
+    figure when None) and returns the Axes."""
 
     fals = _extras(result, "falsification", "estimate-by-bandwidth plot")
     main = _extras(result, "rdrobust", "estimate-by-bandwidth plot")
@@ -84,8 +82,7 @@ def rd_bandwidth_plot(result):
     y = np.array([p[1] for p in points])
     lo = np.array([p[2][0] for p in points])
     hi = np.array([p[2][1] for p in points])
-    fig = Figure(figsize=(6.5, 4.0))
-    ax = fig.add_subplot(1, 1, 1)
+    ax = new_axes(ax, (6.5, 4.0), what="rd_bandwidth_plot")
     ax.errorbar(h, y, yerr=[y - lo, hi - y], fmt="o", color="#1f3b73", ecolor="#7f8fb0", capsize=3)
     ax.errorbar([main["h"][0]], [est], yerr=[[est - robust_ci[0]], [robust_ci[1] - est]], fmt="s", color="#c0392b",
                 ecolor="#c0392b", capsize=3, label=f"fitted h = {main['h'][0]:.3g} ({main['bwselect']})")
@@ -94,5 +91,4 @@ def rd_bandwidth_plot(result):
     ax.set_ylabel("estimate (robust CI)")
     ax.set_title("The estimate across bandwidths", fontsize=9)
     ax.legend(loc="best", frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return ax

@@ -1,23 +1,15 @@
 """Synthetic control figures: treated vs synthetic, the gaps with every placebo, donor weights, and synthetic
-DiD's weighted trends.  Each takes a Result of a ``synthetic_control`` design and returns a matplotlib Figure;
-they only read ``result.extras`` (no re-fitting)."""
+DiD's weighted trends.  Each takes a Result of a ``synthetic_control`` design, draws on ``ax=`` (a new figure when
+None) and returns the Axes; they only read ``result.extras`` (no re-fitting)."""
 
 from __future__ import annotations
 
 from causalspec.errors import UnsupportedError
+from causalspec.sensitivity._plots import new_axes
 
 __all__ = ["sc_path_plot", "sc_gaps_plot", "sc_weights_plot", "sdid_trends_plot"]
 
 _TREATED, _SYNTH, _PLACEBO = "#1f4e79", "#c0504d", "#bbbbbb"
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _extras(result, key: str, what: str) -> dict:
@@ -29,12 +21,11 @@ def _extras(result, key: str, what: str) -> dict:
     return table
 
 
-def sc_path_plot(result, *, title: str | None = None):
+def sc_path_plot(result, *, title: str | None = None, ax=None):
     """The treated unit's outcome and its synthetic control in every period, the treatment time marked."""
     e = _extras(result, "synthetic_control", "synthetic control path")
-    plt = _plt()
     t = [r["time"] for r in e["path"]]
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    ax = new_axes(ax, (7.0, 4.2), what="sc_path_plot")
     ax.plot(t, [r["treated"] for r in e["path"]], color=_TREATED, lw=1.6, label=str(e["treated_unit"]))
     ax.plot(t, [r["synthetic"] for r in e["path"]], color=_SYNTH, lw=1.4, ls="--", label="synthetic control")
     ax.axvline(e["treatment_time"], color="#888888", lw=0.8, ls=":")
@@ -42,11 +33,10 @@ def sc_path_plot(result, *, title: str | None = None):
     ax.set_ylabel(result.plan.outcome)
     ax.set_title(title or f"Treated and synthetic: {result.plan.name}")
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def sc_gaps_plot(result, *, title: str | None = None, max_ratio: float | None = None):
+def sc_gaps_plot(result, *, title: str | None = None, max_ratio: float | None = None, ax=None):
     """The treated unit's gap (outcome minus synthetic) over the gaps of every in-space placebo (grey).
 
     ``max_ratio`` leaves out placebos whose pre-treatment RMSPE exceeds that multiple of the treated unit's
@@ -54,8 +44,7 @@ def sc_gaps_plot(result, *, title: str | None = None, max_ratio: float | None = 
     """
     e = _extras(result, "synthetic_control", "synthetic control gaps")
     placebos = (result.extras.get("placebos") or {}).get("in_space")
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    ax = new_axes(ax, (7.0, 4.2), what="sc_gaps_plot")
     if placebos:
         t = placebos["times"]
         pre = placebos["treated"]["pre_rmspe"]
@@ -75,14 +64,12 @@ def sc_gaps_plot(result, *, title: str | None = None, max_ratio: float | None = 
     ax.set_ylabel(f"gap in {result.plan.outcome} (treated - synthetic)")
     ax.set_title(title or f"Gaps and placebos: {result.plan.name}")
     ax.legend(frameon=False, fontsize=8, loc="upper left")
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def sc_weights_plot(result, *, title: str | None = None, threshold: float = 1e-3):
+def sc_weights_plot(result, *, title: str | None = None, threshold: float = 1e-3, ax=None):
     """Donor weights (Synth's W), or synthdid's and SC's unit weights side by side; weights below
-    ``threshold`` are left out."""
-    plt = _plt()
+    ``threshold`` are left out.  One panel (synthdid's and SC's weights as paired bars); returns the Axes."""
     if result.extras.get("synthetic_control"):
         rows = [(str(d["unit"]), d["weight"]) for d in result.extras["synthetic_control"]["donors"]
                 if d["weight"] >= threshold]
@@ -95,7 +82,7 @@ def sc_weights_plot(result, *, title: str | None = None, threshold: float = 1e-3
                   "SC omega": [d["sc"] for d in e["unit_weights"] if str(d["unit"]) in keep]}
     rows_sorted = sorted(range(len(rows)), key=lambda i: -list(series.values())[0][i])
     names = [rows[i][0] for i in rows_sorted]
-    fig, ax = plt.subplots(figsize=(7.0, max(2.5, 0.28 * len(names) + 1.2)))
+    ax = new_axes(ax, (7.0, max(2.5, 0.28 * len(names) + 1.2)), what="sc_weights_plot")
     height = 0.8 / len(series)
     for k, (label, values) in enumerate(series.items()):
         ys = [i + k * height for i in range(len(names))]
@@ -107,21 +94,19 @@ def sc_weights_plot(result, *, title: str | None = None, threshold: float = 1e-3
     ax.set_title(title or f"Donor weights: {result.plan.name}")
     if len(series) > 1:
         ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def sdid_trends_plot(result, *, title: str | None = None):
+def sdid_trends_plot(result, *, title: str | None = None, ax=None):
     """synthdid's picture: the treated units' mean and the omega-weighted controls, the time weights lambda
     shaded under the pre-period, and the counterfactual (controls shifted by the lambda-weighted pre-period gap)."""
     e = _extras(result, "synthdid", "synthetic DiD trends")
-    plt = _plt()
     t = [r["time"] for r in e["trends"]]
     treated = [r["treated"] for r in e["trends"]]
     control = [r["sdid_control"] for r in e["trends"]]
     lam = {r["time"]: r["lambda"] for r in e["time_weights"]}
     pre_gap = sum(lam.get(ti, 0.0) * (a - b) for ti, a, b in zip(t, treated, control))
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    ax = new_axes(ax, (7.0, 4.2), what="sdid_trends_plot")
     ax.plot(t, treated, color=_TREATED, lw=1.6, label="treated (mean)")
     ax.plot(t, control, color=_SYNTH, lw=1.4, label="synthetic DiD control (omega-weighted)")
     post = [i for i, ti in enumerate(t) if ti >= e["treatment_time"]]
@@ -142,5 +127,4 @@ def sdid_trends_plot(result, *, title: str | None = None):
     ax.set_ylabel(result.plan.outcome)
     ax.set_title(title or f"Synthetic difference in differences: {result.plan.name}")
     ax.legend(frameon=False, fontsize=8, loc="upper right")
-    fig.tight_layout()
-    return fig
+    return ax

@@ -124,17 +124,38 @@ def specification_curve(result, data: pd.DataFrame, *, progress: bool = False) -
     return SpecificationCurve(tuple(rows), gap, verdict, message)
 
 
-def specification_curve_plot(curve: SpecificationCurve, *, title: str | None = None):
-    """Estimates and CIs sorted by estimate, with the adjustment sets marked beneath as a dot matrix."""
-    import matplotlib
+def specification_curve_plot(curve: SpecificationCurve, *, title: str | None = None, ax=None):
+    """Estimates and CIs sorted by estimate, with the adjustment sets marked beneath as a dot matrix.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    Two panels: ``ax`` is None (a new figure, the panels stacked and sharing x) or a sequence of two Axes (the
+    estimates, then the dot matrix).  Returns the two Axes drawn on, ``(estimates, sets)``.
+
+    Examples
+    --------
+    >>> import causalspec as cs
+    >>> r = cs.run("specs/feature_adoption.yaml", all_adjustment_sets=True)         # doctest: +SKIP
+    >>> top, sets = specification_curve_plot(r.specification_curve)              # doctest: +SKIP
+    >>> top.figure.savefig("curve.png")                                         # doctest: +SKIP
+    """
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     rows = curve.rows
     variables = sorted({v for r in rows for v in r.adjustment_set})
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(4.5, 0.6 * len(rows) + 3), 3 + 0.3 * len(variables) + 1),
-                                      sharex=True, gridspec_kw={"height_ratios": [3, max(1, 0.35 * len(variables))]})
+    if ax is None:  # a figure of its own on an Agg canvas: pyplot never holds it
+        fig = Figure(figsize=(max(4.5, 0.6 * len(rows) + 3), 3 + 0.3 * len(variables) + 1), layout="constrained")
+        FigureCanvasAgg(fig)
+        top, bottom = fig.subplots(2, 1, sharex=True,
+                                   gridspec_kw={"height_ratios": [3, max(1, 0.35 * len(variables))]})
+    else:
+        given = [ax] if isinstance(ax, Axes) else list(ax)
+        if len(given) != 2 or not all(isinstance(a, Axes) for a in given):
+            raise UnsupportedError(f"specification_curve_plot draws 2 panels (the estimates and the adjustment "
+                                   f"sets); {len(given)} Axes were given.", loc="ax",
+                                   fix="Pass two matplotlib Axes (e.g. fig.subplots(2, 1, sharex=True)), or leave "
+                                       "ax=None for a new figure.")
+        top, bottom = given
     xs = range(len(rows))
     top.errorbar(list(xs), [r.estimate for r in rows],
                  yerr=[[r.estimate - r.conf_low for r in rows], [r.conf_high - r.estimate for r in rows]],
@@ -150,5 +171,5 @@ def specification_curve_plot(curve: SpecificationCurve, *, title: str | None = N
     bottom.set_xticks(list(xs))
     bottom.set_xticklabels([r.kind for r in rows], rotation=30, ha="right", fontsize=8)
     bottom.set_ylim(-0.5, max(len(variables), 1) - 0.5)
-    fig.tight_layout()
-    return fig
+    top.set_xlim(bottom.get_xlim())
+    return top, bottom

@@ -1,15 +1,20 @@
-"""Sensitivity plots drawn with matplotlib's object API (Agg canvas): they return a Figure and
-never show it or touch pyplot's global state.  All numbers come from :mod:`._contour`."""
+"""Sensitivity plots drawn with matplotlib's object API (Agg canvas): each takes ``ax=`` and returns the Axes it
+drew on, never shows it and never touches pyplot's global state.  All numbers come from :mod:`._contour`.
+
+:func:`panel_axes` and :func:`new_axes` are the one place every causalspec figure gets its Axes from (this is the
+lowest layer that draws, so the heterogeneity, robustness and report figures share them)."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from causalspec.errors import Problem, UnsupportedError
 from causalspec.sensitivity._contour import ContourGrid, ExtremeGrid, contour_grid_for, extreme_grid_for
 
-__all__ = ["contour_plot", "extreme_plot", "parallel_trends_plot"]
+__all__ = ["contour_plot", "extreme_plot", "parallel_trends_plot", "new_axes", "panel_axes", "new_figure"]
 
 _TITLES = {
     "estimate": "Adjusted estimate",
@@ -19,26 +24,58 @@ _TITLES = {
 }
 
 
-def _figure(size=(6.0, 6.0)) -> Figure:
-    fig = Figure(figsize=size, dpi=100)
+def new_figure(size=(6.0, 6.0), *, layout: str | None = "constrained") -> Figure:
+    """A Figure on its own Agg canvas: ``savefig`` works, and pyplot never holds it (nothing leaks or shows)."""
+    fig = Figure(figsize=size, dpi=100, layout=layout)
     FigureCanvasAgg(fig)  # attach an Agg canvas so savefig works without pyplot
     return fig
+
+
+def panel_axes(ax, n: int, size=(6.4, 4.2), *, what: str = "this plot", rows: int = 1, **subplots) -> tuple:
+    """The ``n`` Axes a figure draws its panels on: ``ax`` itself (one Axes, or a sequence of exactly ``n``), or the
+    Axes of a new Figure (``rows`` x ``n / rows``, ``subplots`` passed to ``Figure.subplots``) when ``ax`` is None."""
+    if ax is None:
+        fig = new_figure(size)
+        grid = fig.subplots(rows, max(n, 1) // rows, squeeze=False, **subplots)
+        return tuple(grid.ravel())
+    given = (ax,) if isinstance(ax, Axes) else tuple(np.ravel(np.asarray(ax, dtype=object)))
+    if not all(isinstance(a, Axes) for a in given):
+        raise UnsupportedError(Problem("ax", f"{what} draws on matplotlib Axes; got {type(ax).__name__}.",
+                                       fix="Pass a matplotlib Axes (e.g. from fig.subplots()), or leave ax=None for a "
+                                           "new figure."))
+    if len(given) != n:
+        raise UnsupportedError(Problem("ax", f"{what} draws {n} panel{'s' if n != 1 else ''}; {len(given)} Axes "
+                                       "were given.", fix=f"Pass {'one Axes' if n == 1 else f'a sequence of {n} Axes'}"
+                                       ", or leave ax=None for a new figure."))
+    return given
+
+
+def new_axes(ax=None, size=(6.4, 4.2), *, what: str = "this plot"):
+    """The one Axes a single-panel figure draws on: ``ax`` itself, or the Axes of a new Figure."""
+    return panel_axes(ax, 1, size, what=what)[0]
 
 
 def _fmt(x: float, digits: int = 3) -> str:
     return f"{round(float(x), digits):g}"
 
 
-def contour_plot(source, sensitivity_of: str = "estimate", *, title: str | None = None, digits: int = 3) -> Figure:
+def contour_plot(source, sensitivity_of: str = "estimate", *, title: str | None = None, digits: int = 3, ax=None):
     """Contour plot of bias-adjusted estimates (or t-values, CI limits) over confounder strengths.
 
     ``source`` is a :class:`SensitivityResult` or a :class:`ContourGrid`.  The red dashed curve is
     the threshold (e.g. zero, or the critical t); red diamonds are the benchmark bounds.
     Reproduces the layout of ``sensemakr::ovb_contour_plot`` (Cinelli & Hazlett 2020, Figs. 2-3).
+    Draws on ``ax`` (a new 6 x 6 in figure when None) and returns the Axes.
+
+    Examples
+    --------
+    >>> from causalspec.sensitivity import sensemakr
+    >>> ax = contour_plot(sensemakr(0.0973, 0.0233, 783))
+    >>> ax.get_xlabel()
+    'Partial R² of confounder(s) with the treatment'
     """
     grid: ContourGrid = source if isinstance(source, ContourGrid) else contour_grid_for(source, sensitivity_of)
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
+    ax = new_axes(ax, (6.0, 6.0), what="contour_plot")
     z = grid.value.T  # matplotlib wants z[y, x]
     levels = grid.levels
     if levels.size > 1:
@@ -64,20 +101,19 @@ def contour_plot(source, sensitivity_of: str = "estimate", *, title: str | None 
     ax.set_xlabel("Partial R² of confounder(s) with the treatment")
     ax.set_ylabel("Partial R² of confounder(s) with the outcome")
     ax.set_title(title or _TITLES[grid.sensitivity_of], fontsize=10)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def extreme_plot(source, *, title: str | None = None, **kwargs) -> Figure:
+def extreme_plot(source, *, title: str | None = None, ax=None, **kwargs):
     """Extreme-scenario plot: adjusted estimate against R²_{D~Z|X} for confounders that explain
     100%, 75% and 50% of the residual outcome variance (``sensemakr::ovb_extreme_plot``).
 
     ``source`` is a :class:`SensitivityResult` (``kwargs`` go to :func:`extreme_grid_for`) or an
     :class:`ExtremeGrid`.  Red ticks on the x axis mark the benchmark bounds on R²_{D~Z|X}.
+    Draws on ``ax`` (a new figure when None) and returns the Axes.
     """
     grid: ExtremeGrid = source if isinstance(source, ExtremeGrid) else extreme_grid_for(source, **kwargs)
-    fig = _figure((7.0, 4.5))
-    ax = fig.add_subplot(1, 1, 1)
+    ax = new_axes(ax, (7.0, 4.5), what="extreme_plot")
     styles = ["-", "--", ":", "-."]
     for i, (y, curve) in enumerate(zip(grid.r2yz_dx, grid.adjusted_estimate)):
         ax.plot(grid.r2dz_x, curve, color="black", linestyle=styles[i % len(styles)], linewidth=1.2,
@@ -94,17 +130,24 @@ def extreme_plot(source, *, title: str | None = None, **kwargs) -> Figure:
     ax.legend(fontsize=7, frameon=False, loc="upper right", title="Partial R² with the outcome",
               title_fontsize=7)
     ax.set_title(title or "Extreme scenarios", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return ax
 
 
-def parallel_trends_plot(analyses) -> Figure:
+def parallel_trends_plot(analyses, *, ax=None):
     """HonestDiD's sensitivity plot: the original confidence interval, then the robust set at each bound, one
-    panel per restriction (relative magnitudes, smoothness)."""
+    panel per restriction (relative magnitudes, smoothness).
+
+    ``ax``: None (a new figure, one panel per analysis side by side), one Axes when there is one analysis, or a
+    sequence of as many Axes as analyses.  Returns the Axes drawn on: one Axes for one analysis, else a tuple.
+    """
     analyses = [a for a in analyses if hasattr(a, "rows")]
-    fig = _figure((5.2 * max(len(analyses), 1), 3.6))
-    for k, a in enumerate(analyses):
-        ax = fig.add_subplot(1, max(len(analyses), 1), k + 1)
+    if not analyses:  # every restriction was left out (each says why in the result): one empty panel says so
+        ax = new_axes(ax, (5.2, 3.6), what="parallel_trends_plot")
+        ax.text(0.5, 0.5, "no parallel-trends sensitivity analysis was computed", ha="center", va="center")
+        ax.set_axis_off()
+        return ax
+    axes = panel_axes(ax, len(analyses), (5.2 * len(analyses), 3.6), what="parallel_trends_plot")
+    for k, (a, ax) in enumerate(zip(analyses, axes)):
         sym = "Mbar" if a.restriction == "relative_magnitudes" else "M"
         labels = ["original"] + [f"{r.bound:.3g}" for r in a.rows]
         lows = [a.original[0]] + [r.lower for r in a.rows]
@@ -122,5 +165,4 @@ def parallel_trends_plot(analyses) -> Figure:
         ax.set_title(f"{a.restriction.replace('_', ' ')} ({a.method}, {a.level:.0%})", fontsize=9)
         if k == 0:
             ax.set_ylabel(a.target, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return axes[0] if len(axes) == 1 else axes
