@@ -68,3 +68,9 @@ def test_curve_needs_an_observational_design():
     data = pd.DataFrame({"x": rng.integers(0, 2, 100).astype(float), "y": rng.normal(size=100)})
     with pytest.raises(UnsupportedError, match="specification curve compares adjustment sets"):
         cs.run(spec, data=data, all_adjustment_sets=True)
+
+
+def test_the_curve_labels_its_intervals_at_the_plans_level():
+    from causalspec.robustness import SpecificationCurve
+    curve = SpecificationCurve((), 0.0, "agree", "", level=0.9)
+    assert "90% CI" in curve.table() and "95%" not in curve.table()

@@ -52,6 +52,7 @@ class SpecificationCurve:
     verdict: str  # "agree" | "warn"
     message: str
     rule: str = CURVE_RULE
+    level: float = 0.95  # the plan's confidence level, at which every row's interval is computed
 
     def to_dict(self) -> dict[str, Any]:
         return {"computed": True, "rows": [r.to_dict() for r in self.rows],
@@ -59,7 +60,8 @@ class SpecificationCurve:
                 "verdict": self.verdict, "message": self.message, "rule": self.rule}
 
     def table(self) -> str:
-        lines = [f"  {'adjustment set':<44} {'estimate':>10} {'95% CI':>24} {'n':>7}"]
+        ci = f"{self.level:.0%} CI"
+        lines = [f"  {'adjustment set':<44} {'estimate':>10} {ci:>24} {'n':>7}"]
         for r in self.rows:
             name = "{" + ", ".join(r.adjustment_set) + "}"
             lines.append(f"  {name:<44} {r.estimate:>10.4g} {f'{r.conf_low:.4g} to {r.conf_high:.4g}':>24} "
@@ -121,7 +123,7 @@ def specification_curve(result, data: pd.DataFrame, *, progress: bool = False) -
         message = (f"all {len(rows)} valid adjustment sets agree (largest gap {gap:.2f} standard errors)"
                    if len(rows) > 1 else "the DAG allows a single adjustment set")
         verdict = "agree"
-    return SpecificationCurve(tuple(rows), gap, verdict, message)
+    return SpecificationCurve(tuple(rows), gap, verdict, message, level=result.plan.vcov.level)
 
 
 def specification_curve_plot(curve: SpecificationCurve, *, title: str | None = None, ax=None):
@@ -161,7 +163,7 @@ def specification_curve_plot(curve: SpecificationCurve, *, title: str | None = N
                  yerr=[[r.estimate - r.conf_low for r in rows], [r.conf_high - r.estimate for r in rows]],
                  fmt="o", color="#1f4e79", ecolor="#8fb3d9", capsize=3)
     top.axhline(0, color="#999999", lw=0.8, ls="--")
-    top.set_ylabel("estimate (95% CI)")
+    top.set_ylabel(f"estimate ({curve.level:.0%} CI)")
     top.set_title(title or "Effect under every valid adjustment set")
     for i, r in enumerate(rows):
         for j, v in enumerate(variables):
