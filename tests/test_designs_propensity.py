@@ -156,15 +156,15 @@ def test_overlap_and_love_plots_are_drawn_from_the_result():
     from causalspec.report._propensity_plots import love_plot, overlap_plot
 
     matched = cs.run(SPECS / "feature_psm.yaml", refute=False)
-    assert len(overlap_plot(matched).axes) == 2  # before and after matching
-    assert len(love_plot(matched).axes[0].collections) == 2
+    assert len(overlap_plot(matched)) == 2  # before and after matching
+    assert len(love_plot(matched).collections) == 2
     spec = cs.load(SPECS / "feature_adoption.yaml")
     weighted = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ipw"},
                                  "inference": {}}),
                       data=cs.datasets.feature_adoption(), refute=False)
-    assert len(overlap_plot(weighted).axes) == 1
+    assert len(overlap_plot(weighted).figure.axes) == 1
     # IPW reports balance before and after weighting (cobalt::bal.tab), so its love plot is drawn too
-    assert weighted.extras["balance_after"] and len(love_plot(weighted).axes[0].collections) == 2
+    assert weighted.extras["balance_after"] and len(love_plot(weighted).collections) == 2
     ra = cs.run(cs.Spec(**{**spec.model_dump(), "design": {"type": "observational", "estimator": "ra"},
                            "inference": {}}), data=cs.datasets.feature_adoption(), refute=False)
     with pytest.raises(UnsupportedError, match=r"design.estimator: the love plot needs a fit by matching or ipw"):

@@ -322,11 +322,11 @@ def test_autocorrelated_ols_residuals_are_warned_about_when_the_variance_ignores
 
 # ------------------------------------------------------------------------------------------------ the figure
 def test_the_figure_draws_the_series_segments_and_counterfactual_band():
-    import matplotlib.figure
+    import matplotlib.axes
 
-    fig = its_plot(cs.run(SPEC, refute=False))
-    assert isinstance(fig, matplotlib.figure.Figure)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ax = its_plot(cs.run(SPEC, refute=False))
+    assert isinstance(ax, matplotlib.axes.Axes)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["drivers", "fitted segments", "counterfactual, 95% CI", "counterfactual (no interruption)"]
     with pytest.raises(UnsupportedError, match="no interrupted time series"):
         its_plot(cs.run(ROOT / "specs" / "mroz_iv.yaml", refute=False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
 
 from causalspec.errors import DataError, SpecError, UnsupportedError
 from causalspec.estimators._matched_effect import matched_effect
@@ -187,9 +187,8 @@ def test_balance_rows_are_the_formula_variables_with_every_factor_level():
 def test_love_plot_returns_a_figure_with_one_row_per_covariate():
     d = _toy()
     m = match_nearest("t ~ x + g", d)
-    fig = love_plot_from_tables(*m.balance())
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
+    ax = love_plot_from_tables(*m.balance())
+    assert isinstance(ax, Axes)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["distance", "x", "ga", "gb", "gc"]
 
 

@@ -74,8 +74,7 @@ def test_factors_are_split_as_cobalt_splits_them():
 def test_the_love_plot_draws_weighted_balance():
     bal, _ = _fit("ATE")
     result = SimpleNamespace(extras=bal.extras(), plan=SimpleNamespace(estimator=SimpleNamespace(value="ipw")))
-    fig = love_plot(result)
-    ax = fig.axes[0]
+    ax = love_plot(result)
     assert len(ax.collections) == 2 and len(ax.get_yticks()) == len(bal.table)
     assert "binary covariates raw" in ax.get_xlabel()
     assert ax.get_legend().get_texts()[1].get_text() == "Weighted"

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import causalspec as cs  # noqa: E402
 from causalspec.robustness import specification_curve_plot  # noqa: E402
 from causalspec.sensitivity import contour_plot, extreme_plot  # noqa: E402
+from causalspec.report._figures import figure_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "figures"
@@ -30,7 +31,7 @@ def main() -> None:
         "spec_curve_feature_adoption.png": specification_curve_plot(result.specification_curve),
     }
     for name, fig in figures.items():
-        fig.savefig(OUT / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        figure_of(fig).savefig(OUT / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
         print(OUT / name)
 
 

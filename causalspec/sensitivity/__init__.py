@@ -14,7 +14,7 @@
   :func:`rosenbaum_sign`, :func:`rosenbaum_gamma`.
 
 Every function takes numbers (or small arrays) and returns numbers or frozen dataclasses;
-plots return a matplotlib Figure and never show it.
+plots take ``ax=`` and return the Axes they drew (never shown).
 """
 
 from causalspec.sensitivity._bounds import Benchmark, PartialR2Bound, ovb_partial_r2_bound
