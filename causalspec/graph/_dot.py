@@ -26,6 +26,16 @@ _NAMES = ("id", "str", "num")
 _DIRECTIONS = {"forward": "->", "back": "<-", "both": "<->"}
 
 
+def check_graph_text(text, loc: str, kind: str, example: str) -> None:
+    """Refuse graph text (DOT, GML) that is not a string or is longer than MAX_GRAPH_CHARS, before parsing."""
+    if not isinstance(text, str):
+        raise GraphError(Problem(loc, f"{kind} text must be a string, not {type(text).__name__}.",
+                                 fix=f"Pass the graph as text like '{example}'."))
+    if len(text) > MAX_GRAPH_CHARS:
+        raise GraphError(Problem(loc, f"the {kind} text has {len(text):,} characters; causalspec reads at most "
+                                      f"{MAX_GRAPH_CHARS:,}.", fix="Check that this is the causal graph."))
+
+
 class GraphSyntax(Exception):
     """A syntax error at a line of the graph text (turned into a located GraphError by the caller)."""
 
@@ -356,12 +366,7 @@ def from_dot(text: str, *, latent=(), nodes=(), adjusted=(), loc: str = "dag") -
     >>> g.parents("y"), sorted(g.latent), g.spouses("m")
     (('x', 'z'), ['u'], ('x',))
     """
-    if not isinstance(text, str):
-        raise GraphError(Problem(loc, f"DOT text must be a string, not {type(text).__name__}.",
-                                 fix="Pass the graph as text like 'digraph { x -> y }'."))
-    if len(text) > MAX_GRAPH_CHARS:
-        raise GraphError(Problem(loc, f"the DOT text has {len(text):,} characters; causalspec reads at most "
-                                      f"{MAX_GRAPH_CHARS:,}.", fix="Check that this is the causal graph."))
+    check_graph_text(text, loc, "DOT", "digraph { x -> y }")
     try:
         parser = _Parser(text)
         parser.parse()

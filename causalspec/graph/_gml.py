@@ -16,7 +16,7 @@ import re
 from causalspec.errors import GraphError, Problem
 from causalspec.graph._dag import DAG, from_parsed
 from causalspec.graph._dagitty import MAX_DAGITTY_EDGES, MAX_GROUP_DEPTH
-from causalspec.graph._dot import MAX_GRAPH_CHARS, GraphSyntax, read_bool
+from causalspec.graph._dot import GraphSyntax, check_graph_text, read_bool
 from causalspec.graph._names import name_problem
 
 __all__ = ["from_gml"]
@@ -162,12 +162,7 @@ def from_gml(text: str, *, latent=(), nodes=(), adjusted=(), loc: str = "dag") -
     >>> g.parents("y")
     ('x', 'z')
     """
-    if not isinstance(text, str):
-        raise GraphError(Problem(loc, f"GML text must be a string, not {type(text).__name__}.",
-                                 fix="Pass the graph as text like 'graph [ directed 1 ... ]'."))
-    if len(text) > MAX_GRAPH_CHARS:
-        raise GraphError(Problem(loc, f"the GML text has {len(text):,} characters; causalspec reads at most "
-                                      f"{MAX_GRAPH_CHARS:,}.", fix="Check that this is the causal graph."))
+    check_graph_text(text, loc, "GML", "graph [ directed 1 ... ]")
     try:
         body, _ = _graph(_parse(text))
         names, lines, marked = _nodes(body)
