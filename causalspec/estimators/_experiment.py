@@ -23,8 +23,8 @@ from causalspec.estimators._linear import LinearFit, fit_ols
 from causalspec.inference import Vcov, coef_table, make_clusters, vcov
 from causalspec.formula._parse import quote_name
 
-__all__ = ["DiffInMeans", "WelchTest", "LinFit", "DIM_METHODS", "difference_in_means", "arms_nested_in_clusters",
-           "welch_t_test", "lm_lin"]
+__all__ = ["DiffInMeans", "WelchTest", "LinFit", "ArmMoments", "DIM_METHODS", "difference_in_means",
+           "arms_nested_in_clusters", "welch_t_test", "welch_from_moments", "neyman_difference", "lm_lin"]
 
 
 @dataclass(frozen=True)
@@ -119,18 +119,54 @@ def welch_t_test(x: Any, y: Any, level: float = 0.95) -> WelchTest:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    nx, ny = len(x), len(y)
-    if nx < 2 or ny < 2:
+    if len(x) < 2 or len(y) < 2:
         raise EstimationError("Welch's t test needs at least two observations in each group.", loc="data",
                               fix="Check the treatment coding and missing outcomes.")
-    vx, vy = x.var(ddof=1) / nx, y.var(ddof=1) / ny
+    return welch_from_moments(ArmMoments(len(x), float(x.mean()), float(x.var(ddof=1))),
+                              ArmMoments(len(y), float(y.mean()), float(y.var(ddof=1))), level)
+
+
+@dataclass(frozen=True)
+class ArmMoments:
+    """One arm's count, mean and sample variance (``ddof = 1``) of a metric: all Welch's test reads."""
+
+    n: int
+    mean: float
+    var: float
+
+
+def welch_from_moments(x: ArmMoments, y: ArmMoments, level: float = 0.95) -> WelchTest:
+    """Welch's test of ``mean(x) - mean(y)`` from each group's moments (numpy's in memory, an engine's GROUP BY
+    out of core): one formula for both."""
+    if x.n < 2 or y.n < 2:
+        raise EstimationError("Welch's t test needs at least two observations in each group.", loc="data",
+                              fix="Check the treatment coding and missing outcomes.")
+    vx, vy = x.var / x.n, y.var / y.n
     se = float(np.sqrt(vx + vy))
-    df = float((vx + vy) ** 2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1)))
-    diff = float(x.mean() - y.mean())
+    df = float((vx + vy) ** 2 / (vx**2 / (x.n - 1) + vy**2 / (y.n - 1)))
+    diff = float(x.mean - y.mean)
     t = diff / se
     q = sps.t.ppf(0.5 + level / 2.0, df)
-    return WelchTest(t, df, float(2 * sps.t.sf(abs(t), df)), (diff - q * se, diff + q * se),
-                     (float(x.mean()), float(y.mean())), se, level)
+    return WelchTest(t, df, float(2 * sps.t.sf(abs(t), df)), (diff - q * se, diff + q * se), (x.mean, y.mean), se,
+                     level)
+
+
+def neyman_difference(w: WelchTest, *, term: str, n_treated: int, n_control: int,
+                      dropped: tuple[tuple[str, int], ...] = ()) -> DiffInMeans:
+    """``estimatr::difference_in_means(y ~ d)`` (Neyman SE, Welch df) from Welch's test of treated vs control."""
+    V = Vcov(np.array([[w.stderr**2]]), (term,), "neyman", w.df, None,
+             "estimatr::difference_in_means (Neyman SE, Welch-Satterthwaite df)")
+    est = w.estimate[0] - w.estimate[1]
+    table = coef_table(np.array([est]), V, w.level)
+    table["df"] = w.df
+    return DiffInMeans(
+        term=term, estimate=est, std_error=w.stderr, statistic=w.statistic, p_value=w.p_value,
+        conf_low=w.conf_int[0], conf_high=w.conf_int[1], df=w.df, nobs=n_treated + n_control, n_treated=n_treated,
+        n_control=n_control, mean_treated=w.estimate[0], mean_control=w.estimate[1], level=w.level, table=table,
+        vcov=V, dropped=dropped,
+        stats=(("mean_treated", w.estimate[0]), ("mean_control", w.estimate[1]), ("n_treated", float(n_treated)),
+               ("n_control", float(n_control)), ("df", w.df)),
+    )
 
 
 # The method labels a result's rows carry (docs/experiments.md); one per variance the difference in means offers.
@@ -169,20 +205,8 @@ def difference_in_means(y: Any, d: Any, *, level: float = 0.95, term: str = "d",
         cl = cluster.loc[keep] if isinstance(cluster, (pd.Series, pd.DataFrame)) else np.asarray(cluster)[keep]
         return _clustered(y, d, cl, level=level, term=term, se_type=se_type, nested=nested, dropped=dropped)
     t1, t0 = y[d == 1], y[d == 0]
-    w = welch_t_test(t1, t0, level)
-    V = Vcov(np.array([[w.stderr**2]]), (term,), "neyman", w.df, None,
-             "estimatr::difference_in_means (Neyman SE, Welch-Satterthwaite df)")
-    table = coef_table(np.array([w.estimate[0] - w.estimate[1]]), V, level)
-    table["df"] = w.df
-    est = w.estimate[0] - w.estimate[1]
-    return DiffInMeans(
-        term=term, estimate=est, std_error=w.stderr, statistic=w.statistic, p_value=w.p_value,
-        conf_low=w.conf_int[0], conf_high=w.conf_int[1], df=w.df, nobs=len(y), n_treated=len(t1),
-        n_control=len(t0), mean_treated=w.estimate[0], mean_control=w.estimate[1], level=level, table=table,
-        vcov=V, dropped=dropped,
-        stats=(("mean_treated", w.estimate[0]), ("mean_control", w.estimate[1]), ("n_treated", float(len(t1))),
-               ("n_control", float(len(t0))), ("df", w.df)),
-    )
+    return neyman_difference(welch_t_test(t1, t0, level), term=term, n_treated=len(t1), n_control=len(t0),
+                             dropped=dropped)
 
 
 def arms_nested_in_clusters(d: Any, cluster: Any) -> bool:

@@ -20,6 +20,8 @@ __all__ = [
     "cuped",
     "RatioMetric",
     "ratio_metric",
+    "RatioMoments",
+    "ratio_from_moments",
     "Assignment",
     "randomize",
 ]
@@ -194,14 +196,29 @@ class RatioMetric:
     relative_lift: float
 
 
-def _ratio_var(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
-    n = len(num)
-    mx, my = den.mean(), num.mean()
-    vx, vy = np.var(den, ddof=1), np.var(num, ddof=1)
-    cxy = np.cov(num, den, ddof=1)[0, 1]
+@dataclass(frozen=True)
+class RatioMoments:
+    """One arm's moments of a ratio metric over its randomisation units: count, the means of numerator and
+    denominator, their sample variances and covariance (``ddof = 1``)."""
+
+    n: int
+    mean_num: float
+    mean_den: float
+    var_num: float
+    var_den: float
+    cov: float
+
+
+def _moments(num: np.ndarray, den: np.ndarray) -> RatioMoments:
+    return RatioMoments(len(num), num.mean(), den.mean(), np.var(num, ddof=1), np.var(den, ddof=1),
+                        np.cov(num, den, ddof=1)[0, 1])
+
+
+def _ratio_var(m: RatioMoments) -> tuple[float, float]:
+    mx, my = np.float64(m.mean_den), np.float64(m.mean_num)  # a zero denominator is inf, refused by the caller
     r = my / mx
     # Var(Ybar/Xbar) ~ (1/n)(vy/mx^2 - 2 my cxy/mx^3 + my^2 vx/mx^4)
-    var = (vy / mx**2 - 2 * my * cxy / mx**3 + my**2 * vx / mx**4) / n
+    var = (m.var_num / mx**2 - 2 * my * m.cov / mx**3 + my**2 * m.var_den / mx**4) / m.n
     return float(r), float(var)
 
 
@@ -219,8 +236,14 @@ def ratio_metric(numerator: Sequence[float], denominator: Sequence[float], treat
     if xv.shape != yv.shape or not (np.all(np.isfinite(yv)) and np.all(np.isfinite(xv))):
         raise DataError("numerator and denominator must be finite and of equal length.", loc="ratio_metric",
                         fix="Drop units with missing values first.")
-    r1, v1 = _ratio_var(yv[t == 1], xv[t == 1])
-    r0, v0 = _ratio_var(yv[t == 0], xv[t == 0])
+    return ratio_from_moments(_moments(yv[t == 1], xv[t == 1]), _moments(yv[t == 0], xv[t == 0]), level)
+
+
+def ratio_from_moments(treated: RatioMoments, control: RatioMoments, level: float = 0.95) -> RatioMetric:
+    """The ratio metric's difference between arms from each arm's moments (in memory or from an engine)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, v1 = _ratio_var(treated)
+        r0, v0 = _ratio_var(control)
     if not (math.isfinite(r1) and math.isfinite(r0)):
         raise DataError("an arm's denominator sums to zero.", loc="ratio_metric.denominator",
                         fix="Check the denominator metric.")

@@ -21,35 +21,15 @@ import math
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from causalspec.designs._common import find_row, treatment_terms
-from causalspec.estimators._linear import fit_ols
-from causalspec.inference import make_clusters, vcov
+from causalspec.designs.experiment.data import arm_data
 from causalspec.planner import Estimator
 
-__all__ = ["arms_check", "is_binary", "relative_lift"]
+__all__ = ["arms_check", "relative_lift"]
 
 _DELTA_R = 'car::deltaMethod(fit, "b1 / b0", parameterNames = paste0("b", seq_along(coef(fit)) - 1))'
-
-
-def is_binary(y: np.ndarray) -> bool:
-    """Whether every value is 0 or 1 (a rate, compared by prop.test too)."""
-    return bool(np.isin(y, (0.0, 1.0)).all())
-
-
-def _mean_model(plan, frame: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``y ~ 1 + d``: the control mean and the difference, and their covariance with the plan's variance (HC2,
-    which equals Neyman's here, without clusters; the plan's estimatr cluster variance with them)."""
-    d = frame[plan.treatment].to_numpy(float)
-    fit = fit_ols(y, np.column_stack([np.ones(len(y)), d]), ("(Intercept)", plan.treatment))
-    cluster = plan.vcov.cluster
-    if cluster:
-        V = vcov(fit, plan.vcov.kind, frame.loc[:, list(cluster)], flavour="estimatr")
-    else:
-        V = vcov(fit, "HC2")
-    return np.asarray(fit.coef, dtype=float), np.asarray(V.matrix, dtype=float)
 
 
 def relative_lift(a: float, b: float, V: np.ndarray, level: float) -> dict:
@@ -65,15 +45,15 @@ def relative_lift(a: float, b: float, V: np.ndarray, level: float) -> dict:
             "effect": b, "control_mean": a}
 
 
-def _lift_inputs(plan, frame: pd.DataFrame, out, y: np.ndarray, means: tuple) -> tuple[float, float, np.ndarray, str, str]:
+def _lift_inputs(plan, data, out, y, means: tuple) -> tuple[float, float, np.ndarray, str, str]:
     """The effect, the control mean on its scale, their covariance, what the denominator is and the fit's R call."""
     c = out.extras.get("cuped")
     cl = ", ".join(plan.vcov.cluster)
     se_type = {"CR0_estimatr": "CR0"}.get(plan.vcov.kind, plan.vcov.kind)
     lm = f'lm_robust(y ~ d, clusters = {cl}, se_type = "{se_type}")' if cl else 'lm_robust(y ~ d, se_type = "HC2")'
     if c is not None:
-        x = frame[c["covariate"]].to_numpy(float)
-        coef, V = _mean_model(plan, frame, y - c["theta"] * (x - x.mean()))
+        x = data.column(c["covariate"], "design.cuped")
+        coef, V = data.mean_model(data.adjusted(y, x, c["theta"], data.mean(x)))
         what = f"the control arm's mean of the CUPED-adjusted {plan.outcome}"
         return coef[0], coef[1], V, what, f"{_DELTA_R} with fit = {lm} on y - theta (x - mean(x))"
     if plan.estimator is Estimator.LIN:
@@ -87,25 +67,25 @@ def _lift_inputs(plan, frame: pd.DataFrame, out, y: np.ndarray, means: tuple) ->
     return coef[0], coef[1], V, "the control arm's mean", f"{_DELTA_R} with fit = {lm}"
 
 
-def arms_check(plan, frame: pd.DataFrame, out):
+def arms_check(plan, frame, out):
     """Each arm's n, mean (rate) and SE, and the relative lift of the effect (module docstring)."""
-    y = frame[plan.outcome].to_numpy(float)
-    d = frame[plan.treatment].to_numpy(float)
-    coef, V = _mean_model(plan, frame, y)
-    arms = {"outcome": plan.outcome, "binary": is_binary(y)}
+    data = arm_data(plan, frame)
+    y = data.outcome()
+    coef, V = data.mean_model(y)
+    arms = {"outcome": plan.outcome, "binary": data.non_binary(y) is None}
     se = {"control": V[0, 0], "treatment": V[0, 0] + 2 * V[0, 1] + V[1, 1]}
     mean = {"control": coef[0], "treatment": coef[0] + coef[1]}
-    codes = make_clusters(frame.loc[:, list(plan.vcov.cluster)], len(frame)).codes if plan.vcov.cluster else None
+    clusters = data.clusters()
+    sizes = dict(zip(("control", "treatment"), data.arm_sizes()))
     for name, value in (("control", 0.0), ("treatment", 1.0)):
-        arms[name] = {"n": int((d == value).sum()), "mean": float(mean[name]),
-                      "std_error": float(math.sqrt(max(se[name], 0.0)))}
-        if codes is not None:
-            arms[name]["clusters"] = int(np.unique(codes[d == value]).size)
+        arms[name] = {"n": sizes[name], "mean": float(mean[name]), "std_error": float(math.sqrt(max(se[name], 0.0)))}
+        if clusters is not None:
+            arms[name]["clusters"] = int(np.unique(clusters[0].codes[data.t == value]).size)
     cl = ", ".join(plan.vcov.cluster)
     arms["std_error_method"] = (
         f"cluster-robust {plan.vcov.kind} by {cl}: lm_robust(y ~ d, clusters = {cl}); the intercept's SE and that "
         "of (Intercept) + d" if cl else "sd / sqrt(n) in each arm (the Neyman variance; HC2 of lm(y ~ d))")
-    a, b, Vab, what, r_call = _lift_inputs(plan, frame, out, y, (coef, V))
+    a, b, Vab, what, r_call = _lift_inputs(plan, data, out, y, (coef, V))
     lift = relative_lift(float(a), float(b), Vab, plan.vcov.level)
     if lift.get("computed", True):
         lift.update(denominator=what, r_equivalent=r_call,

@@ -29,30 +29,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from causalspec._values import num
 from causalspec.designs._common import find_row, treatment_terms
-from causalspec.designs.experiment.arms import is_binary
-from causalspec.designs.experiment.fit import dim_on, effect_method, lin_method, naive_method, numeric_column
+from causalspec.designs.experiment.data import arm_data
+from causalspec.designs.experiment.fit import effect_method, lin_method, naive_method
 from causalspec.errors import DataError, Problem
-from causalspec.estimators._experiment import arms_nested_in_clusters, welch_t_test
-from causalspec.inference import make_clusters
 from causalspec.planner import Estimator
-from causalspec.power._abtest import prop_test, ratio_metric, srm_check
+from causalspec.power._abtest import RatioMoments, _moments, prop_test, ratio_from_moments, srm_check
 
 __all__ = ["sample_ratio_check", "balance_check", "metric_check", "guardrail_check", "effects_check",
            "decision_check"]
-
-
-def _clusters(plan, frame: pd.DataFrame):
-    """The cluster codes of these rows and whether the arms nest in them (clustered assignment), or None."""
-    cluster = plan.vcov.cluster
-    if not cluster:
-        return None
-    t = frame[plan.treatment].astype(float).to_numpy()
-    cl = make_clusters(frame.loc[:, list(cluster)], len(frame))
-    return cl, arms_nested_in_clusters(t, cl)
 
 
 def _cluster_arms(t: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -62,28 +49,33 @@ def _cluster_arms(t: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray
     return arm
 
 
-def sample_ratio_check(plan, frame: pd.DataFrame, out):
+def _ratio_moments(numer: np.ndarray, den: np.ndarray, arm: np.ndarray) -> tuple[RatioMoments, RatioMoments]:
+    """(control, treated) moments of the clusters' totals."""
+    return tuple(_moments(numer[arm == a], den[arm == a]) for a in (0.0, 1.0))
+
+
+def sample_ratio_check(plan, frame, out):
     """Pearson chi-square of the arm sizes against the planned split, as
     ``stats::chisq.test(table(d), p = c(1 - s, s))``; Fabijan et al. (2019).  Counts clusters under clustered
     assignment (``chisq.test`` on the cluster-level assignment), else units."""
     split = plan.settings.planned_split
     if split is None:
         return out
-    t = frame[plan.treatment].astype(float).to_numpy()
-    units = [int((t == 0).sum()), int((t == 1).sum())]
-    clusters, notes = _clusters(plan, frame), list(out.notes)
+    data = arm_data(plan, frame)
+    units = list(data.arm_sizes())
+    clusters, notes = data.clusters(), list(out.notes)
     r_call = "stats::chisq.test(table(d), p = c(1 - s, s))"
     counted, counts, name = "units", units, "units"
     if clusters is not None:
         cl, nested = clusters
         g = ", ".join(plan.vcov.cluster)
         if nested:
-            arm = _cluster_arms(t, cl.codes, cl.n_groups)
+            arm = _cluster_arms(data.t, cl.codes, cl.n_groups)
             counts = [int((arm == 0).sum()), int((arm == 1).sum())]
             counted, name = "clusters", f"clusters of {g}"
             r_call = f"stats::chisq.test(table(d of each {g}), p = c(1 - s, s))"
             notes.append(f"sample-ratio check: counted the {cl.n_groups:,} clusters of {g} that were assigned "
-                         f"({counts[1]:,} treated, {counts[0]:,} control), not the {len(t):,} units: members of a "
+                         f"({counts[1]:,} treated, {counts[0]:,} control), not the {data.nobs:,} units: members of a "
                          "cluster share their arm, so counting units would overstate the evidence of a mismatch.")
         else:
             notes.append(f"sample-ratio check: counted units, not the clusters of {g}: some clusters have units "
@@ -107,52 +99,49 @@ def sample_ratio_check(plan, frame: pd.DataFrame, out):
     return replace(out, extras={**out.extras, "sample_ratio": srm}, warnings=warnings, notes=tuple(notes))
 
 
-def balance_check(plan, frame: pd.DataFrame, out):
-    covs = [c for c in plan.covariates if pd.api.types.is_numeric_dtype(frame[c])]
+def balance_check(plan, frame, out):
+    data = arm_data(plan, frame)
+    covs = data.numeric_covariates()
     if not covs:
         return out
-    t = frame[plan.treatment].astype(float).to_numpy() == 1
     rows, notes = [], list(out.notes)
     for c in covs:
-        x = frame[c].to_numpy(float)
-        sd = np.sqrt((x[t].var(ddof=1) + x[~t].var(ddof=1)) / 2)
-        smd = float((x[t].mean() - x[~t].mean()) / sd) if sd > 0 else 0.0
-        rows.append({"covariate": c, "mean_treatment": float(x[t].mean()), "mean_control": float(x[~t].mean()),
-                     "smd": smd})
+        control, treated = data.arm_moments(data.column(c, "covariates"))
+        sd = np.sqrt((treated.var + control.var) / 2)
+        smd = float((treated.mean - control.mean) / sd) if sd > 0 else 0.0
+        rows.append({"covariate": c, "mean_treatment": treated.mean, "mean_control": control.mean, "smd": smd})
         if abs(smd) > 0.1:
             notes.append(f"covariate {c!r} is imbalanced between arms (standardized mean difference {smd:+.2f}).")
     return replace(out, extras={**out.extras, "balance": rows}, notes=tuple(notes))
 
 
-def _arms(plan, frame: pd.DataFrame) -> np.ndarray:
-    return frame[plan.treatment].astype(float).to_numpy()
-
-
-def metric_check(plan, frame: pd.DataFrame, out):
+def metric_check(plan, frame, out):
     """The primary metric as typed in the spec: prop.test for a proportion (and for a 0/1 outcome of a mean
     metric, without the continuity correction), the delta method for a ratio.  (CUPED is fitted: fit.py.)"""
 
     s = plan.settings
     metric = s.metric.model_dump(mode="json")
     level = plan.vcov.level
-    t = _arms(plan, frame)
+    data = arm_data(plan, frame)
     extras = dict(out.extras)
-    clusters = _clusters(plan, frame)
-    y = numeric_column(frame, plan.outcome, "outcome")
-    binary = metric["type"] == "mean" and is_binary(y)  # a 0/1 outcome: its rates are compared by prop.test too
+    clusters = data.clusters()
+    y = data.outcome()
+    bad = data.non_binary(y)
+    binary = metric["type"] == "mean" and bad is None  # a 0/1 outcome: its rates are compared by prop.test too
     if (metric["type"] == "proportion" or binary) and clusters is not None:
         extras["proportion_test"] = {
             "computed": False,
-            "reason": f"stats::prop.test treats the {len(y):,} units as independent draws, which they are not when "
+            "reason": f"stats::prop.test treats the {data.nobs:,} units as independent draws, which they are not when "
                       f"the variance is clustered by {', '.join(plan.vcov.cluster)}; the effect (a difference in "
                       "proportions with a cluster-robust standard error) is the test."}
     elif metric["type"] == "proportion" or binary:
-        if not is_binary(y):
+        if bad is not None:
             raise DataError(Problem("design.metric.type", f"a proportion metric needs a 0/1 outcome; "
-                                    f"{plan.outcome!r} takes other values (e.g. {sorted(set(y[~np.isin(y, (0, 1))]))[0]:g}).",
+                                    f"{plan.outcome!r} takes other values (e.g. {bad:g}).",
                                     fix="Recode the outcome as 0/1, or set design.metric.type to mean.",
                                     code="metric_not_binary"))
-        x, n = [y[t == 1].sum(), y[t == 0].sum()], [int((t == 1).sum()), int((t == 0).sum())]
+        (s0, s1), (n0, n1) = data.arm_sums(y), data.arm_sizes()
+        x, n = [s1, s0], [n1, n0]
         # metric.type proportion: the spec's choice (R's default, correct = TRUE); a 0/1 outcome of a mean metric:
         # the plain Pearson chi-square (correct = FALSE), the square of the pooled two-proportion z test
         correct = bool(metric.get("continuity_correction", True)) and not binary
@@ -166,19 +155,21 @@ def metric_check(plan, frame: pd.DataFrame, out):
             "r_equivalent": f"stats::prop.test(c(x_treatment, x_control), c(n_treatment, n_control), "
                             f"correct = {str(correct).upper()})"}
     elif metric["type"] == "ratio":
-        numer = numeric_column(frame, metric["numerator"], "design.metric.numerator")
-        den = numeric_column(frame, metric["denominator"], "design.metric.denominator")
+        numer = data.column(metric["numerator"], "design.metric.numerator")
+        den = data.column(metric["denominator"], "design.metric.denominator")
         variance = "first-order delta method per arm (Deng, Knoblich & Lu 2018), normal reference"
         if clusters is not None and clusters[1]:
             # Deng et al.'s delta method is over the randomization units: here the clusters, by their totals
             # (a ratio of sums is the same over units or over cluster totals)
             cl = clusters[0]
             numer, den = (np.bincount(cl.codes, weights=v, minlength=cl.n_groups) for v in (numer, den))
-            t = _cluster_arms(t, cl.codes, cl.n_groups)
+            moments = _ratio_moments(numer, den, _cluster_arms(data.t, cl.codes, cl.n_groups))
             variance += f", over the {cl.n_groups:,} clusters' totals (the units of assignment)"
-        elif clusters is not None:
-            variance += ", over units (the clusters do not carry the assignment)"
-        r = ratio_metric(numer, den, t, level=level)
+        else:
+            moments = data.ratio_moments(numer, den)
+            if clusters is not None:
+                variance += ", over units (the clusters do not carry the assignment)"
+        r = ratio_from_moments(moments[1], moments[0], level=level)
         extras["ratio_metric"] = {
             "numerator": metric["numerator"], "denominator": metric["denominator"],
             "ratio_treatment": r.ratio_treated, "ratio_control": r.ratio_control, "estimate": r.estimate,
@@ -198,17 +189,18 @@ def _harm_verdict(lo: float, hi: float, direction: str, threshold: float) -> str
     return "inconclusive"
 
 
-def guardrail_check(plan, frame: pd.DataFrame, out):
+def guardrail_check(plan, frame, out):
     """Each guardrail's difference in means and its verdict; a failed guardrail is a warning."""
 
     guardrails = [g.model_dump(mode="json") for g in plan.settings.guardrails]
     if not guardrails:
         return out
+    data = arm_data(plan, frame)
     rows, warnings, notes = [], list(out.warnings), list(out.notes)
     pct = f"{plan.vcov.level:.0%}"
     for i, g in enumerate(guardrails):
-        y = numeric_column(frame, g["column"], f"design.guardrails[{i}].column")
-        res = dim_on(plan, frame, y, term=g["column"], nested=False)
+        y = data.column(g["column"], f"design.guardrails[{i}].column")
+        res = data.dim(y, term=g["column"], nested=False)
         r = res.table.iloc[0]
         lo, hi = float(r["conf_low"]), float(r["conf_high"])
         verdict = _harm_verdict(lo, hi, g["direction"], g["threshold"])
@@ -247,7 +239,7 @@ def _row(role: str, metric: str, term: str, method: str, r_call: str, estimate, 
             "conf_high": num(conf_high), "df": num(df), "method": method, "r_equivalent": r_call}
 
 
-def effects_check(plan, frame: pd.DataFrame, out):
+def effects_check(plan, frame, out):
     """The experiment's effect table: each estimate it reports as one row with its method label and R call."""
     e, x = out.effect, plan.treatment
     r_call = (_dim_r_call(plan) + " on y - theta (x - mean(x))") if plan.settings.cuped else plan.vcov.r_equivalent
@@ -262,8 +254,8 @@ def effects_check(plan, frame: pd.DataFrame, out):
         rows.append(_row("lin", plan.outcome, n.term, lin_method(plan), plan.vcov.r_equivalent, n.estimate,
                          n.std_error, n.statistic, n.p_value, n.conf_low, n.conf_high, n.df))
     if not plan.vcov.cluster:  # with clusters t.test's independent units do not hold: the rows above replace it
-        y, t = frame[plan.outcome].to_numpy(float), _arms(plan, frame)
-        w = welch_t_test(y[t == 1], y[t == 0], plan.vcov.level)
+        data = arm_data(plan, frame)
+        w = data.welch(data.outcome())
         rows.append(_row("welch_t_test", plan.outcome, x, "Welch t-test", "stats::t.test(y[d == 1], y[d == 0])",
                          w.estimate[0] - w.estimate[1], w.stderr, w.statistic, w.p_value, *w.conf_int, w.df))
     ex = out.extras
@@ -298,7 +290,7 @@ def _primary(plan, out) -> tuple[str, float, float, float]:
     return basis, e.estimate, e.conf_low, e.conf_high
 
 
-def decision_check(plan, frame: pd.DataFrame, out):
+def decision_check(plan, frame, out):
     """The spec's decision rule applied to the primary metric and the guardrails (after the other checks)."""
     rule = None if plan.settings.decision is None else plan.settings.decision.model_dump(mode="json")
     if rule is None:
