@@ -9,17 +9,24 @@ in-memory functions applied to the engine's counts: one code path for the statis
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
+import numpy as np
 from scipy import stats
+
+from causalspec.designs import Fit, family_for
+from causalspec.designs._common import estimate_rows
+from causalspec.designs.experiment.data import ArmData, LinRows
 
 from causalspec.engines._ols import EngineFit, LinearDesign, solve
 from causalspec.engines._sql import Sample, Source, lit
 from causalspec.errors import DataError, EstimationError, Problem
-from causalspec.power._abtest import HTest, prop_test as _prop_test, srm_check
+from causalspec.estimators._experiment import ArmMoments, neyman_difference, welch_from_moments
+from causalspec.power._abtest import HTest, RatioMoments, prop_test as _prop_test, srm_check
 
-__all__ = ["ArmContrast", "difference_in_means", "cuped", "lm_lin", "srm", "prop_test", "arm_counts"]
+__all__ = ["ArmContrast", "difference_in_means", "cuped", "lm_lin", "srm", "prop_test", "arm_counts", "EngineArms",
+           "fit_experiment_engine"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,9 @@ def _check_arms(sample: Sample, treatment: str) -> None:
                                       fix="Both arms need at least two units."))
 
 
-def _welch(sample: Sample, expr: str, treatment: str) -> tuple[float, float, float, float, float, int, int]:
-    """(difference, se, df, mean_1, mean_0, n_1, n_0) of ``expr`` between the arms, two passes."""
-    b, q = sample.backend, sample.q
-    d = q(treatment)
+def _arm_moments(sample: Sample, expr: str, treatment: str) -> tuple[ArmMoments, ArmMoments]:
+    """(control, treated) count, mean and sample variance of ``expr``, two passes (numpy's ``var``)."""
+    b, d = sample.backend, sample.q(treatment)
     rows = {float(r[0]): r[1:] for r in b.rows(f"SELECT {d}, COUNT(*), {b.sum_fn}({expr}) FROM {sample.view} "
                                                f"GROUP BY {d}")}
     n1, n0 = int(rows[1.0][0]), int(rows[0.0][0])
@@ -68,13 +74,17 @@ def _welch(sample: Sample, expr: str, treatment: str) -> tuple[float, float, flo
         raise EstimationError(Problem("treatment", "Welch's t test needs at least two units in each arm.",
                                       fix="Check the treatment coding and missing outcomes."))
     m1, m0 = rows[1.0][1] / n1, rows[0.0][1] / n0
-    ss = {float(r[0]): r[1] for r in b.rows(
-        f"SELECT {d}, {b.sum_fn}(({expr} - CASE WHEN {d} = 1 THEN {lit(m1)} ELSE {lit(m0)} END) * "
-        f"({expr} - CASE WHEN {d} = 1 THEN {lit(m1)} ELSE {lit(m0)} END)) FROM {sample.view} GROUP BY {d}")}
-    v1, v0 = ss[1.0] / (n1 - 1) / n1, ss[0.0] / (n0 - 1) / n0
-    se = math.sqrt(v1 + v0)
-    df = (v1 + v0) ** 2 / (v1 ** 2 / (n1 - 1) + v0 ** 2 / (n0 - 1))
-    return m1 - m0, se, float(df), m1, m0, n1, n0
+    centred = f"({expr} - CASE WHEN {d} = 1 THEN {lit(m1)} ELSE {lit(m0)} END)"
+    ss = {float(r[0]): r[1] for r in b.rows(f"SELECT {d}, {b.sum_fn}({centred} * {centred}) FROM {sample.view} "
+                                            f"GROUP BY {d}")}
+    return ArmMoments(n0, m0, ss[0.0] / (n0 - 1)), ArmMoments(n1, m1, ss[1.0] / (n1 - 1))
+
+
+def _welch(sample: Sample, expr: str, treatment: str) -> tuple[float, float, float, float, float, int, int]:
+    """(difference, se, df, mean_1, mean_0, n_1, n_0) of ``expr`` between the arms, two passes."""
+    control, treated = _arm_moments(sample, expr, treatment)
+    w = welch_from_moments(treated, control)
+    return w.estimate[0] - w.estimate[1], w.stderr, w.df, treated.mean, control.mean, treated.n, control.n
 
 
 def _contrast(sample: Sample, welch, level: float, **extra) -> ArmContrast:
@@ -166,3 +176,127 @@ def prop_test(source: Source, outcome: str, treatment: str, *, correct: bool = T
     x = [float(rows[1.0][0]), float(rows[0.0][0])]
     n = [int(rows[1.0][1]), int(rows[0.0][1])]
     return _prop_test(x, n, correct=correct, conf_level=level)
+
+
+class EngineArms(ArmData):
+    """An experiment's rows on an engine (``designs.experiment.data``'s interface): each metric is a SQL expression
+    over the complete-case sample, each number a GROUP BY over the arms.  No clusters (refused at plan time)."""
+
+    def __init__(self, plan, source: Source):
+        self.plan, self.engine = plan, source.backend.name
+        self.sample = source.sample(plan.columns, dict(plan.column_fields), numeric=plan.columns)
+        _check_arms(self.sample, plan.treatment)
+        self.nobs, self.b, self.q = self.sample.nobs, self.sample.backend, self.sample.q
+        self._view, self._sizes = self.sample.view, None
+
+    def _sums(self, exprs) -> np.ndarray:
+        return self.b.sums(self._view, list(exprs))
+
+    def column(self, name: str, loc: str) -> str:
+        if name not in self.sample.columns:
+            raise DataError(Problem(loc, f"column {name!r} is not in the data.", fix="Fix the column name in the "
+                                    "spec, or add the column to the data.", code="missing_column"))
+        return self.q(name)
+
+    def mean(self, m) -> float:
+        return float(self._sums([m])[0] / self.nobs)
+
+    def cov(self, a, b) -> float:
+        ma, mb = self._sums([a, b]) / self.nobs
+        return float(self._sums([f"(({a}) - {lit(ma)}) * (({b}) - {lit(mb)})"])[0] / (self.nobs - 1))
+
+    def var(self, m) -> float:
+        return self.cov(m, m)
+
+    def adjusted(self, y, x, theta: float, x_mean: float) -> str:
+        return f"({y} - {lit(theta)} * ({x} - {lit(x_mean)}))"
+
+    def arm_sizes(self) -> tuple[int, int]:
+        if self._sizes is None:
+            d = self.q(self.plan.treatment)
+            rows = dict((float(r[0]), int(r[1])) for r in self.b.rows(
+                f"SELECT {d}, COUNT(*) FROM {self._view} GROUP BY {d}"))
+            self._sizes = (rows.get(0.0, 0), rows.get(1.0, 0))
+        return self._sizes
+
+    def arm_moments(self, m) -> tuple[ArmMoments, ArmMoments]:
+        return _arm_moments(self.sample, m, self.plan.treatment)
+
+    def arm_sums(self, m) -> tuple[float, float]:
+        d = self.q(self.plan.treatment)
+        rows = {float(r[0]): float(r[1]) for r in self.b.rows(
+            f"SELECT {d}, {self.b.sum_fn}({m}) FROM {self._view} GROUP BY {d}")}
+        return rows[0.0], rows[1.0]
+
+    def non_binary(self, m) -> float | None:
+        low = self.b.one(f"SELECT MIN({m}) FROM {self._view} WHERE {m} <> 0 AND {m} <> 1")[0]
+        return None if low is None else float(low)
+
+    def ratio_moments(self, num, den) -> tuple[RatioMoments, RatioMoments]:
+        b, d = self.b, self.q(self.plan.treatment)
+        first = {float(r[0]): r[1:] for r in b.rows(
+            f"SELECT {d}, COUNT(*), {b.sum_fn}({num}), {b.sum_fn}({den}) FROM {self._view} GROUP BY {d}")}
+        means = {a: (float(v[1]) / int(v[0]), float(v[2]) / int(v[0])) for a, v in first.items()}
+        mn = f"CASE WHEN {d} = 1 THEN {lit(means[1.0][0])} ELSE {lit(means[0.0][0])} END"
+        md = f"CASE WHEN {d} = 1 THEN {lit(means[1.0][1])} ELSE {lit(means[0.0][1])} END"
+        cn, cd = f"({num} - {mn})", f"({den} - {md})"
+        second = {float(r[0]): r[1:] for r in b.rows(
+            f"SELECT {d}, {b.sum_fn}({cn} * {cn}), {b.sum_fn}({cd} * {cd}), {b.sum_fn}({cn} * {cd}) "
+            f"FROM {self._view} GROUP BY {d}")}
+
+        def arm(a: float) -> RatioMoments:
+            n = int(first[a][0])
+            vn, vd, c = (float(v) / (n - 1) for v in second[a])
+            return RatioMoments(n, means[a][0], means[a][1], vn, vd, c)
+
+        return arm(0.0), arm(1.0)
+
+    def welch(self, m):
+        control, treated = self.arm_moments(m)
+        return welch_from_moments(treated, control, self.plan.vcov.level)
+
+    def dim(self, m, *, term: str, nested: bool = True):
+        control, treated = self.arm_moments(m)
+        return neyman_difference(welch_from_moments(treated, control, self.plan.vcov.level), term=term,
+                                 n_treated=treated.n, n_control=control.n)
+
+    def mean_model(self, m) -> tuple[np.ndarray, np.ndarray]:
+        """``y ~ 1 + d`` with HC2, which for one binary regressor is Neyman's variance in closed form."""
+        control, treated = self.arm_moments(m)
+        v0, v1 = control.var / control.n, treated.var / treated.n
+        return (np.array([control.mean, treated.mean - control.mean]),
+                np.array([[v0, -v0], [-v0, v0 + v1]]))
+
+    def lin(self) -> LinRows:
+        plan, vc = self.plan, self.plan.vcov
+        fit = lm_lin(Source(self.b, self._view, "the sample"), plan.outcome, plan.treatment, plan.covariates,
+                     vcov=vc.kind, level=vc.level)
+        table = fit.table()
+        stats_ = dict(fit.stats)
+        return LinRows(estimate_rows(table, fit.df), fit.names, fit.vcov, fit.nobs, (), fit.notes,
+                       tuple((k, float(stats_[k])) for k in ("r2", "adj_r2") if k in stats_))
+
+    def numeric_covariates(self) -> list[str]:
+        return list(self.plan.covariates)
+
+    def control_risk(self) -> float | None:
+        """The outcome's mean among the controls when it is 0/1 (as the in-memory fit reports it)."""
+        y = self.outcome()
+        return self.arm_moments(y)[0].mean if self.non_binary(y) is None else None
+
+
+def fit_experiment_engine(plan, source: Source) -> Fit:
+    """The in-memory experiment Fit (effect, naive contrast, the family's checks in order) from the engine."""
+    data = EngineArms(plan, source)
+    family = family_for(plan.design)
+    y = data.outcome()
+    if data.var(y) == 0:
+        raise EstimationError(Problem("outcome", f"the outcome {plan.outcome!r} is constant in the rows analysed.",
+                                      fix="Check the outcome column and the rows kept.", code="constant_outcome"))
+    out = family.fitters[plan.estimator](plan, data)
+    for check in family.checks:
+        out = check(plan, data, out)
+    s = data.sample
+    return replace(out, dropped=s.dropped + tuple(out.dropped), n_input=s.n_input, control_risk=data.control_risk(),
+                   notes=(*out.notes, f"fitted on the {data.engine} engine from arm aggregates ({source.label})"),
+                   extras={**out.extras, "engine": data.engine})

@@ -17,6 +17,7 @@ from causalspec.designs._common import estimate_rows, find_row, treatment_terms
 from causalspec.engines._cs import fit_callaway_santanna_engine
 from causalspec.engines._did import did_2x2
 from causalspec.engines._estimators import feols, ols
+from causalspec.engines._experiment import fit_experiment_engine
 from causalspec.engines._ols import ENGINE_VCOV, EngineFit
 from causalspec.engines._open import check_query, is_glob
 from causalspec.engines._sql import Source
@@ -36,8 +37,12 @@ SUPPORTED: dict[tuple[str, Estimator], frozenset[str]] = {
     ("event_study", Estimator.CALLAWAY_SANTANNA): frozenset({
         "type", "estimator", "unit", "time", "first_treated", "control_group", "est_method", "anticipation",
         "base_period", "aggregation", "min_e", "max_e", "balance_e"}),
+    # every experiment setting: each number is a function of the arms' moments (_experiment.py, EngineArms)
+    **{("experiment", e): frozenset({"type", "estimator", "planned_split", "srm_alpha", "metric", "cuped",
+                                     "guardrails", "decision"}) for e in (Estimator.DIFFERENCE_IN_MEANS, Estimator.LIN)},
 }
 _FE_VCOV = ("iid", "HC1", "CR1")
+_EXPERIMENT_VCOV = ("neyman", "HC0", "HC1", "HC2", "HC3")
 _MEMORY = "or engine: memory (on the data, or on a sample of it)"
 
 
@@ -74,8 +79,15 @@ def refusals(spec, plan: Plan, engine: str) -> list[Problem]:
                                f"outcome regression per cell, which the {engine} engine does not.",
                                fix=f"Remove covariates (unconditional parallel trends), {_MEMORY}.",
                                code="engine_field_unsupported"))
-    kinds = _FE_VCOV if plan.estimator is Estimator.FEOLS else ENGINE_VCOV
-    if plan.estimator is not Estimator.CALLAWAY_SANTANNA and plan.vcov.kind not in kinds:
+    if plan.design == "experiment" and plan.vcov.cluster:
+        out.append(Problem("inference.cluster", f"a clustered experiment is not computed by the {engine} engine: "
+                           "estimatr's CR2 with Bell-McCaffrey df and the cluster-level sample-ratio and ratio-metric "
+                           "checks need each cluster's rows.", fix=f"Remove inference.cluster (units were randomized), "
+                           f"{_MEMORY}.", code="engine_field_unsupported"))
+    kinds = (_FE_VCOV if plan.estimator is Estimator.FEOLS else
+             _EXPERIMENT_VCOV if plan.design == "experiment" else ENGINE_VCOV)
+    if plan.estimator is not Estimator.CALLAWAY_SANTANNA and not (plan.design == "experiment" and plan.vcov.cluster) \
+            and plan.vcov.kind not in kinds:
         why = ("it needs each cluster's block of the hat matrix, not a sum over rows" if plan.vcov.kind == "CR2"
                else "the engine computes fixest's iid, HC1 and CR1 with fixed effects")
         default = spec is not None and spec.inference.vcov is None
@@ -150,6 +162,8 @@ def fit_plan(plan: Plan, source: Source) -> Fit:
     booleans = frozenset(c for c in plan.columns if c in source.columns and source.type_of(c) == "boolean")
     if plan.estimator is Estimator.CALLAWAY_SANTANNA:
         return fit_callaway_santanna_engine(plan, source)
+    if plan.design == "experiment":
+        return fit_experiment_engine(plan, source)
     if plan.estimator is Estimator.FEOLS:
         s = plan.settings
         main = feols(source, plan.outcome, (plan.treatment, *s.regressors), s.fixed_effects, vcov=vc.kind,
