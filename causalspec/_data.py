@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from causalspec import datasets
+from causalspec._arrays import all_finite, dense_codes  # noqa: F401  (re-exported)
 from causalspec._files import Refusal, read_regular
 from causalspec.errors import DataError, Problem
 
-__all__ = ["DataSource", "dense_codes", "read_data", "as_pandas", "check_columns", "check_levels", "FRAMES",
+__all__ = ["DataSource", "all_finite", "dense_codes", "read_data", "as_pandas", "check_columns", "check_levels", "FRAMES",
            "MAX_DATA_BYTES", "MAX_DATA_COLUMNS", "MAX_LEVELS"]
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -343,8 +344,14 @@ def is_constant(values: pd.Series) -> bool:
     """Fewer than two distinct non-missing values: a min / max comparison for numbers (one pass, no hashing of
     millions of floats), ``nunique`` for the rest."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        v = values.to_numpy(dtype=float, na_value=np.nan)
-        v = v[~np.isnan(v)]
+        v = values.to_numpy()
+        if v.dtype.kind == "f":  # NaN-skipping reductions on the column itself (no copy)
+            with np.errstate(invalid="ignore"):
+                lo, hi = np.fmin.reduce(v), np.fmax.reduce(v)
+            return bool(np.isnan(lo)) or float(lo) == float(hi)
+        if v.dtype.kind not in "iu":
+            v = values.to_numpy(dtype=float, na_value=np.nan)
+            v = v[~np.isnan(v)]
         return len(v) == 0 or float(v.min()) == float(v.max())
     return values.dropna().nunique() < 2
 
@@ -381,19 +388,3 @@ def check_columns(frame: pd.DataFrame, columns: dict[str, str], outcome: str | N
                                     fix="Replace them with missing values or finite numbers.", code="infinite"))
     if problems:
         raise DataError(problems)
-
-
-def dense_codes(values) -> "tuple[np.ndarray, np.ndarray] | None":
-    """Sorted codes and levels of non-negative integer ids without hashing, or None when the ids are not dense
-    enough (then factorize as usual).  Equal to ``pandas.factorize(values, sort=True)`` for such ids, in O(n + max
-    id): a presence table, its running count as the recoding, one gather.  Worker, firm or year ids are dense."""
-    values = np.asarray(values)
-    if values.dtype.kind not in "iu" or values.ndim != 1 or values.size == 0:
-        return None
-    lo, hi = int(values.min()), int(values.max())
-    if lo < 0 or hi >= 4 * values.size + 1024:
-        return None
-    present = np.zeros(hi + 1, dtype=bool)
-    present[values] = True
-    recode = np.cumsum(present, dtype=np.intp) - 1
-    return recode[values], np.flatnonzero(present).astype(values.dtype, copy=False)

@@ -22,7 +22,7 @@ PACKAGE = Path(causalspec.__file__).parent
 
 # Lowest first.  A module's layer is the first entry that is a prefix of its dotted name.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_values", "_files", "_data", "_progress", "_version", "datasets"),  # base
+    ("errors", "_values", "_files", "_arrays", "_data", "_progress", "_version", "datasets"),  # base
     ("graph",),  # kernels, in order
     ("formula",),
     ("inference",),

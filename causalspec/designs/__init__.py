@@ -145,10 +145,12 @@ def complete_cases(frame: pd.DataFrame, columns: tuple[str, ...],
     the periods they have)."""
     carry = [c for c in carry if c not in columns]
     sub = frame.loc[:, list(columns) + carry]
-    missing = sub[list(columns)].isna().to_numpy()
-    bad = missing.any(axis=1)
+    bad = np.zeros(len(sub), dtype=bool)
+    for c in columns:  # one boolean column at a time (no n x k mask frame when nothing is missing)
+        bad |= sub[c].isna().to_numpy()
     if not bad.any():
         return sub, ()
+    missing = np.column_stack([sub[c].isna().to_numpy() for c in columns])
     first = missing[bad].argmax(axis=1)
     counts = np.bincount(first, minlength=len(columns))
     dropped = tuple((f"missing values in {columns[i]!r}", int(c)) for i, c in enumerate(counts) if c)
@@ -247,6 +249,9 @@ def _control_risk(frame: pd.DataFrame, plan: Plan) -> float | None:
     """The outcome's mean among the controls when the outcome is 0/1 (the E-value's risk-ratio route needs it)."""
     y = frame[plan.outcome]
     if not pd.api.types.is_numeric_dtype(y):
+        return None
+    head = y.iloc[:1000].to_numpy(dtype=float, na_value=np.nan)
+    if not np.all((head == 0.0) | (head == 1.0) | np.isnan(head)):  # a continuous outcome: seen at once
         return None
     v = y.to_numpy(dtype=float, na_value=np.nan)
     v = v[~np.isnan(v)]

@@ -28,6 +28,7 @@ from causalspec.planner._backdoor import (
     unblockable_paths,
 )
 from causalspec.planner._vcov import fe_columns
+from causalspec.sensitivity._factor import regressions_from_factor
 from causalspec.sensitivity._from_data import Regressions, fit_linear, regressions_by_gram
 
 __all__ = ["fixed_effects_of", "identify_given_fe", "ate_only", "design_estimand", "STRICT_EXOGENEITY", "fe_frame", "fixest_vcov_for", "rows_of",
@@ -96,7 +97,7 @@ def fe_frame(frame: pd.DataFrame, fes) -> pd.DataFrame:
     for fe in fes:
         parts = [c.strip() for c in fe.split("^")]
         out[fe] = frame[parts[0]].to_numpy() if len(parts) == 1 else interact(*(frame[c].to_numpy() for c in parts))
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)  # the columns as they are: no consolidating copy
 
 
 def fixest_vcov_for(fit, vc: VcovPlan, frame: pd.DataFrame):
@@ -115,7 +116,9 @@ def regressor_matrix(plan, frame: pd.DataFrame, terms: list[str], intercept: boo
     rhs = " + ".join(terms)
     design = materialize(f"{quote_name(plan.outcome)} ~ {rhs}", frame)
     keep = [i for i, t in enumerate(design.terms) if intercept or t != "(Intercept)"]
-    return design, design.X[:, keep], [design.terms[i] for i in keep]
+    adjacent = bool(keep) and keep == list(range(keep[0], keep[0] + len(keep)))
+    X = design.X[:, keep[0]:keep[0] + len(keep)] if adjacent else design.X[:, keep]  # a view: no n x k copy
+    return design, X, [design.terms[i] for i in keep]
 
 
 def rows_of(frame: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
@@ -144,21 +147,29 @@ def naive_contrast(plan, frame: pd.DataFrame, vc: VcovPlan, rows_mask=None, main
 
 
 def fixest_regressions(fit, term: str, outcome: str):
-    """Outcome and treatment regressions on the demeaned data with fixest's residual dof, for sensemakr."""
+    """Outcome and treatment regressions on the demeaned data with fixest's residual dof, for sensemakr.
 
-    X = pd.DataFrame(fit.X, columns=list(fit.names))
+    The outcome regression is the fit itself and the treatment regression comes from its Cholesky factor of
+    X'WX (no n x k copy) when every weight is positive; otherwise both are fitted again on the demeaned data."""
+
     y_dm = fit.resid + fit.X @ fit.coef
-    if fit.weights is not None:  # weighted least squares = OLS on sqrt(w)-scaled (demeaned) data
-        root = np.sqrt(fit.weights)
-        X = X.mul(root, axis=0)
-        y_dm = y_dm * root
     n_fe = fit.nparams - len(fit.names)
 
     def with_dof(lf, extra_params):
         dof = lf.nobs - len(lf.names) - extra_params
         return replace(lf, dof=dof, sigma2=lf.sigma2 * (lf.nobs - len(lf.names)) / dof)
 
-    names = list(X.columns)
+    names = list(fit.names)
+    if term in names and (fit.weights is None or np.all(fit.weights > 0)):
+        reg = regressions_from_factor(names, fit.xwx_chol, fit.coef, y_dm, fit.resid, fit.X[:, names.index(term)],
+                                      outcome, term, fit.weights)
+        if reg is not None:
+            return replace(reg, fit=with_dof(reg.fit, n_fe), dfit=with_dof(reg.dfit, n_fe))
+    X = pd.DataFrame(fit.X, columns=names)
+    if fit.weights is not None:  # weighted least squares = OLS on sqrt(w)-scaled (demeaned) data
+        root = np.sqrt(fit.weights)
+        X = X.mul(root, axis=0)
+        y_dm = y_dm * root
     others = [c for c in names if c != term]
     fast = regressions_by_gram(y_dm, X, term)  # one Gram matrix, QR below when ill conditioned
     if fast is not None:

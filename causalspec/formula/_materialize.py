@@ -23,6 +23,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from causalspec._arrays import all_finite
 from causalspec.errors import DataError, SpecError
 from causalspec.formula._evaluate import Factor, Numeric, evaluate
 from causalspec.formula._terms import coding, expand_terms, variable_nodes
@@ -181,11 +182,11 @@ def materialize(formula: str, data: pd.DataFrame) -> Design:
         for part in parts[1:]:
             col *= part
         j += 1
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(X))):
-        where = reasons[0] if not np.all(np.isfinite(y)) else names[int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])]
+    if not (all_finite(y) and all_finite(X)):
+        where = reasons[0] if not all_finite(y) else names[int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])]
         raise DataError(f"{where!r} has infinite values (R: 'NA/NaN/Inf in ...'); for example log(0).",
                         loc="formula", fix="Drop or recode the zeros / extreme values, or use log1p().")
     notes = tuple(f"{count} row(s) dropped: {reason}" for reason, count in dropped.items())
     return Design(y=np.array(y, dtype=float), X=X, terms=tuple(names),
-                  rows=data.index[keep], dropped=MappingProxyType(dict(dropped)), n_input=n_input, formula=formula,
+                  rows=data.index[keep] if bad.any() else data.index, dropped=MappingProxyType(dict(dropped)), n_input=n_input, formula=formula,
                   notes=notes)

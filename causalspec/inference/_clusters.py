@@ -13,9 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from causalspec._arrays import dense_codes
 from causalspec.errors import DataError
 
-__all__ = ["Clusters", "make_clusters", "cluster_sums", "score_meat", "cluster_meat"]
+__all__ = ["Clusters", "make_clusters", "cluster_sums", "score_meat", "cluster_meat", "scaled_meat",
+           "scaled_cluster_sums"]
+
+#: Rows per block when a meat is summed without the n x k score matrix: small enough to stay in cache.
+_BLOCK = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ def make_clusters(cluster, n: int, *, names: tuple[str, ...] | None = None) -> C
                         "row(s) of the estimation sample.", loc="cluster",
                         fix="Drop those rows, or fill the cluster ids, before fitting.")
     if frame.shape[1] == 1:
-        codes, uniques = pd.factorize(frame.iloc[:, 0], sort=True)
+        dense = dense_codes(frame.iloc[:, 0].to_numpy())  # integer ids: no hashing, same codes as factorize
+        codes, uniques = dense if dense is not None else pd.factorize(frame.iloc[:, 0], sort=True)
         g = len(uniques)
     else:
         keys = pd.MultiIndex.from_frame(frame.astype(object))
@@ -80,3 +86,20 @@ def cluster_meat(scores: np.ndarray, clusters: Clusters) -> np.ndarray:
     """``sum_g S_g S_g'`` with ``S_g`` the cluster sums of scores (unscaled; no small-sample factor)."""
     s = cluster_sums(scores, clusters)
     return s.T @ s
+
+
+def scaled_meat(X: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``sum_i u_i^2 x_i x_i'``: :func:`score_meat` of the scores ``u_i x_i`` summed in row blocks, so the n x k
+    score matrix is never allocated (each block's scores stay in cache)."""
+    n, k = X.shape
+    meat = np.zeros((k, k))
+    for start in range(0, n, _BLOCK):
+        block = X[start:start + _BLOCK] * u[start:start + _BLOCK, None]
+        meat += block.T @ block
+    return meat
+
+
+def scaled_cluster_sums(X: np.ndarray, u: np.ndarray, clusters: Clusters) -> np.ndarray:
+    """:func:`cluster_sums` of the scores ``u_i x_i``, one column at a time (no n x k score matrix)."""
+    return np.column_stack([np.bincount(clusters.codes, weights=X[:, j] * u, minlength=clusters.n_groups)
+                            for j in range(X.shape[1])]) if X.shape[1] else np.zeros((clusters.n_groups, 0))

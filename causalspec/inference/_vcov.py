@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from causalspec.errors import SpecError
-from causalspec.inference._clusters import Clusters, cluster_meat, make_clusters, score_meat
+from causalspec.inference._clusters import Clusters, make_clusters, scaled_cluster_sums, scaled_meat
 from causalspec.inference._cr2 import cr2_vcov
 from causalspec.errors import EstimationError, Problem
 
@@ -169,8 +169,7 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
     if k is VcovKind.IID:
         V = fit.sigma**2 * fit.xtwx_inv()
         return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, None, desc)
-    ww = np.ones(n) if w is None else w
-    scores = X * (ww * e)[:, None]  # sandwich::estfun.lm: w_i e_i x_i
+    u = e if w is None else w * e  # sandwich::estfun.lm: the scores w_i e_i x_i = u_i x_i, never formed n x k
 
     # sandwich scales its bread by the positive-weight count (bread.lm) but divides by all rows
     # (NROW(estfun)); with zero weights this leaves a factor (n_pos / n)^2, kept for parity.
@@ -184,7 +183,9 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
     if not clustered:
         if k in (VcovKind.HC2, VcovKind.HC3):
             # leverage of the weighted design: h_i = w_i x_i'(X'WX)^-1 x_i
-            h = ww * np.einsum("ij,ji->i", X, fit.xtwx_solve(X.T))
+            h = np.einsum("ij,ji->i", X, fit.xtwx_solve(X.T))
+            if w is not None:
+                h = w * h
             if np.any(h > 1.0 - 1e-10):
 
                 raise EstimationError(Problem(
@@ -193,8 +194,8 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
                     "level), so the variance is undefined.",
                     fix="Use vcov HC1 or iid, or drop the factor levels with a single row.", code="leverage_one"))
             scale = 1.0 / np.sqrt(1.0 - h) if k is VcovKind.HC2 else 1.0 / (1.0 - h)
-            scores = scores * scale[:, None]
-        V = sandwich(score_meat(scores))
+            u = u * scale
+        V = sandwich(scaled_meat(X, u))
         if k is VcovKind.HC1:
             V = V * n / (n - r)
         return Vcov(_embed(fit, V), fit.terms, k.value, df_resid, None, desc)
@@ -206,7 +207,7 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
                 "which sandwich::vcovCL defines for CR0 and CR1 only.",
                 fix="Use vcov CR1 (or CR0) for multi-way clustering, or name one cluster column.",
                 code="multiway_unsupported"))
-        return _multiway(fit, k, cluster, scores, sandwich, n, r, df_resid)
+        return _multiway(fit, k, cluster, X, u, sandwich, n, r, df_resid)
     cl: Clusters = make_clusters(cluster, n)
     G = cl.n_groups
     if G < 2:
@@ -216,18 +217,24 @@ def vcov(fit: "LinearFit", kind: str | VcovKind = "iid", cluster: Any = None, *,
         Vk, dfk = cr2_vcov(X, e, cl, w)
         return Vcov(_embed(fit, Vk), fit.terms, k.value, _embed_df(fit, dfk), G, desc)
     if estimatr_cr0:
-        V = sandwich(cluster_meat(scores, cl))
+        V = sandwich(_cluster_meat(X, u, cl))
         desc = 'estimatr::lm_robust(se_type = "CR0"): no small-sample factor; t with G - 1 df'
         return Vcov(_embed(fit, V), fit.terms, k.value, float(G - 1), G, desc)
-    V = sandwich(cluster_meat(scores, cl)) * G / (G - 1)
+    V = sandwich(_cluster_meat(X, u, cl)) * G / (G - 1)
     if k in (VcovKind.CR1, VcovKind.STATA):
         V = V * (n - 1) / (n - r)
     df = float(G - 1) if k is VcovKind.STATA else df_resid
     return Vcov(_embed(fit, V), fit.terms, k.value, df, G, desc)
 
 
-def _multiway(fit: "LinearFit", k: VcovKind, frame: pd.DataFrame, scores: np.ndarray, sandwich, n: int, r: int,
-              df_resid: float) -> Vcov:
+def _cluster_meat(X: np.ndarray, u: np.ndarray, cl: Clusters) -> np.ndarray:
+    """``sum_g S_g S_g'`` with ``S_g`` the cluster sums of the scores ``u_i x_i``."""
+    sums = scaled_cluster_sums(X, u, cl)
+    return sums.T @ sums
+
+
+def _multiway(fit: "LinearFit", k: VcovKind, frame: pd.DataFrame, X: np.ndarray, u: np.ndarray, sandwich, n: int,
+              r: int, df_resid: float) -> Vcov:
     """``sandwich::vcovCL`` with several cluster variables: sum over every non-empty subset of the
     variables of (-1)^(|S|+1) G_S/(G_S-1) times the meat clustered on their intersection."""
     meat = np.zeros((r, r))
@@ -237,7 +244,7 @@ def _multiway(fit: "LinearFit", k: VcovKind, frame: pd.DataFrame, scores: np.nda
         for subset in combinations(cols, size):
             cl = make_clusters(frame.loc[:, list(subset)], n)
             sizes.append(cl.n_groups)
-            meat += (-1) ** (size + 1) * cl.n_groups / (cl.n_groups - 1) * cluster_meat(scores, cl)
+            meat += (-1) ** (size + 1) * cl.n_groups / (cl.n_groups - 1) * _cluster_meat(X, u, cl)
     V = sandwich(meat)
     if k is VcovKind.CR1:
         V = V * (n - 1) / (n - r)

@@ -30,6 +30,7 @@ from causalspec.sensitivity._evalue import (
     evalue_rd,
     evalue_rr,
 )
+from causalspec.sensitivity._factor import regressions_from_factor
 from causalspec.sensitivity._from_data import (
     Regressions,
     regressions_from_data,
@@ -87,6 +88,7 @@ __all__ = [
     "Regressions",
     "regressions_from_data",
     "regressions_from_design",
+    "regressions_from_factor",
     "regressions_from_formula",
     "sensemakr_from_regressions",
     "ContourGrid",

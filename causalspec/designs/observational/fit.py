@@ -22,7 +22,7 @@ from causalspec.formula import materialize
 from causalspec.inference import coef_table, vcov as compute_vcov
 from causalspec.inference._wild import wild_cluster_bootstrap
 from causalspec.planner import Plan, VcovPlan
-from causalspec.sensitivity import regressions_from_design
+from causalspec.sensitivity import regressions_from_design, regressions_from_factor
 
 __all__ = ["fit_ols_adjustment"]
 
@@ -43,6 +43,22 @@ def _spanned_without_treatment(design, fit, variable: str, treatment: str) -> bo
         scale = float(np.linalg.norm(column))
         residual = float(np.linalg.norm(column - basis @ coef))
     return bool(np.isfinite(scale) and np.isfinite(residual) and residual <= 1e-8 * max(scale, 1.0))
+
+
+def _naive_design(plan: Plan, design, frame: pd.DataFrame):
+    """The naive ``outcome ~ treatment`` design on the fitted rows.  When the treatment is a numeric or logical
+    column, its model matrix is the main design's intercept and treatment columns (the same values on the same
+    rows), taken as a view when they are adjacent instead of being built again; otherwise it is materialised."""
+    lhs, rhs = (part.strip() for part in plan.naive_formula.split("~", 1))
+    column = frame[plan.treatment] if plan.treatment in frame.columns else None
+    if (column is not None and len(design.y) == len(frame) and lhs == plan.formula.split("~", 1)[0].strip()
+            and rhs == plan.treatment and pd.api.types.is_numeric_dtype(column)):
+        term = f"{plan.treatment}TRUE" if pd.api.types.is_bool_dtype(column) else plan.treatment
+        if "(Intercept)" in design.terms and term in design.terms:
+            i, j = design.terms.index("(Intercept)"), design.terms.index(term)
+            X = design.X[:, i:i + 2] if j == i + 1 else design.X[:, [i, j]]
+            return replace(design, X=X, terms=("(Intercept)", term), formula=plan.naive_formula)
+    return materialize(plan.naive_formula, frame)
 
 
 def _cluster_values(frame: pd.DataFrame, cluster: tuple[str, ...]):
@@ -82,9 +98,10 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
                 "fix the data.", code="adjustment_collinear"))
     V = compute_vcov(fit, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
     rows = estimate_rows(coef_table(fit.coef, V, vc.level), V.df_for())
-    naive_design = materialize(plan.naive_formula, frame)
+    naive_design = _naive_design(plan, design, frame)
     naive_fit = fit_ols(naive_design.y, naive_design.X, naive_design.terms,
-                        weights=weights_of(plan, frame.loc[naive_design.rows]))
+                        weights=weights_of(plan, frame if len(naive_design.rows) == len(frame)
+                                           else frame.loc[naive_design.rows]))
     NV = compute_vcov(naive_fit, vc.kind, _cluster_values(frame, vc.cluster), multiway=True)
     naive_rows = estimate_rows(coef_table(naive_fit.coef, NV, vc.level), NV.df_for())
     stats = [("r2", fit.r2), ("adj_r2", fit.adj_r2), ("sigma", fit.sigma), ("df_residual", fit.df_resid),
@@ -101,7 +118,7 @@ def fit_ols_adjustment(plan: Plan, frame: pd.DataFrame) -> Fit:
     return Fit(effect, find_row(naive_rows, *treatment_terms(plan.treatment)), rows, tuple(V.terms), V.matrix, fit.nobs,
                      tuple(design.dropped.items()) if hasattr(design.dropped, "items") else tuple(design.dropped),
                      notes, tuple(stats), extras=extras,
-                     regressions=_regressions(plan, frame, effect.term, design),
+                     regressions=_regressions(plan, frame, effect.term, design, fit),
                      outcome_sd=float(np.std(design.y, ddof=1)))
 
 
@@ -115,12 +132,20 @@ def _wild(plan: Plan, design, fit, frame: pd.DataFrame, term: str, vc: VcovPlan)
                                   seed=plan.seed, level=vc.level).to_dict()
 
 
-def _regressions(plan: Plan, frame: pd.DataFrame, term: str, design):
+def _regressions(plan: Plan, frame: pd.DataFrame, term: str, design, fit):
     """The outcome and treatment regressions sensitivity bounds need (None when sensitivity is off), from the
-    fitted model matrix (with the centred interactions when there are any): no second materialisation."""
+    fitted model matrix (with the centred interactions when there are any): no second materialisation.  When no
+    column was aliased and every weight is positive, the outcome regression is ``fit`` itself and the treatment
+    regression comes from its triangular factor (no n x k work); otherwise both are fitted again."""
     if not plan.sensitivity.enabled:
         return None
-    return regressions_from_design(design.y, design.X, design.terms, plan.outcome, term, weights_of(plan, frame))
+    weights = weights_of(plan, frame)
+    if not fit.aliased and (weights is None or np.all(np.asarray(weights) > 0)):
+        reg = regressions_from_factor(fit.terms, fit.R_kept, fit.coef, design.y, fit.residuals,
+                                      design.X[:, list(fit.terms).index(term)], plan.outcome, term, weights)
+        if reg is not None:
+            return reg
+    return regressions_from_design(design.y, design.X, design.terms, plan.outcome, term, weights)
 
 
 def _heterogeneity(plan: Plan, inter, design, frame: pd.DataFrame, fit, V, weights) -> dict:
