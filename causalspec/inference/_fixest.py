@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from causalspec._data import dense_codes
+from causalspec._arrays import dense_codes
 from causalspec.errors import DataError, EstimationError, SpecError
 
 __all__ = ["SSC", "FixestVcov", "fixest_vcov", "coeftable", "wald_test", "default_vcov_kind"]

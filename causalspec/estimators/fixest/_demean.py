@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from causalspec._data import dense_codes
+from causalspec._arrays import dense_codes
 from causalspec.errors import DataError
 
 __all__ = ["FixedEffects", "encode_fixed_effects", "interact", "singleton_mask", "demean", "demean_columns"]
