@@ -115,3 +115,13 @@ def test_the_spec_model_table_equals_the_kernel_allow_list():
     assert not check_model(ModelChoice.of("gradient_boosting", hml.model_params(h.outcome_model)), "x")
     assert h.data_columns()[-1] == ("randomized", "heterogeneity.holdout.column")
     assert isinstance(Policy, type)
+
+
+def test_effects_equal_up_to_rounding_get_one_histogram_bin_not_a_numpy_error():
+    from causalspec.designs._heterogeneity import _histogram
+
+    cate = 3.2 + np.array([0.0, 4.4e-16, -4.4e-16, 8.8e-16] * 50)  # an S-learner's "one number", last bits apart
+    assert _histogram(cate) == {"counts": [200], "edges": [float(cate.min()), float(cate.max())]}
+    spread = np.linspace(-1.0, 2.0, 81)
+    h = _histogram(spread)
+    assert len(h["counts"]) == 40 and sum(h["counts"]) == 81 and h["edges"][0] == -1.0 and h["edges"][-1] == 2.0

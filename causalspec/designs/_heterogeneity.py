@@ -119,7 +119,7 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
                  "cate": {"mean": float(cate.mean()), "sd": float(cate.std(ddof=1)),
                           "quantiles": dict(zip(("p10", "p25", "p50", "p75", "p90"),
                                                 map(float, np.quantile(cate, (0.1, 0.25, 0.5, 0.75, 0.9))))),
-                          "histogram": dict(zip(("counts", "edges"), (h.tolist() for h in np.histogram(cate, 40))))},
+                          "histogram": _histogram(cate)},
                  "ate_dr": _row(group_ates(scores, te, np.zeros(len(te), int), e, level=hp.level)[0][0])}
     out["ate_dr"]["group"] = "all"
     flat = is_constant_proxy(cate)  # nothing to rank by: the rank-based evaluations are not defined
@@ -178,3 +178,12 @@ def fit_heterogeneity(hp, frame: pd.DataFrame, treatment: str, outcome: str) -> 
                          "(or flexible enough) outcome and propensity model; the average effect's sensitivity "
                          "bounds do not cover them")
     return out
+
+
+def _histogram(cate: np.ndarray) -> dict:
+    """40 equal bins of the predicted effects; one bin when they are one number up to rounding (numpy cannot cut a
+    range of a few ulps into 40 bins)."""
+    if is_constant_proxy(cate):
+        return {"counts": [len(cate)], "edges": [float(cate.min()), float(cate.max())]}
+    counts, edges = np.histogram(cate, 40)
+    return {"counts": counts.tolist(), "edges": edges.tolist()}

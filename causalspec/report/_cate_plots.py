@@ -30,7 +30,11 @@ def cate_distribution_plot(result, *, ax=None):
     h = c["cate"]["histogram"]
     edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"])
     ax = new_axes(ax, (7.0, 4.2))
-    ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=_BLUE, alpha=0.8)
+    if len(counts) == 1:  # one predicted effect for everyone: one bar at it, wide enough to see
+        mid = edges.mean()
+        ax.bar([mid], counts, width=max(0.02 * abs(mid), 1e-6), color=_BLUE, alpha=0.8)
+    else:
+        ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=_BLUE, alpha=0.8)
     ax.axvline(0.0, color="black", lw=1)
     ate = c["ate_dr"]["estimate"]
     ax.axvline(ate, color=_RED, lw=1.5, ls="--", label=f"average effect (DR) {ate:.3g}")
