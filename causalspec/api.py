@@ -123,7 +123,7 @@ def _fit(plan: Plan, data: pd.DataFrame, *, data_source: str = "") -> Result:
 
 def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.PathLike[str] | None" = None,
         *, plan_: Plan | None = None, refute: bool = True, all_adjustment_sets: bool = False,
-        progress: bool = False, spark=None) -> Result:
+        progress: bool = False, spark=None, n_jobs: int = 1) -> Result:
     """Load (if given a path), plan, fit, then run the robustness steps the plan lists.
 
     ``data`` overrides the spec's ``data`` field: a pandas, Polars or Arrow table (converted once to pandas:
@@ -132,7 +132,8 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
 
     After the fit: the refutation tests in ``plan.sensitivity.refutations`` (unless ``refute=False``) and,
     when ``all_adjustment_sets`` or the spec's ``sensitivity.all_adjustment_sets`` is set, the specification
-    curve across every valid adjustment set.  ``progress=True`` draws progress bars on stderr.
+    curve across every valid adjustment set.  ``progress=True`` draws progress bars on stderr.  ``n_jobs``
+    threads (``-1``: one per core) share the refutation replications; the numbers do not depend on it.
 
     With ``engine: duckdb | spark | auto`` the fit runs on the engine (docs/scale.md); ``data`` may then also be
     a DuckDB relation or a Spark DataFrame, and ``spark`` the SparkSession to read files with (default: a local
@@ -156,19 +157,20 @@ def run(spec: "Spec | str | os.PathLike[str]", data: "pd.DataFrame | str | os.Pa
             source = _engines.open_source(given, base, "duckdb")
             result = _fit(the_plan, _engines.to_frame(source), data_source=source.label).replace(spec=spec)
             return robustness(result, result._data, refute=refute, all_adjustment_sets=all_adjustment_sets,
-                              progress=progress)
+                              progress=progress, n_jobs=n_jobs)
         if data is None:
             frame, source = _read(spec.data if not isinstance(spec.data, DataSpec) else spec.data.path, spec.origin)
         else:
             frame, source = _read(data if isinstance(data, pd.DataFrame) else Path(data), None, loc="--data")
         result = _fit(the_plan, frame, data_source=source.label).replace(spec=spec)
         return robustness(result, frame, refute=refute, all_adjustment_sets=all_adjustment_sets,
-                          progress=progress)
+                          progress=progress, n_jobs=n_jobs)
 
 
 def robustness(result: Result, data: pd.DataFrame, *, refute: bool = True, all_adjustment_sets: bool = False,
-               progress: bool = False) -> Result:
-    """The result with its refutation tests and (if asked) specification curve attached (a new Result)."""
+               progress: bool = False, n_jobs: int = 1) -> Result:
+    """The result with its refutation tests and (if asked) specification curve attached (a new Result);
+    ``n_jobs`` threads share the refutation replications."""
     sp = result.plan.sensitivity
     checks = dag_tests(result, data)
     changes = {"dag_tests": checks}
@@ -176,7 +178,7 @@ def robustness(result: Result, data: pd.DataFrame, *, refute: bool = True, all_a
         changes["warnings"] = tuple(result.warnings) + tuple(
             line.removeprefix("WARNING: ") for line in checks.omitted_lines())
     if refute and sp.enabled and sp.refutations:
-        changes["refutations"] = _refute(result, data, progress=progress)
+        changes["refutations"] = _refute(result, data, progress=progress, n_jobs=n_jobs)
     if all_adjustment_sets or sp.all_adjustment_sets:
         if result.plan.design != "observational":
             raise UnsupportedError(Problem(

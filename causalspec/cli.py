@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--all-adjustment-sets", action="store_true",
                    help="also estimate under every valid adjustment set (specification curve)")
     r.add_argument("--no-refute", action="store_true", help="skip the refutation tests")
+    r.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="refutation threads (-1: one per core)")
 
     ve = sub.add_parser("verify", help="re-run an archive and compare (exit 0 identical, 4 differ, 5 tampered "
                                        "or malformed, 6 data changed)")
@@ -303,7 +304,7 @@ def _cmd_run(args) -> int:
         sys.stderr.write(_safe(f"fitting {plan.name}: {plan.estimator.value}, {plan.formula} ...") + "\n")
     data = Path(args.data) if args.data else None
     result = api.run(spec, data=data, plan_=plan, refute=not args.no_refute,
-                     all_adjustment_sets=args.all_adjustment_sets, progress=watched)
+                     all_adjustment_sets=args.all_adjustment_sets, progress=watched, n_jobs=args.jobs)
     sys.stdout.write(result.to_json() if args.json else _run_text(result, plan, args))
     if args.archive:
         # the data analysed (--data when given), so the archive records the sample the summary printed

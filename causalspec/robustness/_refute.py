@@ -13,22 +13,25 @@ treatment (a pipeline that finds effects of random treatments, an estimate drive
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from causalspec.errors import CausalSpecError
-from causalspec.designs import complete_cases, fit
+from causalspec.errors import CausalSpecError, Problem, UnsupportedError
+from causalspec.designs import fit
 from causalspec.estimators.fixest import feols
-from causalspec.formula import materialize
 from causalspec.inference._fixest import coeftable, fixest_vcov
-from causalspec.planner import Estimator, SensitivityPlan
 from causalspec.formula import quote_name
+from causalspec.planner import Estimator, SensitivityPlan
 from causalspec._progress import Progress
 from causalspec._data import as_pandas
+from causalspec.robustness._refit import COHORT_BASED, RANDOM, Engine
 
 __all__ = ["Refutation", "RefutationReport", "refute", "RULES"]
 
@@ -92,67 +95,57 @@ class RefutationReport:
         return "\n".join(lines)
 
 
-# ------------------------------------------------------------------ engines
-class _Engine:
-    """Re-estimates the plan's effect on altered data.  OLS plans use one design matrix and numpy least
-    squares (the same numbers as ``fit``); other estimators go through ``causalspec.fit``."""
-
-    def __init__(self, result, data: pd.DataFrame):
-        self.result = result
-        self.plan = replace(result.plan, sensitivity=SensitivityPlan(False, "refutation refit"), heterogeneity=None)
-        self.frame, _ = complete_cases(data, tuple(dict.fromkeys((*self.plan.columns,))),
-                                       getattr(self.plan.settings, "partial_columns", ()))
-        self.fast = self.plan.estimator is Estimator.OLS
-        if self.fast:
-            d = materialize(self.plan.formula, self.frame)
-            self.y, self.X, self.terms = d.y, d.X, list(d.terms)
-            self.j = self.terms.index(result.effect.term)
-
-    # estimate on the plan's own rows with a transformed treatment column / extra column / row subset
-    def estimate(self, *, permutation=None, extra=None, rows=None) -> float:
-        if self.fast:
-            X, y = self.X, self.y
-            if permutation is not None:
-                X = X.copy()
-                X[:, self.j] = X[permutation, self.j]
-            if extra is not None:
-                X = np.column_stack([X, extra])
-            if rows is not None:
-                X, y = X[rows], y[rows]
-            coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-            return float(coef[self.j])
-        frame, plan = self.frame, self.plan
-        if permutation is not None:
-            frame = frame.copy()
-            frame[plan.treatment] = frame[plan.treatment].to_numpy()[permutation]
-        if extra is not None:
-            frame, plan = _with_column(frame, plan, extra)
-        if rows is not None:
-            frame = frame.iloc[rows]
-        return float(fit(plan, frame).effect.estimate)
-
-
-_RANDOM = "causalspec_random_common_cause"
-_COHORT_BASED = frozenset({Estimator.EVENT_STUDY, Estimator.SUN_ABRAHAM, Estimator.CALLAWAY_SANTANNA})
-
-
-def _with_column(frame: pd.DataFrame, plan, values):
-    name = _RANDOM
-    while name in frame.columns:
-        name += "_"
-    frame = frame.assign(**{name: values})
-    term = quote_name(name)
-    return frame, replace(plan, formula=f"{plan.formula} + {term}", settings=plan.settings.with_regressor(name),
-                          columns=(*plan.columns, name))
-
-
 # ------------------------------------------------------------------ tests
-def _placebo_treatment(engine, actual, se, rng, B, alpha, progress) -> Refutation:
-    n = len(engine.frame)
-    est = np.empty(B)
-    for b in range(B):
-        est[b] = engine.estimate(permutation=rng.permutation(n))
-        progress.step()
+def _replicate(stream: np.random.SeedSequence, draw, evaluate, B: int, n_jobs: int, progress) -> np.ndarray:
+    """``evaluate(draw(rng_b))`` for b = 1..B, where rng_b is the b-th child of the test's stream.  Each
+    replication is a function of its own stream alone, so the numbers are the same for every ``n_jobs``; with
+    ``n_jobs > 1`` the replications (their draws included) run in that many threads, as numpy's generators,
+    linear algebra and causalspec's kernels release the GIL, and at most two per thread wait at a time."""
+    children = stream.spawn(B)
+
+    def one(b: int) -> float:
+        return evaluate(draw(np.random.default_rng(children[b])))
+
+    out = np.empty(B)
+    if n_jobs <= 1 or B <= 1:
+        for b in range(B):
+            out[b] = one(b)
+            progress.step()
+        return out
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        for b in range(B):
+            pending.append((b, pool.submit(one, b)))
+            if len(pending) >= 2 * n_jobs:
+                i, job = pending.popleft()
+                out[i] = job.result()
+                progress.step()
+        for i, job in pending:
+            out[i] = job.result()
+            progress.step()
+    return out
+
+
+def _jobs(n_jobs) -> int:
+    """``n_jobs`` as a thread count: a whole number >= 1, or -1 for one per core."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or not (n_jobs >= 1 or n_jobs == -1):
+        raise UnsupportedError(Problem("n_jobs", f"n_jobs must be a whole number >= 1 or -1 (got {n_jobs!r}).",
+                                       fix="Pass n_jobs=2 (causalspec run --jobs 2) for two threads, or -1 for "
+                                       "one per core.", code="n_jobs_invalid"))
+    return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+
+
+def _placebo_treatment(engine, actual, se, stream, B, alpha, progress, n_jobs=1) -> Refutation:
+    values, codes = engine.treatment_values(), None
+    if engine.fast:  # shuffle the values' smallest integer codes: the same permutation, a fraction of the memory
+        uniques, inverse = np.unique(values, return_inverse=True)
+        if len(uniques) <= 1 << 16:
+            codes = inverse.astype(np.uint8 if len(uniques) <= 1 << 8 else np.uint16)
+
+    def draw(rng) -> np.ndarray:
+        return rng.permuted(values) if codes is None else uniques[rng.permuted(codes)]
+
+    est = _replicate(stream, draw, lambda v: engine.estimate(treatment=v), B, n_jobs, progress)
     mean, sd = float(est.mean()), float(est.std(ddof=1)) if B > 1 else 0.0
     mc_se = sd / math.sqrt(B)
     p = (1 + int(np.sum(np.abs(est) >= abs(actual)))) / (1 + B)
@@ -162,12 +155,10 @@ def _placebo_treatment(engine, actual, se, rng, B, alpha, progress) -> Refutatio
                       {"actual": actual, "placebo_mean": mean, "placebo_sd": sd, "p_value": p, "replications": B})
 
 
-def _random_common_cause(engine, actual, se, rng, B, progress) -> Refutation:
+def _random_common_cause(engine, actual, se, stream, B, progress, n_jobs=1) -> Refutation:
     n = len(engine.frame)
-    shifts = np.empty(B)
-    for b in range(B):
-        shifts[b] = engine.estimate(extra=rng.standard_normal(n)) - actual
-        progress.step()
+    shifts = _replicate(stream, lambda rng: rng.standard_normal(n), lambda z: engine.estimate(extra=z), B, n_jobs,
+                        progress) - actual
     mean_rel = float(abs(shifts.mean()) / se)
     max_rel = float(np.abs(shifts).max() / se)
     ok = mean_rel < 0.1 and max_rel <= 0.5
@@ -177,23 +168,24 @@ def _random_common_cause(engine, actual, se, rng, B, progress) -> Refutation:
                        "max_shift_in_se": max_rel, "replications": B})
 
 
-def _data_subsets(engine, actual, se, rng, B, fraction, progress) -> Refutation:
+def _data_subsets(engine, actual, se, stream, B, fraction, progress, n_jobs=1) -> Refutation:
     n = len(engine.frame)
-    k = max(2, int(round(fraction * n)))
-    est = np.empty(B)
-    unit = engine.plan.settings.unit if engine.plan.estimator in _COHORT_BASED else None
+    unit = engine.plan.settings.unit if engine.plan.estimator in COHORT_BASED else None
     if unit:  # panels: keep whole units, so every kept unit keeps all its periods
         codes, uniques = pd.factorize(engine.frame[unit])
-        m = max(2, int(round(fraction * len(uniques))))
-    for b in range(B):
-        if unit:
-            chosen = np.zeros(len(uniques), bool)
-            chosen[rng.choice(len(uniques), size=m, replace=False)] = True
-            rows = np.flatnonzero(chosen[codes])
-        else:
-            rows = np.sort(rng.choice(n, size=k, replace=False))
-        est[b] = engine.estimate(rows=rows)
-        progress.step()
+    size = len(uniques) if unit else n
+    left = size - max(2, int(round(fraction * size)))  # the rows (units) each subset leaves out
+
+    def draw(rng) -> np.ndarray:  # the rows left out
+        out = rng.choice(size, size=left, replace=False, shuffle=False)
+        if not unit:
+            return out
+        chosen = np.zeros(size, dtype=bool)
+        chosen[out] = True
+        return np.flatnonzero(chosen[codes])
+
+    engine.prepare_subsets()
+    est = _replicate(stream, draw, lambda out: engine.estimate(left_out=out), B, n_jobs, progress)
     expected = se * math.sqrt((1 - fraction) / fraction)
     sd = float(est.std(ddof=1)) if B > 1 else 0.0
     ratio = sd / expected if expected > 0 else math.inf
@@ -229,7 +221,7 @@ def _placebo_outcome(result, data: pd.DataFrame, column: str) -> Refutation:
 def _timing(plan, frame: pd.DataFrame):
     """(unit, time, first treated period per row or NaN for never treated) for panel DiD designs, else None."""
     s = plan.settings
-    if plan.estimator in _COHORT_BASED and s.first_treated:
+    if plan.estimator in COHORT_BASED and s.first_treated:
         ft = frame[s.first_treated].astype(float)
         return s.unit, s.time, ft.where(ft > 0)
     if plan.estimator is Estimator.TWFE and len(s.fixed_effects) >= 2:
@@ -264,7 +256,7 @@ def _placebo_date(result, data: pd.DataFrame, shift: int = 2) -> Refutation:
     if d_fake.sum() == 0 or d_fake.sum() == len(d_fake):
         return Refutation("placebo_date", "", "not run", rule, reason=f"no pre-treatment periods {shift} or more "
                           "before adoption to build a placebo from")
-    if plan.estimator in _COHORT_BASED and plan.settings.first_treated:
+    if plan.estimator in COHORT_BASED and plan.settings.first_treated:
         return _placebo_cohorts(result, frame, keep, f_rank, periods, shift, rule)
     fit = feols(sub[plan.outcome].to_numpy(float), d_fake[:, None], ["placebo"], sub[[unit, time]])
     V = fixest_vcov(fit, "cluster", sub.loc[fit.sample.mask, [unit]] if not fit.sample.mask.all() else sub[[unit]])
@@ -307,19 +299,22 @@ def _placebo_cohorts(result, frame, keep, f_rank, periods, shift: int, rule: str
                        "rows": int(rows.sum())})
 
 
-def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[str, ...] | None = None
-           ) -> RefutationReport:
+def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[str, ...] | None = None,
+           n_jobs: int = 1) -> RefutationReport:
     """Run the refutation tests the plan lists (``plan.sensitivity.refutations``) on the fitted result.
 
     ``data`` is the data the result was fitted on (rows with missing values are removed as ``fit`` does).
-    Deterministic given ``plan.seed``.  ``progress=True`` draws a progress bar on stderr.
+    Deterministic given ``plan.seed``, whatever ``n_jobs``: the replications of the placebo-treatment,
+    random-common-cause and data-subsets tests run in ``n_jobs`` threads (``-1``: one per core), their random
+    draws still taken in order from one stream per test.  ``progress=True`` draws a progress bar on stderr.
     """
+    n_jobs = _jobs(n_jobs)
     data = as_pandas(data)
     sp = result.plan.sensitivity
     names = tuple(tests) if tests is not None else tuple(sp.refutations)
     B = int(sp.simulations)
     start = time.perf_counter()
-    engine = _Engine(result, data)
+    engine = Engine(result, data)
     actual, se = float(result.effect.estimate), float(result.effect.std_error)
     streams = dict(zip(_NAMES, np.random.SeedSequence(result.plan.seed).spawn(len(_NAMES))))
     random_tests = [n for n in names if n in ("placebo_treatment", "random_common_cause", "data_subsets")]
@@ -327,24 +322,24 @@ def refute(result, data: pd.DataFrame, *, progress: bool = False, tests: tuple[s
     out = []
     try:
         for name in names:
-            rng = np.random.default_rng(streams[name])
+            stream = streams[name]
             try:
-                if name in ("placebo_treatment", "random_common_cause") and result.plan.estimator in _COHORT_BASED:
+                if name in ("placebo_treatment", "random_common_cause") and result.plan.estimator in COHORT_BASED:
                     out.append(Refutation(name, "", "not run", RULES[name], reason=(
                         "the event-study estimators build treatment timing from the cohort column, not from the "
                         "treatment column, so this test does not apply")))
                     bar.step(B)
                 elif name == "placebo_treatment":
-                    out.append(_placebo_treatment(engine, actual, se, rng, B, 0.05, bar))
-                elif name == "random_common_cause" and result.plan.settings.with_regressor(_RANDOM) is None:
+                    out.append(_placebo_treatment(engine, actual, se, stream, B, 0.05, bar, n_jobs))
+                elif name == "random_common_cause" and result.plan.settings.with_regressor(RANDOM) is None:
                     out.append(Refutation(name, "", "not run", RULES[name], reason=(
                         f"the {result.plan.estimator.value} model takes no extra covariate, so a random common "
                         "cause cannot enter it")))
                     bar.step(B)
                 elif name == "random_common_cause":
-                    out.append(_random_common_cause(engine, actual, se, rng, B, bar))
+                    out.append(_random_common_cause(engine, actual, se, stream, B, bar, n_jobs))
                 elif name == "data_subsets":
-                    out.append(_data_subsets(engine, actual, se, rng, B, sp.subset_fraction, bar))
+                    out.append(_data_subsets(engine, actual, se, stream, B, sp.subset_fraction, bar, n_jobs))
                 elif name == "placebo_outcome":
                     out.append(_placebo_outcome(result, data, sp.placebo_outcome))
                 else:
