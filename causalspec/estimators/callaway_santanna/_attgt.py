@@ -148,19 +148,21 @@ def _estimate_cell(panel: PanelData, d_all: np.ndarray, cur: int, pret: int, xid
     x = panel.x[xidx][valid] if panel.x is not None else np.ones((n1, 1))
     cell = Cell2x2(panel.y[valid, cur], panel.y[valid, pret], d, x)
     try:
-        # did's pre-checks: near-perfect prediction of treatment, or too few comparison units.
+        # did's pre-checks: near-perfect prediction of treatment, or too few comparison units.  The check's logit
+        # is the estimator's (the cell's weights are one), so it is fitted once per cell.
+        logit = None
         if est_method in ("dr", "ipw"):
-            _, ps, _ = fit_logit(cell.x, d)
-            if ps.max() >= 0.999:
+            logit = fit_logit(cell.x, d, cell.w)
+            if logit[1].max() >= 0.999:
                 return math.nan, None, "overlap condition violated"
         if est_method in ("dr", "reg"):
             xc = x[d == 0]
             if _rcond(xc.T @ xc) < _EPS:
                 return math.nan, None, "not enough comparison units to run the outcome regression"
         if est_method == "dr":
-            att, psi = drdid_panel(cell)
+            att, psi = drdid_panel(cell, logit=logit)
         elif est_method == "ipw":
-            att, psi = std_ipw_did_panel(cell)
+            att, psi = std_ipw_did_panel(cell, logit=logit)
         else:
             att, psi = reg_did_panel(cell)
     except (CellFailure, np.linalg.LinAlgError, ValueError) as exc:

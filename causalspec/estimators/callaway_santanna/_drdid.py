@@ -43,23 +43,23 @@ class Cell2x2:
         return other
 
 
-def drdid_panel(c: Cell2x2, trim_level: float = 0.995) -> tuple[float, np.ndarray]:
+def drdid_panel(c: Cell2x2, trim_level: float = 0.995, logit=None) -> tuple[float, np.ndarray]:
     """Locally efficient doubly robust DiD ATT with panel data.
 
     Matches DRDID::drdid_panel (DRDID 1.2.3), the estimator did::att_gt uses for est_method = "dr".
     Sant'Anna & Zhao (2020), "Doubly robust difference-in-differences estimators", eq. (3.1).
     """
-    res = trad_panel(c.dy, c.d, c.x, c.w, trim_level)
+    res = trad_panel(c.dy, c.d, c.x, c.w, trim_level, logit)
     return res.att, res.influence
 
 
-def std_ipw_did_panel(c: Cell2x2, trim_level: float = 0.995) -> tuple[float, np.ndarray]:
+def std_ipw_did_panel(c: Cell2x2, trim_level: float = 0.995, logit=None) -> tuple[float, np.ndarray]:
     """Normalised (Hajek) inverse-probability-weighted DiD ATT with panel data.
 
     Matches DRDID::std_ipw_did_panel (DRDID 1.2.3), used by did::att_gt for est_method = "ipw".
     Abadie (2005), "Semiparametric difference-in-differences estimators"; Sant'Anna & Zhao (2020).
     """
-    res = std_ipw_panel(c.dy, c.d, c.x, c.w, trim_level)
+    res = std_ipw_panel(c.dy, c.d, c.x, c.w, trim_level, logit)
     return res.att, res.influence
 
 

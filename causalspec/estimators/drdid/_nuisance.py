@@ -91,8 +91,8 @@ def fit_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None, *, tol:
     eta = np.log(mu / (1.0 - mu))
     dev_old = np.inf
     converged = False
+    mu = _expit(eta)
     for _ in range(max_iter):
-        mu = _expit(eta)
         var = mu * (1.0 - mu)
         z = eta + (d - mu) / var
         sw = np.sqrt(w * var)
@@ -136,9 +136,10 @@ def _trimmed(ps: np.ndarray, d: np.ndarray, trim_level: float) -> tuple[np.ndarr
     return ps, trim, notes
 
 
-def pscore_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float):
-    """Logit propensity scores (DRDID's ``fastglm(binomial)``), capped and trimmed: (ps, trim, notes)."""
-    _, ps, converged = fit_logit(x, d, w)
+def pscore_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float, logit=None):
+    """Logit propensity scores (DRDID's ``fastglm(binomial)``), capped and trimmed: (ps, trim, notes).
+    ``logit``: ``fit_logit(x, d, w)`` when the caller has it already (did's pre-check fits the same model)."""
+    _, ps, converged = fit_logit(x, d, w) if logit is None else logit
     ps, trim, notes = _trimmed(ps, d, trim_level)
     if not converged:
         notes = ("the propensity-score logit did not converge",) + notes

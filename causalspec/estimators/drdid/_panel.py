@@ -42,13 +42,14 @@ def imp_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
                                       "weighted least squares",))
 
 
-def trad_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
+def trad_panel(dy, d, x, w, trim_level: float = 0.995, logit=None) -> DrDidResult:
     """Locally efficient doubly robust DiD ATT with panel data (logit propensity score, OLS outcome model).
 
     Matches DRDID::drdid_panel (DRDID 1.2.3): DRDID::drdid(estMethod = "trad"), did::att_gt(est_method = "dr").
-    Sant'Anna & Zhao (2020), "Doubly robust difference-in-differences estimators", eq. (3.1).
+    Sant'Anna & Zhao (2020), "Doubly robust difference-in-differences estimators", eq. (3.1).  ``logit``: the
+    propensity fit ``fit_logit(x, d, w)`` when the caller has it.
     """
-    ps, trim, notes = pscore_logit(x, d, w, trim_level)
+    ps, trim, notes = pscore_logit(x, d, w, trim_level, logit)
     ctrl = d == 0
     beta = wls(x[ctrl], dy[ctrl], w[ctrl])
     resid = dy - x @ beta
@@ -83,13 +84,14 @@ def ipw_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
     return drdid_result(att, psi, notes)
 
 
-def std_ipw_panel(dy, d, x, w, trim_level: float = 0.995) -> DrDidResult:
+def std_ipw_panel(dy, d, x, w, trim_level: float = 0.995, logit=None) -> DrDidResult:
     """Normalised (Hajek) inverse-probability-weighted DiD ATT with panel data.
 
     Matches DRDID::std_ipw_did_panel (DRDID 1.2.3): DRDID::ipwdid(panel = TRUE), did::att_gt(est_method = "ipw").
     Abadie (2005), "Semiparametric difference-in-differences estimators"; Sant'Anna & Zhao (2020), section 2.
+    ``logit``: the propensity fit ``fit_logit(x, d, w)`` when the caller has it.
     """
-    ps, trim, notes = pscore_logit(x, d, w, trim_level)
+    ps, trim, notes = pscore_logit(x, d, w, trim_level, logit)
     w_t = trim * w * d
     w_c = trim * w * ps * (1.0 - d) / (1.0 - ps)
     eta_t = np.mean(w_t * dy) / np.mean(w_t)
