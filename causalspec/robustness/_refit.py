@@ -13,7 +13,7 @@ from causalspec.designs import check_weights, complete_cases, fit
 from causalspec.formula import materialize, quote_name
 from causalspec.planner import Estimator, SensitivityPlan
 
-__all__ = ["COHORT_BASED", "Engine", "RANDOM", "with_column"]
+__all__ = ["Engine", "RANDOM", "with_column"]
 
 
 class Engine:
@@ -23,20 +23,18 @@ class Engine:
     threads."""
 
     def __init__(self, result, data: pd.DataFrame):
-        self.result = result
         self.plan = replace(result.plan, sensitivity=SensitivityPlan(False, "refutation refit"), heterogeneity=None)
         # the refits see the fit's rows; the DAG's measured nodes come along (fit checks the data has them)
         carry = (*getattr(self.plan.settings, "partial_columns", ()),
                  *(d.node for d in self.plan.decisions if d.role != "latent" and d.node in data.columns))
-        self.frame, _ = complete_cases(data, tuple(dict.fromkeys((*self.plan.columns,))), tuple(dict.fromkeys(carry)))
+        self.frame, _ = complete_cases(data, tuple(dict.fromkeys(self.plan.columns)), tuple(dict.fromkeys(carry)))
         if self.plan.weights is not None:  # fit drops zero-weight rows; permutations and subsets range over the rest
             self.frame, _ = check_weights(self.frame, self.plan.weights)
         self.fast = self.plan.estimator is Estimator.OLS
         self.q = self.subsets = None
         if self.fast:
             d = materialize(self.plan.formula, self.frame)
-            self.terms = list(d.terms)
-            self.j = self.terms.index(result.effect.term)
+            self.j = list(d.terms).index(result.effect.term)
             self.sw = None if self.plan.weights is None else np.sqrt(self.frame[self.plan.weights].to_numpy(float))
             self.d = d.X[:, self.j].copy()  # the treatment column before weighting, which permutations shuffle
             self.X, self.y = (d.X, d.y) if self.sw is None else (d.X * self.sw[:, None], d.y * self.sw)
@@ -151,7 +149,6 @@ def _orthonormal(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 RANDOM = "causalspec_random_common_cause"
-COHORT_BASED = frozenset({Estimator.EVENT_STUDY, Estimator.SUN_ABRAHAM, Estimator.CALLAWAY_SANTANNA})
 
 
 def with_column(frame: pd.DataFrame, plan, values):

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,11 +31,13 @@ from causalspec.formula import quote_name
 from causalspec.planner import Estimator, SensitivityPlan
 from causalspec._progress import Progress
 from causalspec._data import as_pandas
-from causalspec.robustness._refit import COHORT_BASED, RANDOM, Engine
+from causalspec.robustness._refit import RANDOM, Engine
 
 __all__ = ["Refutation", "RefutationReport", "refute", "RULES"]
 
 _NAMES = ("placebo_treatment", "random_common_cause", "data_subsets", "placebo_outcome", "placebo_date")
+
+COHORT_BASED = frozenset({Estimator.EVENT_STUDY, Estimator.SUN_ABRAHAM, Estimator.CALLAWAY_SANTANNA})
 
 RULES = {
     "placebo_treatment": "pass when the placebo estimates average to zero (|mean| <= 3 Monte Carlo standard errors) "
@@ -100,28 +102,16 @@ def _replicate(stream: np.random.SeedSequence, draw, evaluate, B: int, n_jobs: i
     """``evaluate(draw(rng_b))`` for b = 1..B, where rng_b is the b-th child of the test's stream.  Each
     replication is a function of its own stream alone, so the numbers are the same for every ``n_jobs``; with
     ``n_jobs > 1`` the replications (their draws included) run in that many threads, as numpy's generators,
-    linear algebra and causalspec's kernels release the GIL, and at most two per thread wait at a time."""
+    linear algebra and causalspec's kernels release the GIL; a draw lives only inside its own replication."""
     children = stream.spawn(B)
 
     def one(b: int) -> float:
         return evaluate(draw(np.random.default_rng(children[b])))
 
     out = np.empty(B)
-    if n_jobs <= 1 or B <= 1:
-        for b in range(B):
-            out[b] = one(b)
-            progress.step()
-        return out
-    pending: deque = deque()
-    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        for b in range(B):
-            pending.append((b, pool.submit(one, b)))
-            if len(pending) >= 2 * n_jobs:
-                i, job = pending.popleft()
-                out[i] = job.result()
-                progress.step()
-        for i, job in pending:
-            out[i] = job.result()
+    with ThreadPoolExecutor(max_workers=n_jobs) if n_jobs > 1 else nullcontext() as pool:
+        for b, value in enumerate(map(one, range(B)) if pool is None else pool.map(one, range(B))):
+            out[b] = value
             progress.step()
     return out
 
